@@ -160,6 +160,10 @@ class Method:
     def criterion(self, params: dict[str, Any], class_counts: Sequence[int], feat_dim: int) -> Criterion:
         raise NotImplementedError
 
+    def stage_epochs(self, cfg, params: dict[str, Any]) -> list[int]:
+        """Epochs of each stage that will run (without building the criteria)."""
+        return [cfg.epochs]
+
     def stages(self, cfg, params: dict[str, Any], class_counts: Sequence[int], feat_dim: int) -> list[Stage]:
         """Default: one stage trained end to end with the config's optimiser and schedule."""
         return [Stage(name="train", epochs=cfg.epochs, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,

@@ -34,7 +34,8 @@ METHODS.add("kps", KPS(
     params={
         "m_max": Param("m_max", "float", 0.5, 0.0, 2.0, help="largest margin (eq. 29)"),
         "s_base": Param("s_base", "float", 15.0, 0.0, 100.0, low_open=True, help="base scale (eq. 30)"),
-        "n_base": Param("n_base", "float", 50.0, 0.0, 1e6, low_open=True, help="radius base (eq. 26)"),
+        "n_base": Param("n_base", "float", 50.0, 1.0, 1e6, low_open=True,
+                          help="radius base (eq. 26; > 1 so that min(r') = log(n_base) > 0)"),
         "ga": Param("ga", "categorical", "column", choices=("column", "row", "off"),
                     help="gradient adjustment mode"),
         "ga_start": Param("ga_start", "float", 0.6, 0.0, 1.0,

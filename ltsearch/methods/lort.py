@@ -15,6 +15,9 @@ class LORT(Method):
         from ltsearch.losses import LORTLoss
         return Criterion(LORTLoss(len(counts), delta=p["delta"]))
 
+    def stage_epochs(self, cfg, p):
+        return [p["stage2_epochs"]] if p["backbone"] else [cfg.epochs, p["stage2_epochs"]]
+
     def stages(self, cfg, p, counts, feat_dim):
         from ltsearch.losses import CrossEntropyLoss
         stage1 = Stage(name="stage1", epochs=cfg.epochs, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,

@@ -1,0 +1,65 @@
+"""``ltsearch datasets``: the dataset registry, class counts and shot groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ltsearch.cli.common import console, print_json, user_errors
+
+app = typer.Typer(help="List datasets and show their class counts and shot groups.", invoke_without_command=True)
+
+
+@app.callback()
+def list_datasets(ctx: typer.Context) -> None:
+    """List the registered datasets."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from ltsearch.data import DATASETS
+
+    table = Table(title="datasets")
+    table.add_column("name")
+    table.add_column("description")
+    for name, builder in DATASETS.items():
+        doc = (getattr(builder, "__doc__", "") or "").strip().splitlines()
+        table.add_row(name, doc[0] if doc else "")
+    console.print(table)
+
+
+@app.command("show")
+@user_errors
+def show(
+    name: Annotated[str, typer.Argument(help="dataset name, e.g. cifar10-lt")],
+    imbalance_ratio: Annotated[Optional[float], typer.Option("--imbalance-ratio", "-r",
+                                                             help="n_max / n_min (> 1); default 100")] = None,
+    root: Annotated[Optional[str], typer.Option("--root", help="data root (split files for ImageNet-LT etc.)")] = None,
+    val: Annotated[str, typer.Option("--val", help="split | test")] = "split",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Per-class training counts and many / medium / few groups (no images needed for CIFAR)."""
+    from ltsearch.data import DATASETS, DatasetSpec, describe_dataset
+
+    builder = DATASETS.get(name)
+    ir = imbalance_ratio if imbalance_ratio is not None else getattr(builder, "default_imbalance_ratio", 100.0)
+    info = describe_dataset(DatasetSpec(name=name, root=root, imbalance_ratio=ir, val=val))
+    if as_json:
+        print_json(info)
+        return
+    from rich.table import Table
+
+    groups = info["groups"]
+    group_of = {c: g for g in ("many", "medium", "few") for c in groups[g]["classes"]} if "classes" in next(
+        iter(groups.values())) else {c: g for g in ("many", "medium", "few") for c in groups[g]}
+    table = Table(title=f"{name}: {info['num_train']} training images, {info['num_classes']} classes")
+    for col in ("class", "train count", "group"):
+        table.add_column(col, justify="right" if col != "group" else "left")
+    names = info.get("class_names") or [str(i) for i in range(info["num_classes"])]
+    for i, n in enumerate(info["train_counts"]):
+        table.add_row(f"{i} {names[i]}", str(n), group_of.get(i, ""))
+    console.print(table)
+    sizes = {g: len(groups[g]["classes"]) if isinstance(groups[g], dict) else len(groups[g]) for g in groups}
+    console.print(f"many {sizes['many']} / medium {sizes['medium']} / few {sizes['few']} classes; "
+                  f"validation: {info.get('val_protocol')}")

@@ -1,0 +1,46 @@
+"""``ltsearch inspect kps``: the class-wise lists a loss derives from the counts, before training."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ltsearch.cli.common import console, print_json
+from ltsearch.errors import LTSearchError
+
+
+def inspect(
+    method: Annotated[str, typer.Argument(help="method to inspect (kps)")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="dataset name")] = "cifar10-lt",
+    imbalance_ratio: Annotated[Optional[float], typer.Option("--imbalance-ratio", "-r")] = 100.0,
+    root: Annotated[Optional[str], typer.Option("--root", help="data root for split-file datasets")] = None,
+    m_max: Annotated[Optional[float], typer.Option("--m-max", help="largest margin (eq. 29)")] = None,
+    s_base: Annotated[Optional[float], typer.Option("--s-base", help="base scale (eq. 30)")] = None,
+    n_base: Annotated[Optional[float], typer.Option("--n-base", help="radius base (eq. 26)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON with keys r, m, m_prime, s")] = False,
+) -> None:
+    """Print KPS's r, m, m' and s per class (eqs. 26-30) for a dataset's training counts."""
+    from ltsearch.data import DatasetSpec, describe_dataset
+    from ltsearch.losses import kps_lists
+    from ltsearch.methods import get_method
+
+    if method != "kps":
+        raise LTSearchError(f"inspect {method!r}: only 'kps' derives class-wise lists; use: ltsearch inspect kps")
+    given = {k: v for k, v in {"m_max": m_max, "s_base": s_base, "n_base": n_base}.items() if v is not None}
+    params = get_method("kps").resolve(given, dataset=dataset, where="inspect")
+    info = describe_dataset(DatasetSpec(name=dataset, root=root, imbalance_ratio=imbalance_ratio))
+    lists = kps_lists(info["train_counts"], params["m_max"], params["s_base"], params["n_base"])
+    out = {k: [round(float(v), 6) for v in lists[k]] for k in ("r", "m", "m_prime", "s")}
+    if as_json:
+        print_json(out)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"KPS lists on {dataset} (m_max={params['m_max']}, s_base={params['s_base']}, "
+                        f"n_base={params['n_base']})")
+    for col in ("class", "n", "r", "m", "m'", "s"):
+        table.add_column(col, justify="right")
+    for i, n in enumerate(info["train_counts"]):
+        table.add_row(str(i), str(n), *(f"{out[k][i]:.4f}" for k in ("r", "m", "m_prime", "s")))
+    console.print(table)

@@ -1,0 +1,41 @@
+"""The ``ltsearch`` command: a thin root app joining one module per command group.
+
+Heavy libraries (torch, ray, mlflow, optuna) are imported inside the commands, so
+``ltsearch --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ltsearch.cli import datasets_cmd, inspect_cmd, train_cmd
+from ltsearch.cli.common import user_errors
+
+app = typer.Typer(
+    name="ltsearch",
+    help="Hyperparameter search and honest leaderboards for long-tailed image classification "
+         "(KPS + GA, LORT, LWR and their baselines).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+app.command("train")(user_errors(train_cmd.train))
+app.command("inspect")(user_errors(inspect_cmd.inspect))
+app.add_typer(datasets_cmd.app, name="datasets")
+
+try:  # the search engine and leaderboard groups register themselves when present
+    from ltsearch.cli import search_cmds
+
+    app.command("run")(user_errors(search_cmds.run))
+    app.add_typer(search_cmds.spaces_app, name="spaces")
+except ImportError:  # pragma: no cover - during development only
+    pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
