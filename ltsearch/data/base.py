@@ -1,0 +1,196 @@
+"""Dataset types: the spec a trial asks for, the loaded splits, the builder registry (METHODS §5)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence, Union
+
+from ltsearch.errors import LTSearchError
+from ltsearch.registry import Registry
+
+from .profiles import balanced_half, shot_groups
+
+if TYPE_CHECKING:  # torch is imported lazily by the modules that need it
+    import torch
+
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2023, 0.1994, 0.2010)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+VAL_MODES = ("split", "test")
+
+
+@dataclass
+class DatasetSpec:
+    """What to load. ``imbalance_ratio`` is n_max / n_min (None for fixed-profile datasets);
+    ``val``: "split" (official val, else a seeded balanced half of test) or "test" (papers);
+    ``profile``: "exp" | "step" | "none" for datasets cut from a balanced set."""
+
+    name: str
+    root: str | None = None
+    imbalance_ratio: float | None = 100.0
+    val: str = "split"
+    seed: int = 0
+    profile: str = "exp"
+    download: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "DatasetSpec":
+        """Build from a :class:`ltsearch.config.DatasetConfig` (or any object with its fields)."""
+        return cls(
+            name=cfg.name,
+            root=cfg.root,
+            imbalance_ratio=cfg.imbalance_ratio,
+            val=cfg.val,
+            seed=cfg.seed,
+            profile=cfg.profile,
+            download=cfg.download,
+        )
+
+    def check(self) -> None:
+        if self.val not in VAL_MODES:
+            raise LTSearchError(f"dataset.val = {self.val!r} is invalid; use 'split' or 'test'")
+        if self.imbalance_ratio is not None and not float(self.imbalance_ratio) > 1:
+            raise LTSearchError(
+                f"dataset.imbalance_ratio = {self.imbalance_ratio!r} is invalid; use a ratio > 1, e.g. 100"
+            )
+
+
+@dataclass
+class TensorSplit:
+    """A split held in memory: ``images`` uint8 [N, 3, H, W] (CPU), ``labels`` int64 [N]."""
+
+    images: "torch.Tensor"
+    labels: "torch.Tensor"
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def label_list(self) -> list[int]:
+        return self.labels.tolist()
+
+    def subset(self, idx: Sequence[int]) -> "TensorSplit":
+        import torch
+
+        index = torch.as_tensor(list(idx), dtype=torch.long)
+        return TensorSplit(self.images[index], self.labels[index])
+
+
+@dataclass
+class FileSplit:
+    """A split of image files decoded on the fly: absolute ``paths`` and integer ``labels``."""
+
+    paths: list[str]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def label_list(self) -> list[int]:
+        return list(self.labels)
+
+    def subset(self, idx: Sequence[int]) -> "FileSplit":
+        return FileSplit([self.paths[i] for i in idx], [self.labels[i] for i in idx])
+
+
+Split = Union[TensorSplit, FileSplit]
+
+
+@dataclass
+class LTData:
+    """A loaded long-tailed dataset; ``train_counts`` are per class of the training split."""
+
+    name: str
+    num_classes: int
+    class_names: list[str]
+    train_counts: list[int]
+    train: Split
+    val: Split
+    test: Split
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    image_size: int
+    val_protocol: str  # "official-val" | "test-half" | "test"
+    imbalance_ratio: float | None = None  # the requested ratio (None: fixed profile)
+    groups: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            self.groups = shot_groups(self.train_counts)
+
+
+class DatasetBuilder:
+    """A registered dataset: ``load(spec) -> LTData``; ``describe(spec)`` may skip the images."""
+
+    name = ""
+
+    def load(self, spec: DatasetSpec) -> LTData:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self, spec: DatasetSpec) -> dict:
+        return summarize(self.load(spec))
+
+
+DATASETS: Registry[DatasetBuilder] = Registry("dataset")
+
+
+def register(cls: type[DatasetBuilder]) -> type[DatasetBuilder]:
+    DATASETS.add(cls.name, cls())
+    return cls
+
+
+def default_root(name: str) -> Path:
+    """``$LTSEARCH_DATA/<name>``, else ``~/.cache/ltsearch/data/<name>``."""
+    return Path(os.environ.get("LTSEARCH_DATA") or "~/.cache/ltsearch/data").expanduser() / name
+
+
+def resolve_root(spec: DatasetSpec, must_exist: bool = True) -> Path:
+    root = Path(spec.root).expanduser() if spec.root else default_root(spec.name)
+    if must_exist and not root.is_dir():
+        raise LTSearchError(
+            f"{spec.name}: data root {root} does not exist; set dataset.root=/path/to/{spec.name} "
+            "(or the LTSEARCH_DATA folder)"
+        )
+    return root
+
+
+def split_val(test: Split, spec: DatasetSpec, official_val: Split | None = None) -> tuple[Split, Split, str]:
+    """(val, test, protocol): "test" -> both the full test set; an official val file wins;
+    otherwise a seeded balanced half of test is val and the other half is the reported test."""
+    if spec.val == "test":
+        return test, test, "test"
+    if official_val is not None:
+        return official_val, test, "official-val"
+    val_idx, test_idx = balanced_half(test.label_list(), spec.seed)
+    return test.subset(val_idx), test.subset(test_idx), "test-half"
+
+
+def half_sizes(test_size_per_class: Sequence[int], val_mode: str) -> tuple[int, int]:
+    """(val, test) sizes that :func:`split_val` gives a test set with these per-class sizes."""
+    total = sum(test_size_per_class)
+    if val_mode == "test":
+        return total, total
+    val = sum(n // 2 for n in test_size_per_class)
+    return val, total - val
+
+
+def summarize(data: LTData) -> dict:
+    """The JSON-able description of a loaded dataset."""
+    counts = list(data.train_counts)
+    nonzero = [n for n in counts if n > 0]
+    return {
+        "name": data.name,
+        "num_classes": data.num_classes,
+        "imbalance_ratio": data.imbalance_ratio,
+        "actual_imbalance_ratio": (max(nonzero) / min(nonzero)) if nonzero else None,
+        "train_counts": counts,
+        "num_train": sum(counts),
+        "groups": {k: {"classes": v, "size": len(v)} for k, v in data.groups.items()},
+        "val_protocol": data.val_protocol,
+        "num_val": len(data.val),
+        "num_test": len(data.test),
+        "image_size": data.image_size,
+        "class_names": list(data.class_names),
+    }

@@ -1,0 +1,66 @@
+"""digits-lt: scikit-learn's 1797 8x8 digits as a tiny offline long-tailed set (METHODS §5 profiles).
+
+Images are scaled 0..16 -> 0..255, resized bilinearly to 32x32 and repeated over 3 channels.
+A seeded, balanced 50-per-class test set is held out; class ``i`` of the training split keeps
+``n_i = int(120 * (1/IR) ** (i / 9))`` (at least 1) of its remaining images, chosen by a seeded shuffle.
+"""
+
+from __future__ import annotations
+
+import random
+
+from .base import DatasetBuilder, DatasetSpec, LTData, TensorSplit, register, split_val
+from .profiles import profile_counts
+
+N_MAX = 120
+TEST_PER_CLASS = 50
+
+
+def digits_images():
+    """All 1797 digits as uint8 [N, 3, 32, 32] and int64 labels [N]."""
+    import torch
+    import torch.nn.functional as F
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) * (255.0 / 16.0)
+    x = F.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
+    x = x.round().clamp_(0, 255).to(torch.uint8).repeat(1, 3, 1, 1)
+    return x.contiguous(), torch.as_tensor(bunch.target, dtype=torch.int64)
+
+
+@register
+class DigitsLT(DatasetBuilder):
+    name = "digits-lt"
+
+    def load(self, spec: DatasetSpec) -> LTData:
+        spec.check()
+        counts = profile_counts(spec.profile, N_MAX, 10, spec.imbalance_ratio, spec.name)
+        images, labels = digits_images()
+        rng = random.Random(spec.seed)
+        train_idx, test_idx = [], []
+        for c in range(10):
+            idx = (labels == c).nonzero().flatten().tolist()
+            rng.shuffle(idx)
+            test_idx += sorted(idx[:TEST_PER_CLASS])
+            train_idx += sorted(idx[TEST_PER_CLASS:][: counts[c]])
+        full = TensorSplit(images, labels)
+        train, test = full.subset(train_idx), full.subset(test_idx)
+        val, test, protocol = split_val(test, spec)
+        x = train.images.float() / 255.0
+        mean = tuple(round(float(v), 4) for v in x.mean(dim=(0, 2, 3)))
+        std = tuple(round(float(v), 4) for v in x.std(dim=(0, 2, 3)))
+        return LTData(
+            name=spec.name,
+            num_classes=10,
+            class_names=[str(c) for c in range(10)],
+            train_counts=[min(counts[c], int((labels == c).sum()) - TEST_PER_CLASS) for c in range(10)],
+            train=train,
+            val=val,
+            test=test,
+            mean=mean,
+            std=std,
+            image_size=32,
+            val_protocol=protocol,
+            imbalance_ratio=None if spec.profile == "none" else float(spec.imbalance_ratio),
+        )
