@@ -125,6 +125,7 @@ class DatasetBuilder:
     """A registered dataset: ``load(spec) -> LTData``; ``describe(spec)`` may skip the images."""
 
     name = ""
+    default_imbalance_ratio: float | None = 100.0  # None: the dataset has a fixed profile
 
     def load(self, spec: DatasetSpec) -> LTData:  # pragma: no cover - abstract
         raise NotImplementedError

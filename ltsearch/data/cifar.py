@@ -43,6 +43,8 @@ television tiger tractor train trout tulip turtle wardrobe whale willow_tree wol
 
 
 class CifarLT(DatasetBuilder):
+    """CIFAR-LT from torchvision pickles or an image-folder tree (first n_i images per class)."""
+
     num_classes = 10
     n_max = 5000
     test_per_class = 1000
@@ -210,11 +212,15 @@ class CifarLT(DatasetBuilder):
 
 @register
 class Cifar10LT(CifarLT):
+    """CIFAR-10-LT: 10 classes, n_max 5000, exp/step profile (IR100: 12,406 images)."""
+
     name = "cifar10-lt"
 
 
 @register
 class Cifar100LT(CifarLT):
+    """CIFAR-100-LT: 100 classes, n_max 500, exp/step profile (IR100: 10,847 images)."""
+
     name = "cifar100-lt"
     num_classes = 100
     n_max = 500

@@ -31,6 +31,8 @@ def digits_images():
 
 @register
 class DigitsLT(DatasetBuilder):
+    """digits-lt: scikit-learn's 8x8 digits at 32x32, the embedded offline default (tiny)."""
+
     name = "digits-lt"
 
     def load(self, spec: DatasetSpec) -> LTData:

@@ -64,6 +64,7 @@ class SplitFileDataset(DatasetBuilder):
     """``<prefix>_{train,val,test}.txt`` in ``root`` or ``root/splits``; paths relative to ``root``."""
 
     prefix = ""
+    default_imbalance_ratio = None
 
     def load(self, spec: DatasetSpec) -> LTData:
         spec.check()
@@ -87,21 +88,26 @@ class SplitFileDataset(DatasetBuilder):
 
 @register
 class ImageNetLT(SplitFileDataset):
+    """ImageNet-LT: ImageNet_LT_{train,val,test}.txt over an ImageNet-2012 folder (fixed profile)."""
+
     name = "imagenet-lt"
     prefix = "ImageNet_LT"
 
 
 @register
 class PlacesLT(SplitFileDataset):
+    """Places-LT: Places_LT_{train,val,test}.txt over a Places-365 folder (fixed profile)."""
+
     name = "places-lt"
     prefix = "Places_LT"
 
 
 @register
 class INat2018(DatasetBuilder):
-    """``train2018.json``/``val2018.json`` or ``iNaturalist18_{train,val}.txt``; val serves as test."""
+    """iNaturalist 2018: train2018.json/val2018.json or iNaturalist18_{train,val}.txt; val serves as test."""
 
     name = "inat2018"
+    default_imbalance_ratio = None
 
     def _read(self, root: Path, part: str, num_classes: int | None):
         json_file = find_split_file(root, f"{part}2018.json", required=False)
@@ -134,7 +140,9 @@ class INat2018(DatasetBuilder):
 
 @register
 class ImageFolderLT(DatasetBuilder):
-    """``root/train/<class>/*`` and ``root/test/<class>/*`` (``root/val/<class>/*`` = official val).
+    """Any image-folder tree root/{train,test}/<class>/*, as is or cut to an exp / step profile.
+
+    ``root/val/<class>/*``, when present, is the official val split.
 
     profile "none" uses the tree as is; "exp" / "step" keep the first (sorted by name)
     ``min(available, n_i)`` files of class ``i`` with ``n_max`` = the largest class.
