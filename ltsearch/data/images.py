@@ -53,6 +53,7 @@ def decode_one(path: str | Path):
 def decode_images(paths: Sequence[str | Path], size: int, threads: int = 2):
     """Decode ``paths`` (each ``size`` x ``size``) into uint8 [N, 3, size, size]."""
     import torch
+    import torchvision.io  # noqa: F401  (imported once here, not concurrently in the threads)
 
     out = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
 
