@@ -28,6 +28,7 @@ __all__ = [
     "load_dataset",
     "shot_groups",
     "step_counts",
+    "summarize",
 ]
 
 

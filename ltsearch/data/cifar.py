@@ -137,7 +137,8 @@ class CifarLT(DatasetBuilder):
             labels = np.asarray(entry[self.tv_label_key], dtype=np.int64)
         except Exception as err:
             raise LTSearchError(
-                f"{path}: unreadable CIFAR batch file ({type(err).__name__}: {err}); it may be truncated, re-download it"
+                f"{path}: unreadable CIFAR batch file ({type(err).__name__}: {err}); "
+                "it may be truncated, re-download it"
             ) from None
         if len(labels) != len(data):
             raise LTSearchError(f"{path}: {len(data)} images but {len(labels)} labels; re-download it")
@@ -179,7 +180,9 @@ class CifarLT(DatasetBuilder):
             )
         test_names = [p.name for p in class_folders(test_dir)]
         if test_names != names:
-            raise LTSearchError(f"{test_dir}: class folders {test_names[:5]}... differ from {train_dir}'s; fix the tree")
+            raise LTSearchError(
+                f"{test_dir}: class folders {test_names[:5]}... differ from {train_dir}'s; fix the tree"
+            )
         key = {"root": str(root.resolve()), "name": spec.name, "counts": counts, "v": 1,
                "tree": tree_fingerprint([train_dir, test_dir])}
 

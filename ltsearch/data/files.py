@@ -171,7 +171,9 @@ class ImageFolderLT(DatasetBuilder):
         train_dir, test_dir, val_dir = root / "train", root / "test", root / "val"
         for d in (train_dir, test_dir):
             if not d.is_dir():
-                raise LTSearchError(f"{d}: missing folder; imagefolder-lt needs {root}/train/<class>/ and {root}/test/<class>/")
+                raise LTSearchError(
+                    f"{d}: missing folder; imagefolder-lt needs {root}/train/<class>/ and {root}/test/<class>/"
+                )
         folders = class_folders(train_dir)
         if not folders:
             raise LTSearchError(f"{train_dir}: no class folders; expected {train_dir}/<class>/*.jpg")

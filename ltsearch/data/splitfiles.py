@@ -62,7 +62,9 @@ def read_coco(path: Path) -> tuple[list[str], list[int], dict[int, str]]:
         pairs = [(files[a["image_id"]], int(a["category_id"])) for a in blob["annotations"]]
         names = {int(c["id"]): str(c.get("name", c["id"])) for c in blob.get("categories", [])}
     except json.JSONDecodeError as err:
-        raise LTSearchError(f"{path}: invalid JSON at line {err.lineno} ({err.msg}); the file may be truncated") from None
+        raise LTSearchError(
+            f"{path}: invalid JSON at line {err.lineno} ({err.msg}); the file may be truncated, re-download it"
+        ) from None
     except (OSError, KeyError, TypeError, ValueError) as err:
         raise LTSearchError(
             f"{path}: not an iNaturalist annotation file ({type(err).__name__}: {err}); "
