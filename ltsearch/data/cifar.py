@@ -137,7 +137,7 @@ class CifarLT(DatasetBuilder):
             labels = np.asarray(entry[self.tv_label_key], dtype=np.int64)
         except Exception as err:
             raise LTSearchError(
-                f"{path}: unreadable CIFAR batch file ({type(err).__name__}: {err}); "
+                f"{path}: unreadable CIFAR batch file ({type(err).__name__}: {str(err).splitlines()[:1]}); "
                 "it may be truncated, re-download it"
             ) from None
         if len(labels) != len(data):
