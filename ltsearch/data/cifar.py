@@ -136,8 +136,9 @@ class CifarLT(DatasetBuilder):
             data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
             labels = np.asarray(entry[self.tv_label_key], dtype=np.int64)
         except Exception as err:
+            first = (str(err).splitlines() or [""])[0]
             raise LTSearchError(
-                f"{path}: unreadable CIFAR batch file ({type(err).__name__}: {str(err).splitlines()[:1]}); "
+                f"{path}: unreadable CIFAR batch file ({type(err).__name__}: {first}); "
                 "it may be truncated, re-download it"
             ) from None
         if len(labels) != len(data):
