@@ -46,3 +46,6 @@ def experiment_name(dataset: str, imbalance_ratio: float | None) -> str:
         return dataset
     ir = int(imbalance_ratio) if float(imbalance_ratio).is_integer() else imbalance_ratio
     return f"{dataset}-ir{ir}"
+
+# --- added by the search engine ----------------------------------------------------------
+TAG_BEST_RUN = "ltsearch.best_run"  # on a search (parent) run: the run id of its best trial

@@ -1,0 +1,222 @@
+"""The only writer of MLflow (schema in :mod:`ltsearch.tracking`).
+
+Everything goes through one :class:`TrackingWriter` owned by one process (the search driver),
+so concurrent trials never write to the store at the same time (sqlite safe). Runs are found
+again by their tags, which makes every write idempotent across an interrupted and resumed
+search: a trial's child run is looked up by ``TAG_TRIAL_ID`` under its parent before one is
+created.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from ltsearch.tracking import (
+    TAG_DATASET,
+    TAG_FAILURE,
+    TAG_KIND,
+    TAG_METHOD,
+    TAG_SEARCH,
+    TAG_STATUS,
+    TAG_TRIAL_ID,
+    TAG_USER,
+    default_tracking_uri,
+)
+
+PARENT_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
+MAX_PARAM_LEN = 6000
+ARTIFACT_DIR = "mlartifacts"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """``uri`` or MLFLOW_TRACKING_URI or ``sqlite:///<cwd>/mlflow.db``; a bare path becomes sqlite."""
+    uri = uri or default_tracking_uri()
+    if "://" not in uri and not uri.startswith("sqlite:"):
+        p = Path(uri).expanduser().resolve()
+        uri = f"sqlite:///{p}" if p.suffix == ".db" else p.as_uri()
+    return uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///"):])
+    return None
+
+
+def store_dir(uri: str) -> Path:
+    """The folder beside the store (sqlite file's folder, file store root, else the cwd)."""
+    db = sqlite_path(uri)
+    if db is not None:
+        return db.parent
+    if uri.startswith("file://"):
+        return Path(uri[len("file://"):]).parent
+    return Path.cwd()
+
+
+def _clean_metric(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    try:  # numpy scalars
+        v = float(value)
+        return v if math.isfinite(v) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _param_value(value: Any) -> str:
+    text = "null" if value is None else str(value)
+    return text if len(text) <= MAX_PARAM_LEN else text[: MAX_PARAM_LEN - 3] + "..."
+
+
+class TrackingWriter:
+    """Thin, idempotent wrapper around :class:`mlflow.MlflowClient` for ltsearch runs."""
+
+    def __init__(self, tracking_uri: str | None = None):
+        self.uri = resolve_tracking_uri(tracking_uri)
+        self._client = None
+
+    # pickling (Tune callbacks hold a writer): keep only the URI
+    def __getstate__(self):
+        return {"uri": self.uri, "_client": None}
+
+    @property
+    def client(self):
+        if self._client is None:
+            from mlflow import MlflowClient
+
+            db = sqlite_path(self.uri)
+            if db is not None:
+                db.parent.mkdir(parents=True, exist_ok=True)
+            self._client = MlflowClient(tracking_uri=self.uri)
+        return self._client
+
+    # ---- experiments ------------------------------------------------------------
+    def experiment_id(self, name: str) -> str:
+        """Get or create the experiment ``name`` (artifacts beside a sqlite store)."""
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            if exp.lifecycle_stage == "deleted":
+                self.client.restore_experiment(exp.experiment_id)
+            return exp.experiment_id
+        location = None
+        if sqlite_path(self.uri) is not None:
+            location = (store_dir(self.uri) / ARTIFACT_DIR / name).resolve().as_uri()
+        try:
+            return self.client.create_experiment(name, artifact_location=location)
+        except Exception:  # created concurrently by another process
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return exp.experiment_id
+
+    # ---- finding runs -----------------------------------------------------------
+    def find_runs(self, experiment_id: str, tags: dict[str, str], parent: str | None = None) -> list:
+        clauses = [f"tags.`{k}` = '{v}'" for k, v in tags.items()]
+        if parent is not None:
+            clauses.append(f"tags.`{PARENT_TAG}` = '{parent}'")
+        out, token = [], None
+        while True:
+            page = self.client.search_runs([experiment_id], filter_string=" and ".join(clauses),
+                                           max_results=1000, page_token=token)
+            out.extend(page)
+            token = page.token
+            if not token:
+                return out
+
+    def find_search_run(self, experiment_id: str, search: str):
+        runs = self.find_runs(experiment_id, {TAG_KIND: "search", TAG_SEARCH: search})
+        return runs[0] if runs else None
+
+    def child_runs(self, experiment_id: str, parent_run_id: str) -> dict[str, Any]:
+        """``trial id -> run`` of the parent's trial runs (the newest per trial id)."""
+        out: dict[str, Any] = {}
+        for run in self.find_runs(experiment_id, {TAG_KIND: "trial"}, parent=parent_run_id):
+            tid = run.data.tags.get(TAG_TRIAL_ID)
+            if tid and (tid not in out or run.info.start_time > out[tid].info.start_time):
+                out[tid] = run
+        return out
+
+    # ---- writing ----------------------------------------------------------------
+    def create_run(self, experiment_id: str, name: str, tags: dict[str, Any], parent: str | None = None) -> str:
+        tags = {k: str(v) for k, v in tags.items() if v is not None}
+        tags.setdefault(TAG_USER, os.environ.get("USER", "unknown"))
+        if parent is not None:
+            tags[PARENT_TAG] = parent
+        run = self.client.create_run(experiment_id, tags=tags, run_name=name)
+        return run.info.run_id
+
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)) for k, v in tags.items() if v is not None]
+        if items:
+            self.client.log_batch(run_id, tags=items)
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Log params once; values already logged (resume) are skipped, never re-written."""
+        from mlflow.entities import Param
+
+        have = self.client.get_run(run_id).data.params
+        items = [Param(str(k), _param_value(v)) for k, v in params.items() if str(k) not in have]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(run_id, params=items[i:i + 100])
+
+    def log_metrics(self, run_id: str, metrics: dict[str, Any], step: int | None = None) -> None:
+        from mlflow.entities import Metric
+
+        ts = int(time.time() * 1000)
+        items = []
+        for k, v in metrics.items():
+            fv = _clean_metric(v)
+            if fv is not None:
+                items.append(Metric(str(k), fv, ts, int(step or 0)))
+        for i in range(0, len(items), 500):
+            self.client.log_batch(run_id, metrics=items[i:i + 500])
+
+    def log_artifact(self, run_id: str, path: str | Path, artifact_path: str | None = None) -> None:
+        if Path(path).is_file():
+            self.client.log_artifact(run_id, str(path), artifact_path)
+
+    def log_text(self, run_id: str, text: str, name: str) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / name
+            p.write_text(text)
+            self.client.log_artifact(run_id, str(p))
+
+    def logged_steps(self, run_id: str, key: str) -> set[int]:
+        try:
+            return {m.step for m in self.client.get_metric_history(run_id, key)}
+        except Exception:
+            return set()
+
+    def end_run(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
+
+    def reopen(self, run_id: str) -> None:
+        """Mark a finished / killed run as running again (resumed search)."""
+        self.client.update_run(run_id, status="RUNNING")
+
+    def delete_runs(self, run_ids: Iterable[str]) -> None:
+        for rid in run_ids:
+            self.client.delete_run(rid)
+
+    # ---- convenience for the schema ----------------------------------------------
+    def set_status(self, run_id: str, status: str, failure: str | None = None) -> None:
+        tags: dict[str, Any] = {TAG_STATUS: status}
+        if failure:
+            tags[TAG_FAILURE] = failure.strip().splitlines()[-1][:500] if failure.strip() else failure
+        self.set_tags(run_id, tags)
+
+
+def search_tags(search: str, method: str, dataset: str, **extra: Any) -> dict[str, Any]:
+    return {TAG_KIND: "search", TAG_SEARCH: search, TAG_METHOD: method, TAG_DATASET: dataset, **extra}
