@@ -1,0 +1,113 @@
+"""``ltsearch export``: the complete trial config of a leaderboard row as plain, editable YAML.
+
+The file starts with a comment naming the source run, search and metric value, then a
+top-level ``ltsearch:`` provenance block (``source_run``, ``source_search``, ``experiment``)
+that ``ltsearch train`` pops before validating, then the config itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ltsearch.errors import LTSearchError
+
+
+def config_of_run(run_id: str, params: dict[str, str], tracking_uri: str | None = None) -> dict:
+    """The run's ``config.yaml`` artifact, else its flattened params rebuilt with ``unflatten``."""
+    from ltsearch.config import unflatten
+    from ltsearch.tracking.reader import parse_param, read_artifact_text
+
+    text = read_artifact_text(run_id, "config.yaml", tracking_uri)
+    if text:
+        data = yaml.safe_load(text)
+        if isinstance(data, dict) and data:
+            data.pop("ltsearch", None)
+            return data
+    return unflatten({k: parse_param(v) for k, v in params.items()})
+
+
+def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:
+    """Epochs and schedule (and a method's stage budgets) from ``presets/<method>/<dataset>.yaml``."""
+    from ltsearch.presets import list_presets, load_preset
+
+    name = f"{method}/{dataset}"
+    if name not in list_presets():
+        have = ", ".join(list_presets())
+        raise LTSearchError(f"--paper-budget: no paper preset {name}; presets: {have}")
+    preset = load_preset(name)["config"]
+    out = copy.deepcopy(config)
+    if "epochs" in preset:
+        out["epochs"] = preset["epochs"]
+    if "schedule" in preset:
+        out["schedule"] = {**out.get("schedule", {}), **preset["schedule"]}
+    budget_keys = ("stage2_epochs",)
+    preset_params = (preset.get("method") or {}).get("params") or {}
+    for key in budget_keys:
+        if key in preset_params:
+            out.setdefault("method", {}).setdefault("params", {})[key] = preset_params[key]
+    return out
+
+
+def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
+    from ltsearch.config import dump_yaml
+
+    value = "—" if row.get("val") is None else f"{row['val']:.2f}"
+    kind = row.get("kind", "trial")
+    header = [
+        f"# ltsearch export: {row.get('method')} on {experiment}, leaderboard rank {row.get('rank')} ({kind})",
+        f"# source run {row.get('run_id')} of search {row.get('search') or '-'}; {metric} = {value}",
+        "# Train it: ltsearch train --config THIS_FILE --seeds 0,1,2",
+    ]
+    prov = {"ltsearch": {"source_run": row.get("source_run") or row.get("run_id"),
+                         "source_search": row.get("search") or "", "experiment": experiment}}
+    return "\n".join(header) + "\n" + dump_yaml(prov) + dump_yaml(config)
+
+
+def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | None = None,
+                  method: str | None = None, rank: int = 1, epochs: int | None = None,
+                  paper_budget: bool = False, metric: str = "val/acc",
+                  tracking_uri: str | None = None) -> dict[str, Any]:
+    """Write the config of leaderboard row ``rank`` to ``output``; returns a summary dict."""
+    from ltsearch import leaderboard
+    from ltsearch.config import config_from_dict
+    from ltsearch.tracking import default_tracking_uri
+    from ltsearch.tracking.reader import search_runs
+
+    uri = tracking_uri or default_tracking_uri()
+    if rank < 1:
+        raise LTSearchError(f"--rank {rank}: ranks start at 1")
+    board = leaderboard.build(dataset, imbalance_ratio, method=method, metric=metric, tracking_uri=uri,
+                              reference=False)
+    ranked = board.ranked
+    if not ranked:
+        what = f"dataset {dataset}" + (f" and method {method}" if method else "")
+        raise LTSearchError(f"no finished runs for {what} in {uri}; run `ltsearch run ...` first")
+    if rank > len(ranked):
+        raise LTSearchError(f"--rank {rank}: the leaderboard of {board.experiment} has {len(ranked)} rows; "
+                            f"use --rank 1..{len(ranked)}")
+    row = ranked[rank - 1]
+    run = next((r for r in search_runs(board.experiment, uri) if r["run_id"] == row["run_id"]), None)
+    if run is None:  # pragma: no cover - the row came from this store
+        raise LTSearchError(f"run {row['run_id']} vanished from {uri}")
+    config = config_of_run(row["run_id"], run["params"], uri)
+    if row["kind"] == "final":
+        config["seed"] = 0
+    if paper_budget:
+        config = apply_paper_budget(config, row["method"], dataset)
+    if epochs is not None:
+        config["epochs"] = int(epochs)
+    config_from_dict(copy.deepcopy(config), where=f"config of run {row['run_id']}")  # valid before writing
+    text = exported_yaml(config, row, board.experiment, metric)
+    out = Path(output)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(out)
+    return {"output": str(out), "run_id": row["run_id"], "search": row["search"], "method": row["method"],
+            "rank": rank, "metric": metric, "value": row["val"], "experiment": board.experiment,
+            "epochs": config.get("epochs")}

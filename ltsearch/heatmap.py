@@ -1,0 +1,361 @@
+"""Sensitivity heatmaps over two parameters: grid -> PNG (matplotlib Agg), rich table, CSV.
+
+An axis is ``PARAM=SPEC``: ``PARAM`` a method knob (``m_max``, ``stage2_lr``) or a dotted
+config key (``optim.lr``); ``SPEC`` either ``low:high:points[:log]`` or explicit values
+``a,b,c``. Cell values come from MLflow trial runs (best epoch of the metric, mean over
+duplicates), so the same drawing serves a fresh grid search and ``--from-search``.
+
+CSV (one per panel): first row ``<y> \\ <x>, x1, x2, ...``; then one row per y value
+(``y, v11, v12, ...``), values with 4 decimals, empty cells blank.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ltsearch.errors import LTSearchError
+
+GROUP_PANELS = ("many", "medium", "few")
+
+
+@dataclass
+class Axis:
+    param: str  # as the user wrote it (m_max, optim.lr)
+    key: str  # flattened config key (method.params.m_max, optim.lr)
+    values: list  # grid values, in order (may be None: taken from the runs)
+    log: bool = False
+
+    def labels(self) -> list[str]:
+        return [fmt_value(v) for v in self.values]
+
+
+@dataclass
+class Grid:
+    x: Axis
+    y: Axis
+    metric: str
+    panels: dict[str, np.ndarray] = field(default_factory=dict)  # metric/group -> [len(y), len(x)]
+    counts: np.ndarray | None = None  # runs per cell
+    run_ids: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    maximize: bool = True
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.panels[self.metric]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    def best_cell(self, panel: str | None = None) -> tuple[int, int] | None:
+        """(row i of y, column j of x) of the best value (max, or min for a loss)."""
+        arr = self.panels[panel or self.metric]
+        if np.all(np.isnan(arr)):
+            return None
+        flat = np.nanargmax(arr) if self.maximize else np.nanargmin(arr)
+        return tuple(int(i) for i in np.unravel_index(flat, arr.shape))
+
+
+def fmt_value(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v).lower() if isinstance(v, bool) else "null"
+    if isinstance(v, float):
+        return f"{v:.3g}" if v != 0 and (abs(v) < 1e-2 or abs(v) >= 1e4) else f"{v:g}"
+    return str(v)
+
+
+# ---- specs -------------------------------------------------------------------------
+def _scalar(text: str) -> Any:
+    from ltsearch.tracking.reader import parse_param
+
+    return parse_param(text.strip())
+
+
+def parse_spec(spec: str, where: str = "--x") -> tuple[list, bool]:
+    """``"1e-4:1e-1:4:log"`` -> ([1e-4, 1e-3, 1e-2, 1e-1], True); ``"a,b"`` -> (["a", "b"], False)."""
+    spec = spec.strip()
+    if not spec:
+        raise LTSearchError(f"{where}: empty spec; use low:high:points[:log] (e.g. 1e-4:1e-1:7:log) or a,b,c")
+    if ":" in spec:
+        parts = spec.split(":")
+        log = False
+        if parts[-1].strip().lower() in ("log", "lin", "linear"):
+            log = parts.pop().strip().lower() == "log"
+        if len(parts) != 3:
+            raise LTSearchError(f"{where} {spec!r}: expected low:high:points[:log], e.g. 1e-4:1e-1:7:log")
+        try:
+            low, high = float(parts[0]), float(parts[1])
+            points = int(parts[2])
+        except ValueError:
+            raise LTSearchError(f"{where} {spec!r}: low and high must be numbers and points an integer, "
+                                f"e.g. 1e-4:1e-1:7:log") from None
+        if points < 1:
+            raise LTSearchError(f"{where} {spec!r}: points must be >= 1")
+        if log and (low <= 0 or high <= 0):
+            raise LTSearchError(f"{where} {spec!r}: a log grid needs low > 0 and high > 0")
+        arr = np.geomspace(low, high, points) if log else np.linspace(low, high, points)
+        return [float(f"{v:.6g}") for v in arr], log
+    values = [_scalar(t) for t in spec.split(",") if t.strip() != ""]
+    if not values:
+        raise LTSearchError(f"{where} {spec!r}: no values; use a,b,c")
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return values, len(nums) == len(values) and len(values) >= 3 and _looks_log(nums)
+
+
+def _looks_log(values: list[float]) -> bool:
+    """Positive values evenly spaced in log (and spanning >= 1 decade) but not linearly."""
+    v = sorted(set(float(x) for x in values))
+    if len(v) < 3 or v[0] <= 0 or v[-1] / v[0] < 10:
+        return False
+    lg = np.diff(np.log(v))
+    lin = np.diff(v)
+    return bool(np.allclose(lg, lg.mean(), rtol=0.2) and not np.allclose(lin, lin.mean(), rtol=0.2))
+
+
+def resolve_key(method: str, param: str, where: str = "--x") -> str:
+    """``m_max`` -> ``method.params.m_max`` for a knob of ``method``; dotted keys pass through."""
+    from ltsearch.methods import METHODS
+
+    m = METHODS.get(method)
+    if param.startswith("method.params."):
+        name = param[len("method.params."):]
+        if name not in m.params:
+            raise LTSearchError(f"{where} {param}: '{name}' is not a parameter of {method}; "
+                                f"use one of {', '.join(m.params)} or a config key like optim.lr")
+        return param
+    if param in m.params:
+        return f"method.params.{param}"
+    if "." in param or param in ("epochs", "seed", "tta_flip", "eval_every"):
+        return param
+    raise LTSearchError(f"{where} {param}: not a parameter of {method} ({', '.join(m.params)}) "
+                        f"nor a dotted config key like optim.lr")
+
+
+def parse_axis(method: str, text: str, where: str = "--x") -> Axis:
+    """``PARAM=SPEC`` (SPEC optional with --from-search: the values of the runs)."""
+    param, sep, spec = text.partition("=")
+    param = param.strip()
+    if not param:
+        raise LTSearchError(f"{where} {text!r}: expected PARAM=SPEC, e.g. {where} optim.lr=1e-3:1e-1:5:log")
+    key = resolve_key(method, param, where)
+    if not sep:
+        return Axis(param=param, key=key, values=None)
+    values, log = parse_spec(spec, f"{where} {param}=")
+    return Axis(param=param, key=key, values=values, log=log)
+
+
+# ---- the grid from runs ----------------------------------------------------------------
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-12)
+    return a == b or str(a) == str(b)
+
+
+def _index(values: list, v: Any) -> int | None:
+    for i, u in enumerate(values):
+        if _same(u, v):
+            return i
+    return None
+
+
+def _sorted_values(vals: list) -> list:
+    uniq: list = []
+    for v in vals:
+        if _index(uniq, v) is None:
+            uniq.append(v)
+    try:
+        return sorted(uniq)
+    except TypeError:
+        return sorted(uniq, key=str)
+
+
+def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", groups: bool = False,
+                   tracking_uri: str | None = None, histories: dict | None = None) -> Grid:
+    """Pivot trial runs (reader dicts) into the grid (mean over runs that share a cell)."""
+    from ltsearch.leaderboard import best_of_history, higher_is_better
+    from ltsearch.tracking import reader
+
+    pts = []
+    for run in runs:
+        if x.key not in run["params"] or y.key not in run["params"]:
+            continue
+        pts.append((reader.parse_param(run["params"][x.key]), reader.parse_param(run["params"][y.key]), run))
+    if not pts:
+        raise LTSearchError(f"no finished trial varies {x.key} and {y.key}; check the parameter names "
+                            f"(`ltsearch leaderboard` lists the runs)")
+    if x.values is None:
+        x.values = _sorted_values([p[0] for p in pts])
+        x.log = _looks_log([v for v in x.values if isinstance(v, (int, float))]) \
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x.values) else False
+    if y.values is None:
+        y.values = _sorted_values([p[1] for p in pts])
+        y.log = _looks_log([v for v in y.values if isinstance(v, (int, float))]) \
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in y.values) else False
+    split = metric.split("/")[0] if "/" in metric else "val"
+    panel_keys = [metric] + ([f"{split}/{g}" for g in GROUP_PANELS] if groups else [])
+    if histories is None:
+        ids = [p[2]["run_id"] for p in pts]
+        histories = {k: reader.metric_histories(ids, k, tracking_uri) for k in panel_keys}
+    sums = {k: np.zeros((len(y.values), len(x.values))) for k in panel_keys}
+    ns = {k: np.zeros((len(y.values), len(x.values))) for k in panel_keys}
+    counts = np.zeros((len(y.values), len(x.values)), dtype=int)
+    run_ids: dict[tuple[int, int], list[str]] = {}
+    for xv, yv, run in pts:
+        j, i = _index(x.values, xv), _index(y.values, yv)
+        if i is None or j is None:
+            continue
+        hist = histories[metric].get(run["run_id"], [])
+        best, step = best_of_history(hist, metric)
+        if best is None:
+            best = run["metrics"].get(f"best/{metric}", run["metrics"].get(metric))
+        if best is None:
+            continue
+        counts[i, j] += 1
+        run_ids.setdefault((i, j), []).append(run["run_id"])
+        sums[metric][i, j] += best
+        ns[metric][i, j] += 1
+        for k in panel_keys[1:]:
+            at_best = dict(histories[k].get(run["run_id"], []))
+            v = at_best.get(step) if step is not None else None
+            if v is None:
+                v = run["metrics"].get(k)
+            if v is not None and math.isfinite(v):
+                sums[k][i, j] += v
+                ns[k][i, j] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        panels = {k: np.where(ns[k] > 0, sums[k] / np.maximum(ns[k], 1), np.nan) for k in panel_keys}
+    return Grid(x=x, y=y, metric=metric, panels=panels, counts=counts, run_ids=run_ids,
+                maximize=higher_is_better(metric))
+
+
+# ---- CSV -----------------------------------------------------------------------------
+def write_csv(grid: Grid, path: str | Path, panel: str | None = None) -> Path:
+    arr = grid.panels[panel or grid.metric]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow([f"{grid.y.key} \\ {grid.x.key}"] + grid.x.labels())
+        for i, yl in enumerate(grid.y.labels()):
+            w.writerow([yl] + ["" if np.isnan(v) else f"{v:.4f}" for v in arr[i]])
+    return path
+
+
+def read_csv(path: str | Path) -> tuple[list[str], list[str], np.ndarray]:
+    """(x labels, y labels, values [len(y), len(x)] with NaN for empty cells)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    xs = rows[0][1:]
+    ys = [r[0] for r in rows[1:]]
+    arr = np.array([[float(c) if c != "" else np.nan for c in r[1:]] for r in rows[1:]], dtype=float)
+    return xs, ys, arr.reshape(len(ys), len(xs))
+
+
+def csv_paths(png: str | Path, grid: Grid) -> dict[str, Path]:
+    png = Path(png)
+    out = {grid.metric: png.with_suffix(".csv")}
+    for k in grid.panels:
+        if k != grid.metric:
+            out[k] = png.with_name(f"{png.stem}-{k.split('/')[-1]}.csv")
+    return out
+
+
+# ---- PNG -----------------------------------------------------------------------------
+def draw_png(grid: Grid, path: str | Path, title: str | None = None) -> dict[str, tuple[int, int]]:
+    """Annotated heatmap panels (metric, then many / medium / few when present) side by side.
+
+    Returns ``{panel: drawn array shape}``. Cells are the grid points (equally spaced, so a
+    log-spaced grid is drawn on log axes), tick labels are the values, the best cell is boxed
+    and starred, each panel has its colour bar.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    panels = list(grid.panels)
+    ny, nx = grid.shape
+    w = max(4.5, 0.9 * nx + 2.5)
+    h = max(3.5, 0.55 * ny + 2.0)
+    fig, axes = plt.subplots(1, len(panels), figsize=(w * len(panels), h), squeeze=False)
+    shapes = {}
+    for ax, key in zip(axes[0], panels):
+        arr = grid.panels[key]
+        masked = np.ma.masked_invalid(arr)
+        cmap = matplotlib.colormaps["viridis"].copy()
+        cmap.set_bad("#dddddd")
+        im = ax.imshow(masked, origin="lower", cmap=cmap, aspect="auto")
+        shapes[key] = tuple(im.get_array().shape)
+        ax.set_xticks(range(nx), grid.x.labels(), rotation=45 if nx > 5 else 0)
+        ax.set_yticks(range(ny), grid.y.labels())
+        ax.set_xlabel(grid.x.param + (" (log scale)" if grid.x.log else ""))
+        ax.set_ylabel(grid.y.param + (" (log scale)" if grid.y.log else ""))
+        ax.set_title(key)
+        finite = arr[np.isfinite(arr)]
+        mid = (finite.min() + finite.max()) / 2 if finite.size else 0
+        for i in range(ny):
+            for j in range(nx):
+                v = arr[i, j]
+                text = "—" if np.isnan(v) else f"{v:.1f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                        color="black" if (np.isnan(v) or v > mid) else "white")
+        best = grid.best_cell(key)
+        if best is not None:
+            i, j = best
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
+            ax.plot([j], [i + 0.3], marker="*", color="red", markersize=10)
+        fig.colorbar(im, ax=ax, shrink=0.85, label=key)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return shapes
+
+
+# ---- terminal -----------------------------------------------------------------------
+def _rgb(value: float, lo: float, hi: float) -> tuple[int, int, int]:
+    import matplotlib
+
+    t = 0.5 if hi <= lo else (value - lo) / (hi - lo)
+    r, g, b, _ = matplotlib.colormaps["viridis"](float(t))
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+def rich_heatmap(grid: Grid, panel: str | None = None):
+    """A rich table whose cells carry the colour of their value (viridis); best cell starred."""
+    from rich.table import Table
+    from rich.text import Text
+
+    key = panel or grid.metric
+    arr = grid.panels[key]
+    finite = arr[np.isfinite(arr)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    best = grid.best_cell(key)
+    table = Table(title=f"{key}: {grid.y.param} (rows) x {grid.x.param} (columns)", show_lines=False)
+    table.add_column(f"{grid.y.param} \\ {grid.x.param}", justify="right", style="bold")
+    for lab in grid.x.labels():
+        table.add_column(lab, justify="center")
+    for i in reversed(range(arr.shape[0])):  # largest y on top, like the PNG
+        cells = []
+        for j in range(arr.shape[1]):
+            v = arr[i, j]
+            if np.isnan(v):
+                cells.append(Text(" — ", style="on grey23"))
+                continue
+            r, g, b = _rgb(v, lo, hi)
+            fg = "black" if (0.299 * r + 0.587 * g + 0.114 * b) > 140 else "white"
+            star = "★" if best == (i, j) else " "
+            cells.append(Text(f"{star}{v:6.2f} ", style=f"{fg} on rgb({r},{g},{b})" + (" bold" if star == "★" else "")))
+        table.add_row(grid.y.labels()[i], *cells)
+    return table

@@ -1,0 +1,107 @@
+"""Hyperparameter importance (fANOVA) of a finished search, from its MLflow trial runs.
+
+The trials are rebuilt as an in-memory Optuna study (``optuna.trial.create_trial``) whose
+distributions are inferred from the values the search tried (numbers: float / int ranges,
+log-scaled when positive and spanning two decades or more; anything else: categorical),
+then ``optuna.importance.get_param_importances`` with ``FanovaImportanceEvaluator(seed=0)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ltsearch.errors import LTSearchError
+
+# config keys that are bookkeeping, never hyperparameters
+_SKIP = {"seed", "device", "amp", "channels_last", "compile", "dataset.root", "dataset.download", "eval_every"}
+
+
+def _short(key: str) -> str:
+    return key[len("method.params."):] if key.startswith("method.params.") else key
+
+
+def infer_distributions(values: dict[str, list[Any]]):
+    """``{param: distribution}`` for the params that vary (constants carry no importance)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    out = {}
+    for key, vals in values.items():
+        distinct = {repr(v) for v in vals}
+        if len(distinct) < 2:
+            continue
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None
+                      and math.isfinite(v) for v in vals)
+        if numeric:
+            lo, hi = min(vals), max(vals)
+            log = lo > 0 and hi / lo >= 100
+            if all(isinstance(v, int) for v in vals):
+                out[key] = IntDistribution(int(lo), int(hi), log=log)
+            else:
+                out[key] = FloatDistribution(float(lo), float(hi), log=log)
+        else:
+            choices = tuple(sorted({("null" if v is None else v if isinstance(v, (str, bool, int, float))
+                                     else str(v)) for v in vals}, key=repr))
+            out[key] = CategoricalDistribution(choices)
+    return out
+
+
+def _cat_value(v):
+    return "null" if v is None else v if isinstance(v, (str, bool, int, float)) else str(v)
+
+
+def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: dict | None = None) -> dict[str, float]:
+    """fANOVA importances (sum to 1, largest first) over the finished ``runs`` (reader dicts)."""
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.importance import FanovaImportanceEvaluator
+
+    from ltsearch.leaderboard import best_of_history, higher_is_better
+    from ltsearch.tracking.reader import parse_param
+
+    points = []
+    for run in runs:
+        value = None
+        if histories and histories.get(run["run_id"]):
+            value, _ = best_of_history(histories[run["run_id"]], metric)
+        if value is None:
+            value = run["metrics"].get(f"best/{metric}", run["metrics"].get(metric))
+        if value is None or not math.isfinite(value):
+            continue
+        params = {k: parse_param(v) for k, v in run["params"].items() if k not in _SKIP}
+        points.append((params, float(value)))
+    if len(points) < 2:
+        raise LTSearchError(f"importance needs at least 2 finished trials with '{metric}'; found {len(points)}")
+    keys = sorted(set().union(*(p.keys() for p, _ in points)))
+    values = {k: [p.get(k) for p, _ in points] for k in keys}
+    dists = infer_distributions(values)
+    if not dists:
+        raise LTSearchError("importance: no parameter varies across the search's trials")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    direction = "maximize" if higher_is_better(metric) else "minimize"
+    study = optuna.create_study(direction=direction)
+    for params, value in points:
+        p = {}
+        for k, d in dists.items():
+            v = params.get(k)
+            p[k] = _cat_value(v) if isinstance(d, CategoricalDistribution) else v
+        study.add_trial(optuna.trial.create_trial(params=p, distributions=dists, value=value))
+    imp = optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    return {_short(k): float(v) for k, v in sorted(imp.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+def importance_for_search(tracking_uri: str | None, experiment: str, search_name: str,
+                          metric: str = "val/acc") -> dict[str, float]:
+    """fANOVA importance ``{param: share}`` of search ``search_name`` in ``experiment``.
+
+    Uses the search's completed and ASHA-stopped trials (best epoch of ``metric``);
+    method knobs are named without their ``method.params.`` prefix, other keys dotted.
+    """
+    from ltsearch.tracking import reader
+
+    runs = reader.trial_runs(experiment, tracking_uri, search=search_name)
+    if not runs:
+        raise LTSearchError(f"no finished trials of search '{search_name}' in experiment {experiment} "
+                            f"({tracking_uri or 'default store'}); check `ltsearch leaderboard` for names")
+    histories = reader.metric_histories([r["run_id"] for r in runs], metric, tracking_uri)
+    return importance_for_runs(runs, metric, histories)

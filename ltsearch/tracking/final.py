@@ -1,0 +1,152 @@
+"""Final multi-seed runs (``ltsearch train --config best.yaml --seeds 0,1,2``) in MLflow.
+
+One run per seed in the dataset's experiment, tagged ``ltsearch.kind=final`` and linked to
+the trial it came from (the ``ltsearch:`` provenance block that ``ltsearch export`` writes).
+The leaderboard groups them by source run and shows mean ± std over the seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+from ltsearch.tracking import (
+    TAG_DATASET,
+    TAG_KIND,
+    TAG_METHOD,
+    TAG_SEED,
+    TAG_SOURCE_RUN,
+    TAG_SOURCE_SEARCH,
+    TAG_STATUS,
+    TAG_USER,
+    TAG_VAL_PROTOCOL,
+    default_tracking_uri,
+    experiment_name,
+)
+
+FINAL_METRIC_PREFIXES = ("test/", "val/", "best/")
+
+
+def experiment_for_config(cfg) -> str:
+    """The experiment of a trial config: ``<dataset>-ir<R>``, or ``<dataset>`` for fixed profiles."""
+    name = cfg.dataset.name
+    ratio = cfg.dataset.imbalance_ratio
+    try:
+        from ltsearch.data import DATASETS
+
+        if DATASETS.get(name).default_imbalance_ratio is None:
+            ratio = None
+    except Exception:
+        pass
+    return experiment_name(name, ratio)
+
+
+def artifact_root_for(tracking_uri: str) -> str | None:
+    """Artifacts next to a sqlite store (``<db dir>/mlartifacts``) instead of the working directory."""
+    if tracking_uri.startswith("sqlite:///"):
+        db = Path(tracking_uri[len("sqlite:///"):])
+        return (db.resolve().parent / "mlartifacts").as_uri()
+    return None
+
+
+def ensure_experiment(client, name: str, tracking_uri: str) -> str:
+    """The id of experiment ``name``, created (artifacts next to a sqlite store) when absent."""
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage != "active":
+            client.restore_experiment(exp.experiment_id)
+        return exp.experiment_id
+    root = artifact_root_for(tracking_uri)
+    location = f"{root}/{name}" if root else None
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except Exception:  # created concurrently
+        exp = client.get_experiment_by_name(name)
+        if exp is None:
+            raise
+        return exp.experiment_id
+
+
+def _provenance(config_path: str | Path | None) -> dict[str, Any]:
+    if config_path is None:
+        return {}
+    try:
+        import yaml
+
+        data = yaml.safe_load(Path(config_path).read_text()) or {}
+    except Exception:
+        return {}
+    block = data.get("ltsearch") if isinstance(data, dict) else None
+    return block if isinstance(block, dict) else {}
+
+
+def _param_value(v: Any) -> str:
+    text = str(v)
+    return text if len(text) <= 6000 else text[:6000]
+
+
+def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: str | Path | None = None,
+                   tracking_uri: str | None = None) -> list[str]:
+    """Log one ``final`` run per seed; returns the run ids.
+
+    ``cfg`` is the validated :class:`~ltsearch.config.TrialConfig` (its seed is replaced by
+    each seed), ``results`` the :func:`ltsearch.train.run_trial` results in seed order,
+    ``config_path`` the YAML given to ``ltsearch train`` (its ``ltsearch:`` block names the
+    source run / search).
+    """
+    import getpass
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    from ltsearch.config import dump_yaml, flatten
+
+    uri = tracking_uri or default_tracking_uri()
+    client = MlflowClient(tracking_uri=uri)
+    exp_name = experiment_for_config(cfg)
+    exp_id = ensure_experiment(client, exp_name, uri)
+    prov = _provenance(config_path)
+    run_ids = []
+    for seed, result in zip(seed_list, results):
+        data = {**cfg.to_dict(), "seed": int(seed)}
+        tags = {
+            TAG_KIND: "final",
+            TAG_SEED: str(seed),
+            TAG_METHOD: cfg.method.name,
+            TAG_DATASET: exp_name,
+            TAG_VAL_PROTOCOL: str(result.get("val_protocol", "")),
+            TAG_STATUS: "completed",
+        }
+        if prov.get("source_run"):
+            tags[TAG_SOURCE_RUN] = str(prov["source_run"])
+        if prov.get("source_search"):
+            tags[TAG_SOURCE_SEARCH] = str(prov["source_search"])
+        try:
+            tags[TAG_USER] = getpass.getuser()
+        except Exception:
+            pass
+        run = client.create_run(exp_id, tags=tags, run_name=f"final-{cfg.method.name}-seed{seed}")
+        rid = run.info.run_id
+        now = int(time.time() * 1000)
+        params = [Param(k, _param_value(v)) for k, v in sorted(flatten(data).items())]
+        metrics = [Metric(k, float(v), now, 0) for k, v in sorted(result.items())
+                   if k.startswith(FINAL_METRIC_PREFIXES) and isinstance(v, (int, float)) and v is not None]
+        if "epochs_run" in result:
+            metrics.append(Metric("epochs_run", float(result["epochs_run"]), now, 0))
+        for i in range(0, len(params), 100):
+            client.log_batch(rid, params=params[i:i + 100])
+        client.log_batch(rid, metrics=metrics)
+        client.log_text(rid, dump_yaml(data), "config.yaml")
+        per_class = result.get("per_class")
+        if per_class:
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=list(per_class[0]))
+            writer.writeheader()
+            writer.writerows(per_class)
+            client.log_text(rid, buf.getvalue(), "per_class.csv")
+        client.set_terminated(rid, "FINISHED")
+        run_ids.append(rid)
+    return run_ids
