@@ -80,7 +80,8 @@ class LDAMDRW(Method):
 
 
 METHODS.add("ldam-drw", LDAMDRW(
-    name="ldam-drw", description="LDAM margins (C / n^(1/4)) with deferred re-weighting",
+    name="ldam-drw", head="cosine",  # LDAM-DRW's code scores with a normed (cosine) linear layer
+    description="LDAM margins (C / n^(1/4)) with deferred re-weighting",
     params={
         "max_m": Param("max_m", "float", 0.5, 0.0, 2.0, help="largest margin"),
         "s": Param("s", "float", 30.0, 0.0, 100.0, low_open=True, help="logit scale"),

@@ -1,0 +1,74 @@
+"""`ltsearch train`, `datasets` and `inspect` through the real CLI (typer's CliRunner)."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from typer.testing import CliRunner
+
+from conftest import tiny_config
+from ltsearch.cli.main import app
+
+runner = CliRunner()
+
+
+def test_train_from_config_writes_outputs_and_prints_the_table(tmp_path):
+    cfg = tmp_path / "ce.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config("ce", epochs=2)))
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(out), "--set", "optim.lr=0.04"])
+    assert res.exit_code == 0, res.output
+    assert "overall" in res.output and "test" in res.output
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["optim"]["lr"] == 0.04
+    assert (out / "per_class.csv").is_file()
+
+
+def test_train_unknown_key_is_one_line_exit_2_and_writes_nothing(tmp_path):
+    data = tiny_config("ce")
+    data["optim"]["learning_rate"] = 0.1
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(data))
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "optim.learning_rate" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_train_bad_method_param_names_range(tmp_path):
+    cfg = tmp_path / "kps.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config("kps", m_max=-0.1)))
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert "m_max" in res.output and "[0, 2]" in res.output
+
+
+def test_train_preset_with_overrides(tmp_path):
+    out = tmp_path / "p"
+    res = runner.invoke(app, ["train", "--preset", "kps/cifar10-lt", "--epochs", "1", "--out", str(out),
+                              "--set", "dataset.name=digits-lt", "--set", "model.name=resnet8",
+                              "--set", "device=cpu", "--set", "schedule.warmup_epochs=0"])
+    assert res.exit_code == 0, res.output
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["method"]["params"]["m_max"] == 0.5 and saved["epochs"] == 1
+
+
+def test_datasets_show_cifar_counts_json():
+    res = runner.invoke(app, ["datasets", "show", "cifar10-lt", "--imbalance-ratio", "100", "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["train_counts"] == [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
+    res = runner.invoke(app, ["datasets", "show", "cifar100-lt", "--imbalance-ratio", "100", "--json"])
+    info = json.loads(res.output)
+    assert sum(info["train_counts"]) == 10847 and info["train_counts"][0] == 500 and info["train_counts"][-1] == 5
+
+
+def test_inspect_kps_json_has_the_four_lists():
+    res = runner.invoke(app, ["inspect", "kps", "--dataset", "cifar10-lt", "--imbalance-ratio", "100", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out) == {"r", "m", "m_prime", "s"}
+    assert min(out["r"]) == 1.0 and max(out["m"]) == 0.5
+    assert out["m"][-1] == 0.5  # the tail class gets the largest margin
