@@ -420,7 +420,7 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
     by_name = {d.name: d for d in dims}
     kept: list[Dim] = []
     for d in dims:
-        if _statically_active(d, by_name, method_defaults, base_cfg_for_defaults, where):
+        if _statically_active(d, by_name, method_defaults, base_cfg_for_defaults, where, registry_name=method):
             kept.append(d)
     dims = _order(kept, where)
 
@@ -617,8 +617,12 @@ def _parse_when(when: Any, where: str) -> tuple[str, tuple] | None:
     return ctrl, tuple(values)
 
 
+def get_method_param(name: str, method: str) -> Param | None:
+    return get_method(method).params.get(name)
+
+
 def _statically_active(d: Dim, by_name: dict[str, Dim], method_defaults: dict, base_cfg: dict,
-                       where: str, seen: tuple = ()) -> bool:
+                       where: str, seen: tuple = (), registry_name: str = "") -> bool:
     """Resolve conditions on fixed / unsearched controllers now; check searched ones."""
     if d.when is None:
         return True
@@ -636,10 +640,14 @@ def _statically_active(d: Dim, by_name: dict[str, Dim], method_defaults: dict, b
             if ctrl not in method_defaults:
                 raise LTSearchError(f"{where}: {d.name}: when names unknown parameter '{ctrl}'")
             value = method_defaults[ctrl]
+            cp = get_method_param(ctrl, registry_name)
+            if cp is not None and cp.choices and not any(_same(a, ch) for a in allowed for ch in cp.choices):
+                raise LTSearchError(f"{where}: {d.name}: when {ctrl} in {list(allowed)} never holds; "
+                                    f"{ctrl} is one of {', '.join(map(str, cp.choices))}")
         active = any(_same(value, a) for a in allowed)
         d.when = None
         return active
-    if not _statically_active(c, by_name, method_defaults, base_cfg, where, seen + (d.name,)):
+    if not _statically_active(c, by_name, method_defaults, base_cfg, where, seen + (d.name,), registry_name):
         return False
     if c.kind == "fixed":
         d.when = None

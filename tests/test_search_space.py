@@ -1,0 +1,167 @@
+"""Search spaces: parsing, validation against the method registry, overlays, CLI overrides,
+the define-by-run sampler (conditional knobs) and grids. No Ray here."""
+
+from __future__ import annotations
+
+import collections
+import random
+
+import optuna
+import pytest
+import yaml
+
+from ltsearch.errors import LTSearchError
+from ltsearch.methods import METHODS
+from ltsearch.search.sampler import SpaceSampler, make_optuna_sampler
+from ltsearch.search.space import builtin_space_path, load_space, parse_space, space_template
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def write(tmp_path, text: str):
+    p = tmp_path / "space.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("method", METHODS.names())
+def test_every_method_has_a_valid_builtin_space(method):
+    assert builtin_space_path(method) is not None
+    for dataset in ("digits-lt", "cifar10-lt", "cifar100-lt", "imagenet-lt"):
+        sp = load_space(method, dataset=dataset)
+        base = sp.base_config()
+        point = sp.paper_point(base)
+        cfg = sp.config_for(point, base)
+        assert cfg["method"]["name"] == method
+        METHODS.get(method).resolve(cfg["method"]["params"], dataset=dataset)
+
+
+def test_kps_paper_defaults_per_dataset_and_overlays():
+    cifar = load_space("kps", dataset="cifar10-lt")
+    inet = load_space("kps", dataset="imagenet-lt")
+    assert cifar.paper_point(cifar.base_config())["m_max"] == 0.5
+    assert inet.paper_point(inet.base_config())["m_max"] == 0.35
+    assert (inet.dim("m_max").low, inet.dim("m_max").high) == (0.2, 0.5)
+    assert inet.base["model"]["name"] == "resnet50"
+    digits = load_space("kps", dataset="digits-lt")
+    assert digits.base["model"]["name"] == "resnet8" and digits.base["epochs"] <= 6
+    assert digits.dim("ga").choices == ["column", "row", "off"]  # unquoted YAML 'off' is not False
+    assert digits.dim("n_base").kind == "fixed" and digits.dim("n_base").value == 50
+
+
+@pytest.mark.parametrize("body, needle", [
+    ("params: {bogus: {type: float, low: 0, high: 1}}", "params.bogus: unknown parameter for method 'kps'"),
+    ("params: {m_max: {type: float, low: 0.1, high: 3.0}}", "params.m_max: high 3 is outside the allowed range [0, 2]"),
+    ("params: {m_max: {type: float, low: -0.1, high: 0.5}}", "low -0.1 is outside the allowed range [0, 2]"),
+    ("params: {ga: {type: float, low: 0, high: 1}}", "params.ga: 'ga' is categorical"),
+    ("params: {ga: {type: categorical, choices: []}}", "params.ga: choices must be a non-empty list"),
+    ("params: {ga: {type: categorical, choices: [column, diagonal]}}", "use one of column, row, off"),
+    ("params: {m_max: {type: float, low: 0, high: 0.5, log: true}}", "log scale needs low > 0"),
+    ("params: {m_max: {type: float, low: 0.6, high: 0.5}}", "low 0.6 must be below high 0.5"),
+    ("params: {m_max: {type: float, low: a, high: 0.5}}", "'low' must be a number"),
+    ("params: {m_max: {type: gaussian}}", "type 'gaussian' is invalid"),
+    ("params: {m_max: {type: float, lo: 0.1, high: 0.5}}", "unknown key 'lo'"),
+    ("params: {n_base: {fixed: -3}}", "'n_base' = -3 is invalid; use ("),
+    ("optim: {lr: {type: float, low: 0, high: 0.1, log: true}}", "optim.lr: low 0 is outside the allowed range (0, 10]"),
+    ("optim: {speed: {fixed: 1}}", "optim.speed: unknown shared knob"),
+    ("optim: {batch_size: {type: float, low: 16, high: 64}}", "is an integer"),
+    ("params: {ga_start: {type: float, low: 0.1, high: 0.5, when: {ga: diagonal}}}", "never holds"),
+    ("base: {optim: {lrr: 0.1}}", "unknown key 'optim.lrr'"),
+    ("colour: red", "unknown key 'colour'"),
+])
+def test_invalid_space_gives_one_line_error_naming_file_and_key(tmp_path, body, needle):
+    p = write(tmp_path, "method: kps\n" + body + "\n")
+    with pytest.raises(LTSearchError) as err:
+        load_space("kps", path=p)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert str(p) in msg
+    assert needle in msg, msg
+
+
+def test_method_mismatch_and_unknown_method(tmp_path):
+    p = write(tmp_path, "method: lwr\nparams: {}\n")
+    with pytest.raises(LTSearchError, match="'method' is 'lwr' but the search is for 'kps'"):
+        load_space("kps", path=p)
+    with pytest.raises(LTSearchError, match="unknown method"):
+        load_space("nope")
+
+
+def test_cli_overrides():
+    sp = load_space("kps", params=["m_max=0.1:0.3", "s_base=8:32:log", "ga=column,off", "optim.lr=0.01:0.1:log"],
+                    fixed=["n_base=20", "ga_start=0.5"])
+    assert (sp.dim("m_max").low, sp.dim("m_max").high, sp.dim("m_max").log) == (0.1, 0.3, False)
+    assert sp.dim("s_base").log
+    assert sp.dim("ga").choices == ["column", "off"]
+    assert sp.dim("optim.lr").low == 0.01 and sp.dim("optim.lr").log
+    assert sp.dim("n_base").value == 20.0 and sp.dim("ga_start").value == 0.5
+    lort = load_space("lort", params=["stage2_epochs=1:4"])
+    assert lort.dim("stage2_epochs").kind == "int"
+    with pytest.raises(LTSearchError, match=r"--param 'zeta=1:2': unknown parameter 'zeta'"):
+        load_space("kps", params=["zeta=1:2"])
+    with pytest.raises(LTSearchError, match="high 5 is outside the allowed range"):
+        load_space("kps", params=["m_max=0.1:5"])
+    with pytest.raises(LTSearchError, match="expected NAME=VALUES"):
+        load_space("kps", params=["m_max"])
+
+
+def test_conditional_params_sampled_only_when_active():
+    sp = load_space("lwr", dataset="cifar100-lt")
+    assert sp.dim("lambda_milestone").when == ("lambda_schedule", ("step",))
+    sampler = SpaceSampler(sp)
+    study = optuna.create_study(direction="maximize", sampler=make_optuna_sampler("random", 0))
+    seen = collections.Counter()
+    rng = random.Random(0)
+    for _ in range(300):
+        trial = study.ask()
+        values = sampler.sample(trial)
+        step = values["lambda_schedule"] == "step"
+        assert ("lambda_milestone" in values) == step
+        assert ("lambda_gamma" in values) == step
+        assert set(trial.params) == set(values)  # Optuna saw exactly the active knobs
+        seen[step] += 1
+        study.tell(trial, rng.random())
+    assert seen[True] > 20 and seen[False] > 20
+    # TPE too (define-by-run keeps the conditional structure)
+    tpe = optuna.create_study(direction="maximize", sampler=make_optuna_sampler("tpe", 0))
+    for _ in range(40):
+        trial = tpe.ask()
+        values = sampler.sample(trial)
+        assert ("lambda_milestone" in values) == (values["lambda_schedule"] == "step")
+        tpe.tell(trial, rng.random())
+
+
+def test_condition_on_fixed_controller_is_resolved_statically():
+    on = load_space("lwr", fixed=["lambda_schedule=step"])
+    assert on.dim("lambda_milestone").when is None
+    off = load_space("lwr", fixed=["lambda_schedule=quadratic"])
+    assert "lambda_milestone" not in [d.name for d in off.dims]
+    cb = load_space("cb", fixed=["loss=softmax"])
+    assert "gamma" not in [d.name for d in cb.dims]
+
+
+def test_grid_respects_conditions_and_scales():
+    sp = load_space("cb", params=["beta=0.9,0.99", "gamma=0.5:2:log"], fixed=["optim.lr=0.1",
+                                                                             "optim.weight_decay=0.0002"])
+    grid = sp.grid(points=3)
+    # softmax: 2 betas; focal: 2 betas x 3 gammas
+    assert len(grid) == 2 + 6
+    assert all(("gamma" in g) == (g["loss"] == "focal") for g in grid)
+    gammas = sorted({g["gamma"] for g in grid if "gamma" in g})
+    assert gammas == [0.5, 1.0, 2.0]
+    kps = load_space("kps")
+    two = kps.grid(points=3, over=["optim.lr", "optim.weight_decay"], base_config=kps.base_config())
+    assert len(two) == 9 and len({g["m_max"] for g in two}) == 1
+
+
+def test_template_and_roundtrip(tmp_path):
+    for method in ("kps", "lwr"):
+        text = space_template(method)
+        p = tmp_path / f"{method}.yaml"
+        p.write_text(text)
+        assert load_space(method, path=p).method == method
+    sp = load_space("lwr")
+    data = yaml.safe_load(sp.to_yaml())
+    data.pop("dataset")
+    back = parse_space(data, "roundtrip", method="lwr")
+    assert [d.describe() for d in back.dims] == [d.describe() for d in sp.dims]
