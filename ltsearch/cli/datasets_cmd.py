@@ -51,8 +51,7 @@ def show(
     from rich.table import Table
 
     groups = info["groups"]
-    group_of = {c: g for g in ("many", "medium", "few") for c in groups[g]["classes"]} if "classes" in next(
-        iter(groups.values())) else {c: g for g in ("many", "medium", "few") for c in groups[g]}
+    group_of = {c: g for g, spec in groups.items() for c in spec["classes"]}
     table = Table(title=f"{name}: {info['num_train']} training images, {info['num_classes']} classes")
     for col in ("class", "train count", "group"):
         table.add_column(col, justify="right" if col != "group" else "left")
@@ -60,6 +59,5 @@ def show(
     for i, n in enumerate(info["train_counts"]):
         table.add_row(f"{i} {names[i]}", str(n), group_of.get(i, ""))
     console.print(table)
-    sizes = {g: len(groups[g]["classes"]) if isinstance(groups[g], dict) else len(groups[g]) for g in groups}
-    console.print(f"many {sizes['many']} / medium {sizes['medium']} / few {sizes['few']} classes; "
-                  f"validation: {info.get('val_protocol')}")
+    console.print(" / ".join(f"{g} {groups[g]['size']}" for g in ("many", "medium", "few"))
+                  + f" classes; validation: {info.get('val_protocol')}")
