@@ -290,8 +290,7 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None) -> dict[str
     for ax, key in zip(axes[0], panels):
         arr = grid.panels[key]
         masked = np.ma.masked_invalid(arr)
-        cmap = matplotlib.colormaps["viridis"].copy()
-        cmap.set_bad("#dddddd")
+        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#dddddd")
         im = ax.imshow(masked, origin="lower", cmap=cmap, aspect="auto")
         shapes[key] = tuple(im.get_array().shape)
         ax.set_xticks(range(nx), grid.x.labels(), rotation=45 if nx > 5 else 0)
@@ -359,3 +358,37 @@ def rich_heatmap(grid: Grid, panel: str | None = None):
             cells.append(Text(f"{star}{v:6.2f} ", style=f"{fg} on rgb({r},{g},{b})" + (" bold" if star == "★" else "")))
         table.add_row(grid.y.labels()[i], *cells)
     return table
+
+
+# ---- running a grid through the search engine ------------------------------------------
+def _dim_name(axis: Axis) -> str:
+    return axis.key[len("method.params."):] if axis.key.startswith("method.params.") else axis.key
+
+
+def _spec_value(v: Any) -> str:
+    if isinstance(v, float):
+        return np.format_float_positional(v, trim="-")
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def run_grid_search(method: str, dataset: str, imbalance_ratio: float | None, x: Axis, y: Axis,
+                    metric: str = "val/acc", epochs: int | None = None, overrides: list[str] | None = None,
+                    name: str | None = None, tracking_uri: str | None = None, **request: Any) -> tuple[str, str]:
+    """Run the x-by-y grid through the Ray Tune engine (every point to the end: no ASHA);
+    returns (search name, experiment). ``request`` passes extra ``SearchRequest`` fields."""
+    import time
+
+    from ltsearch.search.engine import SearchRequest, run_search
+
+    xn, yn = _dim_name(x), _dim_name(y)
+    params = [f"{n}={','.join(_spec_value(v) for v in a.values)}" for n, a in ((xn, x), (yn, y))]
+    name = name or f"heatmap-{method}-{xn}-{yn}-{time.strftime('%Y%m%d-%H%M%S')}".replace("/", "_")
+    req = SearchRequest(method=method, dataset=dataset, imbalance_ratio=imbalance_ratio, search="grid",
+                        grid_over=[xn, yn], grid_values={xn: list(x.values), yn: list(y.values)},
+                        params=params, scheduler="none", metric=metric, epochs=epochs,
+                        sets=list(overrides or []), name=name, tracking_uri=tracking_uri,
+                        trials=len(x.values) * len(y.values), **request)
+    result = run_search(req)
+    return result.name, result.experiment

@@ -491,18 +491,25 @@ def to_html(board: Leaderboard) -> str:
     )
 
 
-def to_rich_table(board: Leaderboard):
+def to_rich_table(board: Leaderboard, width: int | None = None):
+    """The terminal table; below 150 columns the search / run columns are left out and the
+    tuned-on-test marker joins the kind cell."""
     from rich.table import Table
 
+    narrow = width is not None and width < 150
+    cols = display_columns(board.metric)
+    keep = [c for c in cols if not (narrow and c in ("search", "run", "tuned on test"))]
     table = Table(title=f"{board.experiment}: ranked by {board.metric}", caption=legend(board),
                   caption_justify="left")
-    for c in display_columns(board.metric):
+    for c in keep:
         table.add_column(c, justify="right" if c in (board.metric, "test", "many", "medium", "few", "epochs",
-                                                     "rank") else "left",
-                         overflow="fold")
+                                                     "rank") else "left", overflow="fold")
     for row in board.rows:
+        cells = dict(zip(cols, display_cells(row)))
+        if narrow and row["tuned_on_test"]:
+            cells["kind"] += ", tuned on test"
         style = "yellow" if row["kind"] == "paper" else ("red" if row["tuned_on_test"] else None)
-        table.add_row(*display_cells(row), style=style, end_section=False)
+        table.add_row(*(cells[c] for c in keep), style=style)
     return table
 
 

@@ -1,9 +1,8 @@
 """Leaderboard from a small real digits-lt search logged in a temporary sqlite MLflow store.
 
-The trials are real (``run_trial`` on digits-lt / ResNet-8, 1 epoch, CPU); they are logged
-with the MLflow schema of ``ltsearch.tracking`` (parent ``search`` run, nested ``trial`` runs,
-per-epoch ``val/*`` history, final ``test/*``), plus a failed and an ASHA-stopped trial and a
-trial tuned on test.
+The search is real: a 2x2 grid (focal gamma x optim.lr, 1 epoch, ResNet-8) run through the Ray
+Tune engine by ``ltsearch heatmap`` into a temporary sqlite store; three more trials (stopped by
+ASHA, failed, tuned on test) are logged by hand with the schema of ``ltsearch.tracking``.
 """
 
 from __future__ import annotations
@@ -23,11 +22,29 @@ from typer.testing import CliRunner
 from conftest import tiny_config
 
 EXPERIMENT = "digits-lt-ir10"
-SEARCH = "kps-grid"
-GRID = [(m, s) for m in (0.2, 0.5) for s in (10.0, 20.0)]  # (m_max, s_base)
+SEARCH = "hm-focal"  # the real grid search (gamma x optim.lr) run by `ltsearch heatmap`
+EXTRA = "extra"  # hand-logged trials: ASHA-stopped, failed, tuned on test
+GRID_X, GRID_Y = (0.0, 2.0), (0.01, 0.05)  # focal gamma, optim.lr
+
+
+def report_app():
+    """The four report commands mounted as in ltsearch/cli/main.py."""
+    import typer
+
+    from ltsearch.cli import report_cmds
+    from ltsearch.cli.common import user_errors
+
+    app = typer.Typer()
+    for name in ("leaderboard", "heatmap", "export", "importance"):
+        app.command(name)(user_errors(getattr(report_cmds, name)))
+    return app
+
+
+runner = CliRunner()
 
 
 def _log_trial(client, exp_id, parent_id, search, cfg, result, history, status="completed", val_protocol=None):
+    """A trial run exactly as the search engine logs one (schema of ltsearch.tracking)."""
     from mlflow.entities import Metric, Param
 
     from ltsearch.config import dump_yaml, flatten
@@ -35,86 +52,96 @@ def _log_trial(client, exp_id, parent_id, search, cfg, result, history, status="
                                    TAG_VAL_PROTOCOL)
 
     tags = {TAG_KIND: "trial", TAG_SEARCH: search, TAG_METHOD: cfg["method"]["name"], TAG_DATASET: EXPERIMENT,
-            TAG_VAL_PROTOCOL: val_protocol or (result or {}).get("val_protocol", "test-half"),
-            TAG_STATUS: status, TAG_TRIAL_ID: f"t{time.perf_counter_ns()}", "mlflow.parentRunId": parent_id}
-    run = client.create_run(exp_id, tags=tags)
-    rid = run.info.run_id
+            TAG_VAL_PROTOCOL: val_protocol or "test-half", TAG_STATUS: status,
+            TAG_TRIAL_ID: f"t{time.perf_counter_ns()}", "mlflow.parentRunId": parent_id}
+    rid = client.create_run(exp_id, tags=tags).info.run_id
     now = int(time.time() * 1000)
-    client.log_batch(rid, params=[Param(k, str(v)) for k, v in flatten(cfg).items()])
-    metrics = [Metric(k, float(v), now, int(ep)) for ep, m in history for k, v in m.items()
-               if k.startswith(("val/", "train/")) or k == "lr"]
+    client.log_batch(rid, params=[Param(k, "null" if v is None else str(v)) for k, v in flatten(cfg).items()])
+    metrics = [Metric(k, float(v), now, int(ep)) for ep, m in history for k, v in m.items()]
     if result:
-        metrics += [Metric(k, float(v), now, 0) for k, v in result.items()
-                    if k.startswith(("test/", "best/")) and isinstance(v, (int, float))]
-        metrics.append(Metric("epochs_run", float(result["epochs_run"]), now, 0))
-    if metrics:
-        client.log_batch(rid, metrics=metrics)
+        metrics += [Metric(k, float(v), now, 0) for k, v in result.items()]
+    client.log_batch(rid, metrics=metrics)
     client.log_text(rid, dump_yaml(cfg), "config.yaml")
     client.set_terminated(rid, "FAILED" if status == "failed" else "FINISHED")
     return rid
 
 
+_STORE: dict = {}
+
+
 def make_store(root: Path) -> dict:
-    """A digits-lt 'search' of real 1-epoch trials in ``root/mlflow.db``; returns what was logged."""
+    """A real 2x2 grid search on digits-lt (focal: gamma x optim.lr, 1 epoch, ResNet-8, local Ray
+    with 2 CPUs) run by `ltsearch heatmap` into ``root/mlflow.db``, plus three hand-logged trials."""
     from mlflow import MlflowClient
 
-    from ltsearch.tracking import TAG_DATASET, TAG_KIND, TAG_SEARCH
+    from ltsearch.tracking import TAG_KIND, TAG_SEARCH
     from ltsearch.tracking.final import ensure_experiment
-    from ltsearch.train import run_trial
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
+    png = root / "heatmap.png"
+    res = runner.invoke(report_app(), [
+        "heatmap", "focal", "--dataset", "digits-lt", "--imbalance-ratio", "10",
+        "--x", "gamma=" + ",".join(map(str, GRID_X)), "--y", "optim.lr=" + ",".join(map(str, GRID_Y)),
+        "--epochs", "1", "--groups", "--name", SEARCH, "--storage-path", str(root / "trials"), "--num-cpus", "2",
+        "--set", "model.name=resnet8", "--set", "device=cpu", "--set", "schedule.warmup_epochs=0",
+        "--set", "optim.batch_size=64", "--tracking-uri", uri, "--output", str(png)])
+    try:
+        import ray
+
+        ray.shutdown()
+    except Exception:
+        pass
+    assert res.exit_code == 0, res.output
     client = MlflowClient(tracking_uri=uri)
     exp_id = ensure_experiment(client, EXPERIMENT, uri)
-    parent = client.create_run(exp_id, tags={TAG_KIND: "search", TAG_SEARCH: SEARCH, TAG_DATASET: EXPERIMENT},
-                               run_name=SEARCH).info.run_id
-    logged = {"uri": uri, "parent": parent, "trials": {}, "root": root}
-    from ltsearch.config import config_from_dict
-    from ltsearch.data import DatasetSpec, load_dataset
-
-    data = load_dataset(DatasetSpec.from_config(config_from_dict(tiny_config("kps")).dataset))
-    for m, s in GRID:
-        cfg = tiny_config("kps", epochs=1, m_max=m, s_base=s)
-        history = []
-        result = run_trial(cfg, report=lambda ep, met: history.append((ep, dict(met))), data=data)
-        rid = _log_trial(client, exp_id, parent, SEARCH, cfg, result, history)
-        logged["trials"][rid] = {"cfg": cfg, "result": result, "history": history, "params": (m, s)}
-    # a trial whose history peaks before its last epoch (best epoch != last) and was stopped by ASHA
+    parent = client.create_run(exp_id, tags={TAG_KIND: "search", TAG_SEARCH: EXTRA}, run_name=EXTRA).info.run_id
+    logged = {"uri": uri, "root": root, "png": png, "heatmap_output": res.output, "extra_parent": parent}
+    # stopped by ASHA after 2 of 3 epochs; its best epoch (1) is not its last; no few-shot test number
     cfg = tiny_config("kps", epochs=3, m_max=0.3, s_base=15.0)
     hist = [(1, {"val/acc": 31.0, "val/many": 90.0, "val/medium": 20.0, "val/few": 1.0}),
             (2, {"val/acc": 12.5, "val/many": 80.0, "val/medium": 5.0, "val/few": 0.0})]
     res = {"test/acc": 30.0, "test/many": 88.0, "test/medium": 21.0, "best/val/acc": 31.0, "epochs_run": 2}
-    logged["stopped"] = _log_trial(client, exp_id, parent, SEARCH, cfg, res, hist, status="stopped")
-    # a failed trial (diverged): never shown
+    logged["stopped"] = _log_trial(client, exp_id, parent, EXTRA, cfg, res, hist, status="stopped")
+    # failed (diverged): never shown, even with a high val number
     cfg = tiny_config("kps", epochs=1, m_max=1.9, s_base=90.0)
-    logged["failed"] = _log_trial(client, exp_id, parent, SEARCH, cfg, None,
-                                  [(1, {"val/acc": 99.0})], status="failed")
-    # a CE trial tuned on the test set (the papers' protocol)
+    logged["failed"] = _log_trial(client, exp_id, parent, EXTRA, cfg, None, [(1, {"val/acc": 99.0})],
+                                  status="failed")
+    # tuned on the test set (the papers' protocol)
     cfg = tiny_config("ce", epochs=1)
     cfg["dataset"]["val"] = "test"
     hist = [(1, {"val/acc": 25.0, "val/many": 95.0, "val/medium": 10.0})]
     res = {"test/acc": 25.0, "test/many": 95.0, "test/medium": 10.0, "best/val/acc": 25.0, "epochs_run": 1}
-    logged["on_test"] = _log_trial(client, exp_id, parent, "ce-on-test", cfg, res, hist, val_protocol="test")
+    logged["on_test"] = _log_trial(client, exp_id, parent, EXTRA, cfg, res, hist, val_protocol="test")
     client.set_terminated(parent, "FINISHED")
     return logged
 
 
+def shared_store(tmp_path_factory) -> dict:
+    """One store per test session (the grid search is the slow part), shared by the report tests."""
+    if not _STORE:
+        _STORE.update(make_store(tmp_path_factory.mktemp("mlstore")))
+    return _STORE
+
+
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
-    return make_store(tmp_path_factory.mktemp("mlstore"))
+    return shared_store(tmp_path_factory)
 
 
-runner = CliRunner()
+def grid_runs(store) -> list[dict]:
+    """The grid search's trial runs, straight from MLflow: params, val/acc history, test metrics."""
+    from mlflow import MlflowClient
 
-
-def _app():
-    from ltsearch.cli import report_cmds
-    from ltsearch.cli.common import user_errors
-    import typer
-
-    app = typer.Typer()
-    for name in ("leaderboard", "heatmap", "export", "importance"):
-        app.command(name)(user_errors(getattr(report_cmds, name)))
-    return app
+    client = MlflowClient(tracking_uri=store["uri"])
+    exp = client.get_experiment_by_name(EXPERIMENT)
+    out = []
+    for run in client.search_runs([exp.experiment_id], f"tags.`ltsearch.search` = '{SEARCH}' and "
+                                                       f"tags.`ltsearch.kind` = 'trial'"):
+        hist = client.get_metric_history(run.info.run_id, "val/acc")
+        out.append({"run_id": run.info.run_id, "gamma": float(run.data.params["method.params.gamma"]),
+                    "lr": float(run.data.params["optim.lr"]), "best": max(m.value for m in hist),
+                    "metrics": run.data.metrics})
+    return out
 
 
 def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
@@ -125,16 +152,20 @@ def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
     ranked = board.ranked
     ids = {r["run_id"] for r in ranked}
     assert store["failed"] not in ids  # failed trials excluded
-    assert store["stopped"] in ids and ids >= set(store["trials"])  # stopped-early included
+    assert store["stopped"] in ids  # stopped-early included
     vals = [r["val"] for r in ranked]
     assert vals == sorted(vals, reverse=True)
     assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
-    for rid, t in store["trials"].items():
-        row = next(r for r in ranked if r["run_id"] == rid)
-        assert row["val"] == pytest.approx(max(h["val/acc"] for _, h in t["history"]))
-        assert row["test_acc"] == pytest.approx(t["result"]["test/acc"])
-        assert row["params"]["m_max"] == t["params"][0] and row["params"]["s_base"] == t["params"][1]
-        assert row["search"] == SEARCH and row["epochs"] == 1
+    runs = grid_runs(store)
+    assert len(runs) == 4 and {r["run_id"] for r in runs} <= ids
+    for t in runs:
+        row = next(r for r in ranked if r["run_id"] == t["run_id"])
+        assert row["val"] == pytest.approx(t["best"])
+        for g in ("acc", "many", "medium", "few"):
+            want = t["metrics"].get(f"test/{g}")
+            assert row[f"test_{g}"] == (None if want is None else pytest.approx(want))
+        assert row["params"]["gamma"] == t["gamma"] and row["params"]["optim.lr"] == t["lr"]
+        assert row["search"] == SEARCH and row["epochs"] == 1 and row["kind"] == "trial"
     stopped = next(r for r in ranked if r["run_id"] == store["stopped"])
     assert stopped["val"] == 31.0 and stopped["best_epoch"] == 1 and stopped["epochs"] == 2
     assert stopped["status"] == "stopped" and stopped["test_few"] is None
@@ -193,19 +224,19 @@ def test_formats_parse_back(store):
 
 
 def test_cli_leaderboard_formats_top_method_and_export(store, tmp_path, monkeypatch):
-    app = _app()
+    app = report_app()
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--imbalance-ratio", "10",
-                              "--tracking-uri", store["uri"], "--format", "json", "--top", "2", "--method", "kps"])
+                              "--tracking-uri", store["uri"], "--format", "json", "--top", "2", "--method", "focal"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["rows"]
-    assert [r["rank"] for r in rows] == [1, 2] and all(r["method"] == "kps" for r in rows)
+    assert [r["rank"] for r in rows] == [1, 2] and all(r["method"] == "focal" for r in rows)
     out = tmp_path / "lb.csv"
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"],
                               "--format", "csv", "--output", str(out)])
     assert res.exit_code == 0, res.output
     assert list(csv.DictReader(io.StringIO(out.read_text())))[0]["rank"] == "1"
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"]])
-    assert res.exit_code == 0 and "tuned on test" in res.stdout and "kps" in res.stdout
+    assert res.exit_code == 0 and "tuned on test" in res.stdout and "focal" in res.stdout
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"], "--export"])
     assert res.exit_code == 0, res.output

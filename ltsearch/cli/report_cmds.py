@@ -77,7 +77,7 @@ def leaderboard(
         if not board.ranked:
             console.print(f"[yellow]no finished runs in {board.experiment} ({_uri(tracking_uri)}); "
                           f"showing the papers' numbers only[/]")
-        console.print(lb.to_rich_table(board))
+        console.print(lb.to_rich_table(board, console.width))
         return
     typer.echo(lb.render(board, fmt), nl=False)
 
@@ -166,6 +166,8 @@ def heatmap(
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="epochs per grid point")] = None,
     overrides: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="fixed config key=value")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="search name of the grid run")] = None,
+    storage_path: Annotated[Path, typer.Option("--storage-path", help="Ray Tune results folder")] = Path("trials"),
+    num_cpus: Annotated[Optional[int], typer.Option("--num-cpus", help="CPUs of a local Ray")] = None,
     tracking_uri: UriOpt = None,
 ) -> None:
     """Sensitivity heatmap of a metric over two parameters: PNG + terminal heatmap + CSV.
@@ -186,7 +188,8 @@ def heatmap(
         if xa.values is None or ya.values is None:
             raise LTSearchError("give values for both axes (PARAM=SPEC) or draw an existing search with --from-search")
         from_search, experiment = _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs,
-                                            list(overrides or []), name, uri)
+                                            list(overrides or []), name, uri, storage_path=str(storage_path),
+                                            num_cpus=num_cpus)
     else:
         experiment = reader.resolve_experiment(dataset, imbalance_ratio, uri)
     runs = reader.trial_runs(experiment, uri, search=from_search)
@@ -214,7 +217,7 @@ def heatmap(
                   + (f"; logged to run {parent[:8]}" if parent else ""))
 
 
-def _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs, overrides, name, uri):
+def _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs, overrides, name, uri, **request):
     """Run the grid through the search engine; returns (search name, experiment)."""
     try:
         from ltsearch.search.engine import run_search  # noqa: F401
@@ -223,4 +226,4 @@ def _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs, override
                             "draw an existing search with --from-search NAME") from None
     from ltsearch.heatmap import run_grid_search
 
-    return run_grid_search(method, dataset, imbalance_ratio, xa, ya, metric, epochs, overrides, name, uri)
+    return run_grid_search(method, dataset, imbalance_ratio, xa, ya, metric, epochs, overrides, name, uri, **request)

@@ -171,8 +171,10 @@ def metric_histories(run_ids: Iterable[str], key: str, tracking_uri: str | None 
 
 def read_artifact_text(run_id: str, path: str, tracking_uri: str | None = None) -> str | None:
     """The text of artifact ``path`` of a run, or None when it is absent."""
+    import os
     import tempfile
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     c = client(tracking_uri)
     parent = str(Path(path).parent) if "/" in path else None
     try:
