@@ -1,0 +1,101 @@
+"""End-to-end searches on digits-lt with a real local Ray (2 CPUs), real Optuna and a
+temporary sqlite MLflow store: parent / child runs, metrics, ASHA stopping, grids."""
+
+from __future__ import annotations
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from mlflow import MlflowClient  # noqa: E402
+
+from ltsearch.search.engine import SearchRequest, run_search  # noqa: E402
+from ltsearch.tracking import (TAG_BEST_RUN, TAG_DATASET, TAG_KIND, TAG_METHOD, TAG_NODE, TAG_SEARCH,  # noqa: E402
+                               TAG_STATUS, TAG_TRIAL_ID, TAG_VAL_PROTOCOL)
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One sqlite MLflow store (and trials folder) for the module: db creation is slow."""
+    root = tmp_path_factory.mktemp("search")
+    return {"root": root, "uri": f"sqlite:///{root / 'mlflow.db'}", "trials": root / "trials"}
+
+
+def request(store, method, name, **kw) -> SearchRequest:
+    kw.setdefault("trials", 2)
+    kw.setdefault("epochs", 1)
+    kw.setdefault("scheduler", "none")
+    return SearchRequest(method=method, name=name, tracking_uri=store["uri"], storage_path=store["trials"],
+                         display=False, **kw)
+
+
+def runs_of(store, search):
+    client = MlflowClient(store["uri"])
+    exp = client.get_experiment_by_name("digits-lt-ir100")
+    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{TAG_SEARCH}` = '{search}'")
+    parents = [r for r in runs if r.data.tags[TAG_KIND] == "search"]
+    children = [r for r in runs if r.data.tags[TAG_KIND] == "trial"]
+    return client, parents, children
+
+
+@pytest.mark.parametrize("method, extra", [
+    ("kps", {}),
+    ("lort", {"fixed": ["stage2_epochs=1"]}),
+    ("lwr", {"params": ["lambda_schedule=quadratic,step"]}),
+])
+def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, method, extra):
+    result = run_search(request(store, method, f"e2e-{method}", **extra))
+    assert len(result.trials) == 2
+    assert all(t.status == "completed" for t in result.trials), [(t.status, t.failure) for t in result.trials]
+    assert result.best_config is not None and result.best_config["method"]["name"] == method
+
+    client, parents, children = runs_of(store, f"e2e-{method}")
+    assert len(parents) == 1 and len(children) == 2
+    parent = parents[0]
+    assert parent.data.tags[TAG_METHOD] == method and parent.data.tags[TAG_DATASET] == "digits-lt-ir100"
+    assert parent.data.tags[TAG_STATUS] == "completed"
+    assert parent.data.params["metric"] == "val/acc" and parent.data.params["sampler"] == "optuna-tpe"
+    assert parent.data.tags[TAG_BEST_RUN] in {c.info.run_id for c in children}
+    assert "test/acc" in parent.data.metrics
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {"space.yaml", "best_config.yaml"}
+    epochs = 2 if method == "lort" else 1
+    for child in children:
+        tags = child.data.tags
+        assert tags["mlflow.parentRunId"] == parent.info.run_id
+        assert tags[TAG_STATUS] == "completed" and tags[TAG_METHOD] == method
+        assert tags[TAG_VAL_PROTOCOL] == "test-half" and tags[TAG_NODE] and tags[TAG_TRIAL_ID]
+        assert child.data.params["method.name"] == method and "optim.lr" in child.data.params
+        for key in ("train/loss", "lr", "val/acc", "test/acc", "best/val/acc", "epochs_run"):
+            assert key in child.data.metrics, key
+        assert [m.step for m in client.get_metric_history(child.info.run_id, "val/acc")] == list(range(1, epochs + 1))
+        assert {a.path for a in client.list_artifacts(child.info.run_id)} == {"config.yaml", "per_class.csv"}
+    # paper point enqueued first: one child has the paper's method params
+    paper = {"kps": ("method.params.m_max", "0.5"), "lort": ("method.params.delta", "0.98"),
+             "lwr": ("method.params.theta", "0.4")}[method]
+    assert paper[1] in [c.data.params[paper[0]] for c in children]
+
+
+def test_asha_stops_a_weak_trial(ray_session, store):
+    # one trial at a time: a good lr first, then a learning rate that cannot keep up at epoch 1
+    result = run_search(request(store, "ce", "asha", search="grid", scheduler="asha", epochs=3, grace_period=1,
+                                reduction_factor=2, max_concurrent=1,
+                                grid_values={"optim.lr": [1e-5, 0.1]}, grid_over=["optim.lr"]))
+    statuses = {t.params["optim.lr"]: t.status for t in result.trials}
+    assert "stopped" in statuses.values(), statuses
+    assert "completed" in statuses.values(), statuses
+    client, parents, children = runs_of(store, "asha")
+    assert len(children) == 2
+    tags = sorted(c.data.tags[TAG_STATUS] for c in children)
+    assert tags == ["completed", "stopped"]
+    stopped = [c for c in children if c.data.tags[TAG_STATUS] == "stopped"][0]
+    assert stopped.data.metrics["epochs_run"] < 3 and "test/acc" not in stopped.data.metrics
+    assert parents[0].data.params["sampler"] == "grid"
+    assert parents[0].data.metrics["trials/stopped"] == 1
