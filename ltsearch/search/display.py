@@ -136,9 +136,11 @@ def print_summary(result, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ltsearch.config import dump_yaml
+    import sys
 
-    console = console or Console()
+    import yaml
+
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     dims = list(result.dims)
     t = Table(title=f"search {result.name}: {result.method} on {result.experiment} "
                     f"({len(result.trials)} trials, metric {result.metric}, {result.mode})",
@@ -160,7 +162,8 @@ def print_summary(result, console=None) -> None:
                   + (f", test/acc = {fmt(result.best_metrics.get('test/acc'))}"
                      if result.best_metrics.get("test/acc") is not None else ""))
     console.print("[bold]best config[/]:")
-    console.print(dump_yaml(result.best_config), markup=False, highlight=False)
+    console.print(yaml.safe_dump(result.best_config, sort_keys=False, default_flow_style=False).rstrip(),
+                  markup=False, highlight=False, soft_wrap=True)
     console.print(f"MLflow: {result.tracking_uri} (experiment {result.experiment}, run {result.parent_run_id})")
     if result.optuna_storage:
         console.print(f"Optuna: {result.optuna_storage} (study {result.study_name})")

@@ -308,6 +308,8 @@ def run_search(req: SearchRequest) -> SearchResult:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("ray.tune").setLevel(logging.ERROR)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     writer = TrackingWriter(req.tracking_uri)
     tracking_uri = resolve_tracking_uri(req.tracking_uri)
