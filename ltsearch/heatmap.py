@@ -307,7 +307,7 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None) -> dict[str
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="black" if (np.isnan(v) or v > mid) else "white")
         best = grid.best_cell(key)
-        if best is not None:
+        if best is not None and not (finite.size > 1 and finite.min() == finite.max()):  # a flat panel: no best
             i, j = best
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
             ax.plot([j], [i + 0.3], marker="*", color="red", markersize=10)

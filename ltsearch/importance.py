@@ -77,6 +77,8 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     dists = infer_distributions(values)
     if not dists:
         raise LTSearchError("importance: no parameter varies across the search's trials")
+    if len({v for _, v in points}) < 2:  # every trial scored the same: nothing explains anything
+        return {_short(k): 0.0 for k in sorted(dists)}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     direction = "maximize" if higher_is_better(metric) else "minimize"
     study = optuna.create_study(direction=direction)
@@ -86,7 +88,12 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
             v = params.get(k)
             p[k] = _cat_value(v) if isinstance(d, CategoricalDistribution) else v
         study.add_trial(optuna.trial.create_trial(params=p, distributions=dists, value=value))
-    imp = optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    try:
+        imp = optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    except RuntimeError as err:  # e.g. zero variance within every tree
+        if "variance" not in str(err):
+            raise
+        return {_short(k): 0.0 for k in sorted(dists)}
     return {_short(k): float(v) for k, v in sorted(imp.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 

@@ -32,6 +32,13 @@ try:  # the search engine and leaderboard groups register themselves when presen
 except ImportError:  # pragma: no cover - during development only
     pass
 
+from ltsearch.cli import report_cmds  # noqa: E402
+
+app.command("leaderboard")(user_errors(report_cmds.leaderboard))
+app.command("heatmap")(user_errors(report_cmds.heatmap))
+app.command("export")(user_errors(report_cmds.export))
+app.command("importance")(user_errors(report_cmds.importance))
+
 
 def main() -> None:
     app()

@@ -94,7 +94,7 @@ def export(
     metric: MetricOpt = "val/acc",
     tracking_uri: UriOpt = None,
 ) -> None:
-    """Write the full trial config of a leaderboard row as YAML for ``ltsearch train``.
+    """Write the full trial config of a leaderboard row as YAML for `ltsearch train`.
 
     Example: ``ltsearch export -d cifar10-lt --method kps --paper-budget -o best.yaml`` then
     ``ltsearch train --config best.yaml --seeds 0,1,2``.

@@ -30,9 +30,22 @@ FINISHED_STATUSES = ("completed", "stopped")  # TAG_STATUS values of a trial wor
 
 def client(tracking_uri: str | None = None):
     """An ``MlflowClient`` on ``tracking_uri`` (default: MLFLOW_TRACKING_URI or ./mlflow.db)."""
+    import logging
+
     from mlflow import MlflowClient
 
+    for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return MlflowClient(tracking_uri=tracking_uri or default_tracking_uri())
+
+
+def store_missing(tracking_uri: str | None = None) -> bool:
+    """True for a sqlite store whose file does not exist (reading must not create it)."""
+    uri = tracking_uri or default_tracking_uri()
+    if uri.startswith("sqlite:///"):
+        path = uri[len("sqlite:///"):]
+        return path != ":memory:" and not Path(path).exists()
+    return False
 
 
 def _quote(value: str) -> str:
@@ -57,11 +70,15 @@ def run_to_dict(run) -> dict[str, Any]:
 
 def list_experiments(tracking_uri: str | None = None) -> list[str]:
     """Names of the active experiments in the store (sorted)."""
+    if store_missing(tracking_uri):
+        return []
     c = client(tracking_uri)
     return sorted(e.name for e in c.search_experiments())
 
 
 def experiment_id(name: str, tracking_uri: str | None = None) -> str | None:
+    if store_missing(tracking_uri):
+        return None
     exp = client(tracking_uri).get_experiment_by_name(name)
     if exp is None or exp.lifecycle_stage != "active":
         return None
@@ -99,10 +116,10 @@ def search_runs(experiment: str, tracking_uri: str | None = None, *, kind: str |
 
     Returns ``[]`` when the experiment does not exist.
     """
-    c = client(tracking_uri)
     exp_id = experiment_id(experiment, tracking_uri)
     if exp_id is None:
         return []
+    c = client(tracking_uri)
     clauses = []
     if kind is not None:
         clauses.append(f"tags.`{TAG_KIND}` = {_quote(kind)}")
@@ -165,6 +182,9 @@ def metric_history(run_id: str, key: str, tracking_uri: str | None = None, _clie
 
 
 def metric_histories(run_ids: Iterable[str], key: str, tracking_uri: str | None = None) -> dict[str, list]:
+    run_ids = list(run_ids)
+    if not run_ids:
+        return {}
     c = client(tracking_uri)
     return {rid: metric_history(rid, key, _client=c) for rid in run_ids}
 
