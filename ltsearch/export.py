@@ -64,7 +64,8 @@ def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
     ]
     prov = {"ltsearch": {"source_run": row.get("source_run") or row.get("run_id"),
                          "source_search": row.get("search") or "", "experiment": experiment}}
-    return "\n".join(header) + "\n" + dump_yaml(prov) + dump_yaml(config)
+    block = yaml.safe_dump(prov, sort_keys=False, default_flow_style=False)
+    return "\n".join(header) + "\n" + block + dump_yaml(config)
 
 
 def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | None = None,

@@ -340,7 +340,7 @@ def rich_heatmap(grid: Grid, panel: str | None = None):
     arr = grid.panels[key]
     finite = arr[np.isfinite(arr)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    best = grid.best_cell(key)
+    best = grid.best_cell(key) if not (finite.size > 1 and finite.min() == finite.max()) else None
     table = Table(title=f"{key}: {grid.y.param} (rows) x {grid.x.param} (columns)", show_lines=False)
     table.add_column(f"{grid.y.param} \\ {grid.x.param}", justify="right", style="bold")
     for lab in grid.x.labels():
