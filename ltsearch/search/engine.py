@@ -378,6 +378,8 @@ def run_search(req: SearchRequest) -> SearchResult:
 
     # ---- reconcile MLflow with Tune's final state, pick the best ---------------------
     summaries = _summaries(exp_dir, space, results)
+    # Tune handles Ctrl-C itself (saves state, returns): unfinished trials mean "interrupted"
+    interrupted = interrupted or any(s.status in ("pending", "running", "paused") for s in summaries)
     known = {s.trial_id for s in summaries}
     existing = writer.child_runs(exp_id, parent_id)
     orphans = [run.info.run_id for tid, run in existing.items() if tid not in known]
