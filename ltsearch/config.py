@@ -79,6 +79,7 @@ class TrialConfig:
     compile: bool = False  # torch.compile the model
     eval_every: int = 1  # evaluate on val every N epochs (and always at the last epoch)
     tta_flip: bool = False  # average logits with the flipped image at evaluation (LORT)
+    cache_dir: str | None = None  # decoupled methods: stage-1 backbones and stage-2 features reused here
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

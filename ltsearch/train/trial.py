@@ -19,6 +19,7 @@ import torch
 from ltsearch.config import TrialConfig, config_from_dict, dump_yaml
 from ltsearch.errors import TrialDivergedError
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
+from ltsearch.train.stage_cache import FeatureCache, Stage1Cache, file_key, locked, stage1_key
 from ltsearch.train.device import autocast, memory_format, seed_everything, select_device
 from ltsearch.train.evaluate import collect_logits, diagnostics, split_metrics
 from ltsearch.train.schedules import lr_at
@@ -64,9 +65,10 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     ``train/loss``, ``lr``, ``val/acc`` and the non-empty shot groups ``val/many|medium|few``.
     With ``out_dir`` the trial writes ``config.yaml``, ``checkpoint.pt`` (every epoch; resumed
     from when ``resume``), ``metrics.jsonl``, ``per_class.csv`` and ``result.json``.
+    With ``cache_dir`` set, a decoupled method reuses its stage-1 backbone and, with frozen
+    batch-norm, its stage-2 features across trials (:mod:`ltsearch.train.stage_cache`).
     """
     from ltsearch.data import DatasetSpec, load_dataset
-    from ltsearch.data.loader import make_loader
     from ltsearch.methods import get_method
     from ltsearch.models import build_model
 
@@ -83,101 +85,202 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head)
     stages = method.stages(cfg, params, data.train_counts, model.feat_dim)
-    fmt = memory_format(device, cfg.channels_last)
-    model = model.to(device=device, memory_format=fmt)
-    for stage in stages:
-        stage.criterion.to(device)
-    net = torch.compile(model) if cfg.compile else model
+    run = _Run(cfg, model, stages, data, device, out, report)
 
-    progress = Progress()
-    ckpt_path = out / "checkpoint.pt" if out is not None else None
-    saved = load_checkpoint(ckpt_path, map_location=device) if (resume and ckpt_path and ckpt_path.is_file()) else None
+    saved = load_checkpoint(run.ckpt_path, map_location=device) if (
+        resume and run.ckpt_path and run.ckpt_path.is_file()) else None
     if saved is not None:
-        model.load_state_dict(saved["model"])
-        for stage, state in zip(stages, saved["criteria"]):
-            stage.criterion.load_state_dict(state)
-        progress = Progress(**saved["progress"])
-        torch.set_rng_state(saved["rng"])
+        run.restore(saved)
     elif params.get("backbone"):  # decoupled method started from a given stage-1 checkpoint
         load_model_weights(model, params["backbone"])
-        progress.stage = 1
+        run.progress.stage = 1
+        run.backbone_key = file_key(params["backbone"])
 
-    ac = lambda: autocast(device, cfg.amp)  # noqa: E731
-    loader_kw = dict(device=device, mean=data.mean, std=data.std, image_size=data.image_size)
-    val_loader = make_loader(data.val, train=False, batch_size=EVAL_BATCH, seed=cfg.seed, **loader_kw)
+    cacheable = cfg.cache_dir is not None and len(stages) > 1 and run.progress.stage == 0 and run.progress.epoch == 0
+    if cacheable:  # stage 1 once per distinct stage-1 config, shared by every trial that needs it
+        cache = Stage1Cache(cfg.cache_dir, stage1_key(cfg))
+        with locked(cache.path):
+            hit = cache.load()
+            if hit is None:
+                run.stage(0, saved)
+                cache.save(model.state_dict(), run.progress.history)
+        if hit is not None:
+            model.load_state_dict(hit["model"])
+            run.progress = Progress(stage=1, global_epoch=stages[0].epochs, history=list(hit["history"]))
+        run.backbone_key = stage1_key(cfg)
 
-    for si, stage in enumerate(stages):
-        if si < progress.stage:
-            continue
+    for si in range(run.progress.stage, len(stages)):
+        run.stage(si, saved if saved is not None and saved["progress"]["stage"] == si else None)
+    return run.finish()
+
+
+class _Run:
+    """The state of one trial while it trains: model, stages, loaders, progress, outputs."""
+
+    def __init__(self, cfg, model, stages, data, device, out, report):
+        from ltsearch.data.loader import make_loader
+
+        self.cfg, self.stages, self.data, self.device, self.out, self.report = cfg, stages, data, device, out, report
+        self.fmt = memory_format(device, cfg.channels_last)
+        self.model = model.to(device=device, memory_format=self.fmt)
+        for stage in stages:
+            stage.criterion.to(device)
+        self.net = torch.compile(self.model) if cfg.compile else self.model
+        self.ac = lambda: autocast(device, cfg.amp)
+        self.progress = Progress()
+        self.ckpt_path = out / "checkpoint.pt" if out is not None else None
+        self.backbone_key: str | None = None
+        self.make_loader = make_loader
+        self.loader_kw = dict(device=device, mean=data.mean, std=data.std, image_size=data.image_size)
+
+    def restore(self, saved: dict) -> None:
+        self.model.load_state_dict(saved["model"])
+        for stage, state in zip(self.stages, saved["criteria"]):
+            stage.criterion.load_state_dict(state)
+        self.progress = Progress(**saved["progress"])
+        self.backbone_key = saved.get("backbone_key")
+        torch.set_rng_state(saved["rng"])
+
+    def eval_loader(self, split):
+        return self.make_loader(split, train=False, batch_size=EVAL_BATCH, seed=self.cfg.seed, **self.loader_kw)
+
+    def stage(self, si: int, saved: dict | None) -> None:
+        """Train stage ``si`` from ``progress.epoch`` to its end (``saved``: resume its optimiser)."""
+        stage, model = self.stages[si], self.model
         head_only = stage.train_part == "head"
-        trainable = list(model.classifier_parameters() if head_only else model.parameters())
         for p in model.backbone_parameters():
             p.requires_grad_(not head_only)
+        trainable = list(model.classifier_parameters() if head_only else model.parameters())
         optimizer = torch.optim.SGD(trainable + list(stage.criterion.parameters()), lr=stage.lr,
                                     momentum=stage.momentum, weight_decay=stage.weight_decay,
-                                    nesterov=cfg.optim.nesterov and stage.momentum > 0)
-        if saved is not None and saved["progress"]["stage"] == si and saved.get("optimizer"):
+                                    nesterov=self.cfg.optim.nesterov and stage.momentum > 0)
+        if saved is not None and saved.get("optimizer"):
             optimizer.load_state_dict(saved["optimizer"])
-        train_loader = make_loader(data.train, train=True, batch_size=stage.batch_size, seed=cfg.seed + 1000 * si,
-                                   **loader_kw)
-        for epoch in range(progress.epoch, stage.epochs):
+        seed = self.cfg.seed + 1000 * si
+        loader = self.make_loader(self.data.train, train=True, batch_size=stage.batch_size, seed=seed,
+                                  **self.loader_kw)
+        features = None
+        if head_only and stage.bn == "frozen" and self.cfg.cache_dir and self.backbone_key:
+            features = FeatureCache(self.cfg.cache_dir, f"{self.backbone_key}-s{seed}-b{stage.batch_size}")
+        for epoch in range(self.progress.epoch, stage.epochs):
             lr = lr_at(epoch, stage.lr, stage.epochs, stage.schedule.name, stage.schedule.warmup_epochs,
                        stage.schedule.milestones, stage.schedule.gamma)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             stage.criterion.on_epoch_start(epoch, stage.epochs)
-            train_loader.set_epoch(epoch)
-            loss = _train_epoch(model, net, train_loader, stage, optimizer, ac, fmt, head_only)
+            loader.set_epoch(epoch)
+            batches = self._cached_batches(features, loader, epoch, stage.batch_size) if features else loader
+            loss = self._train_epoch(batches, stage, optimizer, head_only, cached=features is not None)
             if not math.isfinite(loss):
                 raise TrialDivergedError(
                     f"training loss became {loss} in {stage.name} epoch {epoch + 1} (lr {lr:g}); "
                     f"lower the learning rate or check the method's parameters")
-            progress.epoch = epoch + 1
-            progress.global_epoch += 1
-            metrics = {"epoch": progress.global_epoch, "train/loss": loss, "lr": lr, **stage.criterion.state()}
-            if progress.global_epoch % cfg.eval_every == 0 or epoch + 1 == stage.epochs:
-                logits, labels = collect_logits(net, val_loader, stage.tta_flip, ac, fmt)
-                metrics.update(_prefixed("val", split_metrics(logits, labels, data.num_classes, data.train_counts)))
-            progress.history.append(metrics)
-            if out is not None:
+            self.progress.epoch = epoch + 1
+            self.progress.global_epoch += 1
+            metrics = {"epoch": self.progress.global_epoch, "train/loss": loss, "lr": lr, **stage.criterion.state()}
+            if self.progress.global_epoch % self.cfg.eval_every == 0 or epoch + 1 == stage.epochs:
+                logits, labels = self.logits("val", stage, features)
+                metrics.update(_prefixed("val", split_metrics(logits, labels, self.data.num_classes,
+                                                              self.data.train_counts)))
+            self.progress.history.append(metrics)
+            if self.out is not None:
                 save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                             "criteria": [s.criterion.state_dict() for s in stages],
-                             "progress": progress.__dict__, "rng": torch.get_rng_state()}, ckpt_path)
-                with open(out / "metrics.jsonl", "a") as f:
+                             "criteria": [s.criterion.state_dict() for s in self.stages],
+                             "progress": self.progress.__dict__, "rng": torch.get_rng_state(),
+                             "backbone_key": self.backbone_key}, self.ckpt_path)
+                with open(self.out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(metrics) + "\n")
-            if report is not None:
-                report(progress.global_epoch, metrics)
-        if out is not None and len(stages) > 1 and si == 0:
-            save_atomic({"model": model.state_dict()}, out / "stage1.pt")
-        progress.stage, progress.epoch = si + 1, 0
-        saved = None
+            if self.report is not None:
+                self.report(self.progress.global_epoch, metrics)
+        if self.out is not None and len(self.stages) > 1 and si == 0:
+            save_atomic({"model": model.state_dict()}, self.out / "stage1.pt")
+        self.progress.stage, self.progress.epoch = si + 1, 0
 
-    return _finish(cfg, model, net, data, stages[-1], progress, out, make_loader, loader_kw, ac, fmt)
+    def _train_epoch(self, batches, stage, optimizer, head_only: bool, cached: bool) -> float:
+        """One pass over the training set; returns the mean loss (one device sync per epoch)."""
+        model = self.model
+        model.train()
+        if head_only and stage.bn == "frozen":
+            model.backbone.eval()
+        total = torch.zeros((), device=self.device)
+        n = 0
+        for x, y in batches:
+            with self.ac():
+                if cached:
+                    logits = model.head(x)
+                elif head_only:
+                    with torch.no_grad():
+                        f = model.features(x.contiguous(memory_format=self.fmt))
+                    logits = model.head(f.float())
+                else:
+                    logits = self.net(x.contiguous(memory_format=self.fmt))
+                loss = stage.criterion(logits.float(), y, model)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * y.shape[0]
+            n += y.shape[0]
+        return float(total / max(n, 1))  # the sync point
 
+    @torch.no_grad()
+    def _features(self, batches, flip: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        self.model.eval()
+        feats, labels = [], []
+        for x, y in batches:
+            x = x.contiguous(memory_format=self.fmt)
+            with self.ac():
+                feats.append(self.model.features(x.flip(-1) if flip else x).float())
+            labels.append(y)
+        return torch.cat(feats), torch.cat(labels)
 
-def _train_epoch(model, net, loader, stage, optimizer, ac, fmt, head_only: bool) -> float:
-    """One pass over the training set; returns the mean loss (one device sync per epoch)."""
-    model.train()
-    if head_only and stage.bn == "frozen":
-        model.backbone.eval()
-    total = torch.zeros((), device=next(model.parameters()).device)
-    n = 0
-    for x, y in loader:
-        x = x.contiguous(memory_format=fmt)
-        with ac():
-            if head_only:
-                with torch.no_grad():
-                    f = model.features(x)
-                logits = model.head(f.float())
-            else:
-                logits = net(x)
-            loss = stage.criterion(logits.float(), y, model)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.detach() * y.shape[0]
-        n += y.shape[0]
-    return float(total / max(n, 1))  # the sync point
+    def _cached_batches(self, cache, loader, epoch: int, batch_size: int):
+        feats, labels = cache.get(f"train-e{epoch}", lambda: self._features(loader), self.device)
+        feats, labels = feats.to(self.device), labels.to(self.device)
+        return [(feats[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, len(labels), batch_size)]
+
+    def logits(self, split: str, stage, features=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits of the val or test split with the stage's TTA (from cached features when frozen)."""
+        loader = self.eval_loader(getattr(self.data, split))
+        if features is None:
+            return collect_logits(self.net, loader, stage.tta_flip, self.ac, self.fmt)
+        f, y = features.get(split, lambda: self._features(loader), self.device)
+        with torch.no_grad(), self.ac():
+            z = self.model.head(f.to(self.device)).float()
+            if stage.tta_flip:
+                f2, _ = features.get(f"{split}-flip", lambda: self._features(loader, flip=True), self.device)
+                z = 0.5 * (z + self.model.head(f2.to(self.device)).float())
+        return z, y.to(self.device)
+
+    def finish(self) -> dict:
+        """Evaluate val and test once more; write per-class CSV and result.json."""
+        from ltsearch.metrics import shot_groups
+
+        data, last = self.data, self.stages[-1]
+        val_logits, val_labels = collect_logits(self.net, self.eval_loader(data.val), last.tta_flip, self.ac, self.fmt)
+        test_logits, test_labels = collect_logits(self.net, self.eval_loader(data.test), last.tta_flip, self.ac,
+                                                  self.fmt)
+        val = split_metrics(val_logits, val_labels, data.num_classes, data.train_counts)
+        test = split_metrics(test_logits, test_labels, data.num_classes, data.train_counts)
+        diag = diagnostics(test_logits, test_labels, data.num_classes)
+        group_of = {c: g for g, cs in shot_groups(data.train_counts).items() for c in cs}
+        per_class = [
+            {"class": i, "name": data.class_names[i], "train_count": int(data.train_counts[i]), "group": group_of[i],
+             "val_acc": val["per_class"][i], "test_acc": test["per_class"][i],
+             "logit_magnitude": diag["magnitude"][i], "reg_std": diag["reg_std"][i]}
+            for i in range(data.num_classes)
+        ]
+        val_history = [h["val/acc"] for h in self.progress.history if "val/acc" in h]
+        result = {**_prefixed("val", val), **_prefixed("test", test),
+                  "best/val/acc": max(val_history + [val["acc"]]), "epochs_run": self.progress.global_epoch,
+                  "val_protocol": data.val_protocol, "per_class": per_class}
+        if self.out is not None:
+            with open(self.out / "per_class.csv", "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(per_class[0]))
+                writer.writeheader()
+                writer.writerows(per_class)
+            (self.out / "result.json").write_text(
+                json.dumps({k: v for k, v in result.items() if k != "per_class"}, indent=2))
+        return result
 
 
 def _prefixed(split: str, m: dict) -> dict:
@@ -186,35 +289,3 @@ def _prefixed(split: str, m: dict) -> dict:
         if m.get(g) is not None:
             out[f"{split}/{g}"] = m[g]
     return out
-
-
-def _finish(cfg, model, net, data, last_stage, progress, out, make_loader, loader_kw, ac, fmt) -> dict:
-    """Evaluate val and test once more; write per-class CSV and result.json."""
-    from ltsearch.metrics import shot_groups
-
-    val_logits, val_labels = collect_logits(net, make_loader(data.val, train=False, batch_size=EVAL_BATCH,
-                                                             seed=cfg.seed, **loader_kw), last_stage.tta_flip, ac, fmt)
-    test_logits, test_labels = collect_logits(net, make_loader(data.test, train=False, batch_size=EVAL_BATCH,
-                                                               seed=cfg.seed, **loader_kw), last_stage.tta_flip, ac, fmt)
-    val = split_metrics(val_logits, val_labels, data.num_classes, data.train_counts)
-    test = split_metrics(test_logits, test_labels, data.num_classes, data.train_counts)
-    diag = diagnostics(test_logits, test_labels, data.num_classes)
-    groups = shot_groups(data.train_counts)
-    group_of = {c: g for g, cs in groups.items() for c in cs}
-    per_class = [
-        {"class": i, "name": data.class_names[i], "train_count": int(data.train_counts[i]), "group": group_of[i],
-         "val_acc": val["per_class"][i], "test_acc": test["per_class"][i],
-         "logit_magnitude": diag["magnitude"][i], "reg_std": diag["reg_std"][i]}
-        for i in range(data.num_classes)
-    ]
-    val_history = [h["val/acc"] for h in progress.history if "val/acc" in h]
-    result = {**_prefixed("val", val), **_prefixed("test", test),
-              "best/val/acc": max(val_history + [val["acc"]]), "epochs_run": progress.global_epoch,
-              "val_protocol": data.val_protocol, "per_class": per_class}
-    if out is not None:
-        with open(out / "per_class.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(per_class[0]))
-            writer.writeheader()
-            writer.writerows(per_class)
-        (out / "result.json").write_text(json.dumps({k: v for k, v in result.items() if k != "per_class"}, indent=2))
-    return result
