@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
+from ltsearch.yamlio import safe_load
 
 
 @dataclass
@@ -191,7 +192,7 @@ def load_yaml(path: str | Path) -> dict:
     if not path.is_file():
         raise LTSearchError(f"{path}: no such file; check the path")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = safe_load(path.read_text())
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
@@ -207,9 +208,9 @@ def load_yaml(path: str | Path) -> dict:
 
 
 def parse_value(text: str) -> Any:
-    """Parse a command-line value with YAML scalars (safe): 0.1 -> float, true -> bool, [1,2] -> list."""
+    """Parse a command-line value as a YAML 1.2 scalar (safe): 0.1 -> float, true -> bool, off -> "off"."""
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError:
         return text
 

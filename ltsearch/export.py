@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
+from ltsearch.yamlio import safe_load
 
 
 def config_of_run(run_id: str, params: dict[str, str], tracking_uri: str | None = None) -> dict:
@@ -23,7 +24,7 @@ def config_of_run(run_id: str, params: dict[str, str], tracking_uri: str | None 
 
     text = read_artifact_text(run_id, "config.yaml", tracking_uri)
     if text:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
         if isinstance(data, dict) and data:
             data.pop("ltsearch", None)
             return data

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from ltsearch.cli import datasets_cmd, inspect_cmd, train_cmd
+from ltsearch.cli import datasets_cmd, inspect_cmd, report_cmds, search_cmds, train_cmd
 from ltsearch.cli.common import user_errors
 
 app = typer.Typer(
@@ -24,16 +24,8 @@ app.command("train")(user_errors(train_cmd.train))
 app.command("inspect")(user_errors(inspect_cmd.inspect))
 app.add_typer(datasets_cmd.app, name="datasets")
 
-try:  # the search engine and leaderboard groups register themselves when present
-    from ltsearch.cli import search_cmds
-
-    app.command("run")(user_errors(search_cmds.run))
-    app.add_typer(search_cmds.spaces_app, name="spaces")
-except ImportError:  # pragma: no cover - during development only
-    pass
-
-from ltsearch.cli import report_cmds  # noqa: E402
-
+app.command("run")(user_errors(search_cmds.run))
+app.add_typer(search_cmds.spaces_app, name="spaces")
 app.command("leaderboard")(user_errors(report_cmds.leaderboard))
 app.command("heatmap")(user_errors(report_cmds.heatmap))
 app.command("export")(user_errors(report_cmds.export))

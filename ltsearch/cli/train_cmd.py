@@ -99,9 +99,7 @@ def _print_table(result: dict) -> None:
 
 
 def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri) -> None:
-    """Final runs go to MLflow (linked to the search they came from) when the tracker is present."""
-    try:
-        from ltsearch.tracking.writer import log_final_runs
-    except ImportError:
-        return
+    """Final runs go to MLflow, linked to the search they came from (the exported ``ltsearch:`` block)."""
+    from ltsearch.tracking.final import log_final_runs
+
     log_final_runs(cfg, results, seed_list, config_path=config_path, tracking_uri=tracking_uri)

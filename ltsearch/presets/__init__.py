@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from ltsearch.errors import LTSearchError
+from ltsearch.yamlio import safe_load
 
 PRESET_DIR = Path(__file__).parent
 
@@ -26,7 +25,7 @@ def load_preset(name: str) -> dict:
     path = PRESET_DIR / f"{name}.yaml"
     if "/" not in name or ".." in name or not path.is_file():
         raise LTSearchError(f"--preset {name!r}: no such preset; choose one of: {', '.join(list_presets())}")
-    data = yaml.safe_load(path.read_text())
+    data = safe_load(path.read_text())
     data.setdefault("reported", [])
     return data
 

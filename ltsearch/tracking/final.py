@@ -74,9 +74,9 @@ def _provenance(config_path: str | Path | None) -> dict[str, Any]:
     if config_path is None:
         return {}
     try:
-        import yaml
+        from ltsearch.yamlio import safe_load
 
-        data = yaml.safe_load(Path(config_path).read_text()) or {}
+        data = safe_load(Path(config_path).read_text()) or {}
     except Exception:
         return {}
     block = data.get("ltsearch") if isinstance(data, dict) else None
