@@ -23,6 +23,7 @@ from typing import Any
 
 from ltsearch.config import config_from_dict, dump_yaml
 from ltsearch.errors import LTSearchError
+from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, check_metric, load_space
 from ltsearch.search.trainable import FINAL_KEY, LAST_EPOCH_KEY, TrialPlan, planned_total, sampled_values
 
@@ -52,7 +53,7 @@ class SearchRequest:
     reduction_factor: float = 2.0  # ASHA
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)
-    gpus_per_trial: float | None = None  # None: 0.5 when the cluster has GPUs, else 0
+    gpus_per_trial: float | None = None  # None: by model size (search/resources.py), 0 without GPUs
     cpus_per_trial: float = 1.0
     max_concurrent: int | None = None
     ray_address: str | None = None  # None: RAY_ADDRESS or a local Ray with this machine's CPUs
@@ -60,7 +61,9 @@ class SearchRequest:
     tracking_uri: str | None = None  # None: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db
     optuna_storage: str | None = None  # None: sqlite optuna.db beside the MLflow store
     name: str | None = None  # None: <method>-<experiment>-<timestamp>
+    study: str | None = None  # Optuna study to share with other drivers (None: a study of its own, = name)
     resume: bool = False
+    retries: int = 0  # re-runs of a failed trial (Tune FailureConfig.max_failures)
     seed: int = 0
     params: list[str] = field(default_factory=list)  # --param NAME=LOW:HIGH[:log] | a,b,c
     fixed: list[str] = field(default_factory=list)  # --fix NAME=VALUE
@@ -140,6 +143,8 @@ def _check_request(req: SearchRequest) -> None:
         raise LTSearchError(f"--val {req.val!r} is invalid; use split (honest) or test (papers' protocol)")
     if req.imbalance_ratio is not None and not req.imbalance_ratio > 1:
         raise LTSearchError(f"--imbalance-ratio {req.imbalance_ratio} is invalid; use a ratio > 1, e.g. 100")
+    if req.retries < 0:
+        raise LTSearchError(f"--retries {req.retries} is invalid; use 0 (no re-run) or more re-runs of a failed trial")
     if req.grid_points < 1:
         raise LTSearchError(f"--grid-points {req.grid_points} is invalid; use at least 1")
     if req.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", req.name):
@@ -327,13 +332,14 @@ def run_search(req: SearchRequest) -> SearchResult:
         writer.log_text(parent_id, dump_yaml(base), "base_config.yaml")
     else:
         parent_id = parent.info.run_id
+        _check_same_search(parent_id, tracking_uri, name, space, base)
         writer.reopen(parent_id)
         writer.set_tags(parent_id, {TAG_STATUS: "running"})
 
     _init_ray(req)
     gpus = req.gpus_per_trial
     if gpus is None:
-        gpus = 0.5 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+        gpus = default_gpus_per_trial(base.get("model", {}).get("name", ""), ray.cluster_resources().get("GPU", 0))
     if gpus == 0 and str(base.get("device", "auto")).startswith("cuda"):
         raise LTSearchError("--set device=cuda needs --gpus-per-trial > 0")
 
@@ -356,7 +362,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     trainable = tune.with_resources(tune.with_parameters(search_trial, plan=plan, data=data),
                                     {"cpu": req.cpus_per_trial, "gpu": gpus})
     optuna_url = None
-    study_name = name
+    study_name = req.study or name
     interrupted = False
     try:
         if req.resume:
@@ -415,10 +421,10 @@ def run_search(req: SearchRequest) -> SearchResult:
         storage_dir=str(exp_dir), optuna_storage=optuna_url, study_name=study_name if optuna_url else None)
     if req.search == "grid" and not interrupted:
         result.optuna_storage = _record_grid_study(req, space, summaries, tracking_uri, name)
-        result.study_name = name if result.optuna_storage else None
+        result.study_name = study_name if result.optuna_storage else None
     _finish_parent(writer, result, interrupted)
     if interrupted:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(name)  # the CLI prints how to resume this search
     return result
 
 
@@ -443,15 +449,18 @@ def _new_tuner(req, space, base, trainable, storage, name, callbacks, max_t, tra
         if db:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         ostorage = optuna.storages.RDBStorage(optuna_url)
-        try:  # a fresh search: drop a stale study of the same name
-            optuna.delete_study(study_name=name, storage=ostorage)
-        except KeyError:
-            pass
+        study_name = req.study or name
+        if not req.study:  # a fresh search with a study of its own: drop a stale study of the same name
+            try:
+                optuna.delete_study(study_name=name, storage=ostorage)
+            except KeyError:
+                pass
         point = space.paper_point(base)
+        if _create_or_join_study(ostorage, study_name, space) and point:
+            optuna.load_study(study_name=study_name, storage=ostorage).enqueue_trial(point)  # the paper point, once
         search_alg = OptunaSearch(space=SpaceSampler(space), metric=space.metric, mode=space.mode,
-                                  points_to_evaluate=[point] if point else None,
                                   sampler=make_optuna_sampler(req.search, req.seed), storage=ostorage,
-                                  study_name=name)
+                                  study_name=study_name)
         param_space = None
         num_samples = req.trials
     if req.scheduler == "asha" and max_t > req.grace_period:
@@ -465,11 +474,55 @@ def _new_tuner(req, space, base, trainable, storage, name, callbacks, max_t, tra
                                   **({"metric": space.metric, "mode": space.mode} if search_alg is None
                                      and req.scheduler != "asha" else {}))
     run_config = tune.RunConfig(name=name, storage_path=str(storage), callbacks=callbacks, verbose=0,
-                                failure_config=tune.FailureConfig(max_failures=0))
+                                failure_config=tune.FailureConfig(max_failures=req.retries))
     kw = {"tune_config": tune_config, "run_config": run_config}
     if param_space is not None:
         kw["param_space"] = param_space
     return tune.Tuner(trainable, **kw), optuna_url
+
+
+def _check_same_search(parent_id: str, tracking_uri: str, name: str, space: SearchSpace, base: dict) -> None:
+    """A resumed search must run the space and base config it started with (the sampler's state is
+    restored from disk; trials of a different space would not be comparable)."""
+    from ltsearch.tracking.reader import read_artifact_text
+
+    for artifact, now in (("space.yaml", space.to_yaml()), ("base_config.yaml", dump_yaml(base))):
+        before = read_artifact_text(parent_id, artifact, tracking_uri)
+        if before is not None and before != now:
+            raise LTSearchError(f"--resume: search '{name}' started with another {artifact[:-5].replace('_', ' ')} "
+                                f"(see its {artifact} in MLflow); resume with the same --space/--param/--fix/"
+                                f"--set/--epochs flags, or start a new search with another --name")
+
+
+def _create_or_join_study(ostorage, study_name: str, space: SearchSpace) -> bool:
+    """Create the study (True) or join the existing one of the same search space (False).
+
+    Creation is atomic in the storage (unique study name), so of several drivers started on one
+    ``--study`` exactly one creates it and enqueues the paper point; every driver then samples
+    from the same study, and TPE sees the finished trials of all of them.
+    """
+    import json
+
+    import optuna
+
+    from ltsearch.search.sampler import distributions
+
+    signature = json.dumps({"method": space.method, "metric": space.metric, "mode": space.mode,
+                            "dims": {k: optuna.distributions.distribution_to_json(v)
+                                     for k, v in sorted(distributions(space).items())}}, sort_keys=True)
+    try:
+        study = optuna.create_study(storage=ostorage, study_name=study_name,
+                                    direction="maximize" if space.mode == "max" else "minimize")
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=study_name, storage=ostorage)
+        theirs = study.user_attrs.get("ltsearch.space")
+        if theirs is not None and theirs != signature:
+            raise LTSearchError(f"--study {study_name}: that study searches another space (method, metric, "
+                                f"mode or ranges differ); join it with the same method and space flags, or use "
+                                f"another --study") from None
+        return False
+    study.set_user_attr("ltsearch.space", signature)
+    return True
 
 
 def _summaries(exp_dir: Path, space: SearchSpace, results) -> list[TrialSummary]:
