@@ -51,19 +51,28 @@ def train(
     cfg = config_from_dict(raw, where=where)
     from ltsearch.train import resolve_config
 
-    cfg, _ = resolve_config(cfg)  # method params checked before anything is written
+    cfg, params = resolve_config(cfg)  # method params checked before anything is written
     seed_list = parse_seeds(seeds) or [cfg.seed]
+    # inputs read before anything is printed or written: the data (missing root, bad split
+    # files, corrupt images) and a given stage-1 checkpoint; errors are one line, exit 2
+    from ltsearch.data import DatasetSpec, load_dataset
+
+    data = load_dataset(DatasetSpec.from_config(cfg.dataset))
+    if params.get("backbone"):
+        from ltsearch.train.checkpoint import load_checkpoint
+
+        load_checkpoint(params["backbone"])
     base = out or Path("trials") / "train" / f"{cfg.method.name}-{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     results = []
     for seed in seed_list:
         run_cfg = config_from_dict({**cfg.to_dict(), "seed": seed}, where=where)
         run_dir = base / f"seed{seed}" if len(seed_list) > 1 or seeds else base
-        results.append(_train_one(run_cfg, run_dir, resume))
+        results.append(_train_one(run_cfg, run_dir, resume, data))
     if seeds:
         _log_final_runs(cfg, results, seed_list, config, tracking_uri)
 
 
-def _train_one(cfg, run_dir: Path, resume: bool) -> dict:
+def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ltsearch.train import planned_epochs, run_trial
@@ -79,7 +88,7 @@ def _train_one(cfg, run_dir: Path, resume: bool) -> dict:
             val = f"val {m['val/acc']:.2f}" if "val/acc" in m else ""
             bar.update(task, completed=epoch, status=f"loss {m['train/loss']:.3f} lr {m['lr']:.4g} {val}")
 
-        result = run_trial(cfg, report=report, out_dir=run_dir, resume=resume)
+        result = run_trial(cfg, report=report, out_dir=run_dir, resume=resume, data=data)
     _print_table(result)
     console.print(f"outputs: {run_dir}")
     return result

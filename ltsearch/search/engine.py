@@ -180,6 +180,9 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
         from ltsearch.config import apply_overrides
 
         base = apply_overrides(base, req.sets, flag="--set")
+    if base.get("cache_dir") is None and "://" not in str(req.storage_path):
+        # decoupled methods: one stage-1 backbone (and stage-2 features) per distinct stage-1 config
+        base["cache_dir"] = str(Path(req.storage_path).expanduser().resolve() / "cache")
     cfg = config_from_dict(space.config_for(space.paper_point(base), base), where="search base config")
     from ltsearch.methods import get_method
 
