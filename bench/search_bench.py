@@ -1,0 +1,89 @@
+"""P1 and P2: the search engine's overhead and ASHA's savings, on the embedded digits-lt data.
+
+    python bench/search_bench.py p1 [--trials 4] [--epochs 40] [--model resnet20]
+    python bench/search_bench.py p2 [--trials 16] [--epochs 12]
+
+P1: wall time of ``run_search`` (Ray Tune + Optuna + MLflow, one trial at a time) / the sum of
+    the same trial configs (read back from each trial's ``config.yaml``) run bare with
+    ``run_trial`` in one process. Trials are sized to about 30 s here. Goal <= 1.10.
+P2: the same 16 configs (seeded random sampling: the configs do not depend on results) with
+    ASHA and at full budget: epochs consumed (ASHA / full, goal <= 1/3) and the gap between
+    their best val accuracies (goal <= 0.5 pt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from ltsearch.config import load_yaml
+from ltsearch.search.engine import SearchRequest, run_search
+from ltsearch.train import run_trial
+
+
+def request(tmp: Path, name: str, **kw) -> SearchRequest:
+    return SearchRequest(method="kps", dataset="digits-lt", name=name, storage_path=str(tmp / "trials"),
+                         tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}", display=False, seed=0, **kw)
+
+
+def p1(args) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        sets = [f"model.name={args.model}", "device=cpu"]
+        t = time.perf_counter()
+        res = run_search(request(tmp, "p1", trials=args.trials, epochs=args.epochs, scheduler="none",
+                                 search="random", max_concurrent=1, cpus_per_trial=2, sets=sets, num_cpus=2))
+        t_search = time.perf_counter() - t
+        configs = [load_yaml(p) for p in sorted((tmp / "trials" / "p1").rglob("config.yaml"))]
+        assert len(configs) == args.trials, len(configs)
+        t = time.perf_counter()
+        for cfg in configs:
+            cfg.pop("cache_dir", None)
+            run_trial(cfg)  # loads the data itself, as each trial process would
+        t_bare = time.perf_counter() - t
+    print(f"P1: {args.trials} trials of ~{t_bare / args.trials:.0f} s ({args.model}, {args.epochs} epochs, digits-lt)")
+    print(f"ltsearch run wall {t_search:.1f} s / bare sum {t_bare:.1f} s = {t_search / t_bare:.3f}"
+          f"  (completed: {sum(t.status == 'completed' for t in res.trials)})")
+
+
+def p2(args) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        common = dict(trials=args.trials, epochs=args.epochs, search="random", num_cpus=2)
+        asha = run_search(request(tmp, "asha", scheduler="asha", grace_period=args.grace,
+                                  reduction_factor=args.reduction, **common))
+        full = run_search(request(tmp, "full", scheduler="none", **common))
+    key = lambda r: sorted(tuple(sorted(t.params.items())) for t in r.trials)  # noqa: E731
+    same = key(asha) == key(full)
+    e_asha = sum(t.epochs or 0 for t in asha.trials)
+    e_full = sum(t.epochs or 0 for t in full.trials)
+    print(f"P2: {args.trials} configs x {args.epochs} epochs (ASHA grace {args.grace}, rf {args.reduction}); "
+          f"same configs both sides: {same}")
+    print(f"epochs consumed ASHA {e_asha} / full {e_full} = {e_asha / e_full:.3f}")
+    print(f"best val/acc ASHA {asha.best_metric:.2f} vs full {full.best_metric:.2f}: "
+          f"gap {full.best_metric - asha.best_metric:+.2f} pt")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("which", choices=["p1", "p2"])
+    ap.add_argument("--trials", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--model", default="resnet20")
+    ap.add_argument("--grace", type=int, default=2)
+    ap.add_argument("--reduction", type=float, default=3.0)
+    args = ap.parse_args()
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    if args.which == "p1":
+        args.trials, args.epochs = args.trials or 4, args.epochs or 40
+        p1(args)
+    else:
+        args.trials, args.epochs = args.trials or 16, args.epochs or 12
+        p2(args)
+
+
+if __name__ == "__main__":
+    main()
