@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import yaml
 from typer.testing import CliRunner
 
@@ -72,3 +74,16 @@ def test_inspect_kps_json_has_the_four_lists():
     assert set(out) == {"r", "m", "m_prime", "s"}
     assert min(out["r"]) == 1.0 and max(out["m"]) == 0.5
     assert out["m"][-1] == 0.5  # the tail class gets the largest margin
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_train_ce_on_real_cifar10_lt(cifar10_root, tmp_path):
+    """`ltsearch train` on CIFAR-10-LT IR100 from the shared JPEG tree (one ResNet-8 epoch)."""
+    out = tmp_path / "cifar"
+    res = runner.invoke(app, ["train", "--preset", "kps/cifar10-lt", "--data-root", str(cifar10_root),
+                              "--epochs", "1", "--out", str(out), "--set", "method.name=ce", "--set", "method.params={}",
+                              "--set", "model.name=resnet8", "--set", "optim.batch_size=128"])
+    assert res.exit_code == 0, res.output
+    result = json.loads((out / "result.json").read_text())
+    assert result["test/acc"] > 15.0 and result.get("test/few") is None  # CIFAR-10-LT has no few-shot class
