@@ -6,6 +6,7 @@ import random
 from typing import Sequence
 
 from ltsearch.errors import LTSearchError
+from ltsearch.metrics import shot_groups  # noqa: F401  (re-exported: the data layer's groups)
 
 PROFILES = ("exp", "step", "none")
 
@@ -51,15 +52,6 @@ def profile_counts(profile: str, n_max: int, num_classes: int, imbalance_ratio: 
     ratio = check_ratio(imbalance_ratio, where)
     fn = exp_counts if profile == "exp" else step_counts
     return fn(n_max, num_classes, ratio)
-
-
-def shot_groups(train_counts: Sequence[int]) -> dict[str, list[int]]:
-    """Class indices by training count: many > 100, medium 20..100, few < 20 (METHODS §5)."""
-    groups: dict[str, list[int]] = {"many": [], "medium": [], "few": []}
-    for c, n in enumerate(train_counts):
-        key = "many" if n > 100 else "medium" if n >= 20 else "few"
-        groups[key].append(c)
-    return groups
 
 
 def balanced_half(labels: Sequence[int], seed: int) -> tuple[list[int], list[int]]:
