@@ -34,7 +34,7 @@ def run(
     data_root: Optional[Path] = typer.Option(None, "--data-root", help="dataset folder"),
     val: str = typer.Option("split", "--val", help="split: tune on a validation split (honest); test: papers'"),
     space: Optional[Path] = typer.Option(None, "--space", help="search-space YAML (default search_spaces/METHOD.yaml)"),
-    trials: int = typer.Option(8, "--trials", "-n", help="number of trials (tpe / random)"),
+    trials: Optional[int] = typer.Option(None, "--trials", "-n", help="number of trials (tpe / random; default 8)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="epochs per trial (stage 1 for LORT)"),
     search: str = typer.Option("tpe", "--search", help="tpe | random | grid"),
     grid_points: int = typer.Option(3, "--grid-points", help="grid: points per numeric range"),
@@ -54,6 +54,7 @@ def run(
     name: Optional[str] = typer.Option(None, "--name", help="search name (default METHOD-DATASET-TIME)"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted search of this --name"),
     seed: int = typer.Option(0, "--seed", help="sampler and trial seed"),
+    retries: int = typer.Option(0, "--retries", help="re-run a failed trial (crash, lost worker) up to N times"),
     param: List[str] = typer.Option([], "--param", help="NAME=LOW:HIGH[:log] or NAME=a,b,c (optim.lr=...)"),
     fix: List[str] = typer.Option([], "--fix", help="NAME=VALUE: fix a knob"),
     set_: List[str] = typer.Option([], "--set", help="trial-config override, e.g. model.name=resnet20"),
@@ -64,22 +65,35 @@ def run(
     from ltsearch.search.display import print_summary
     from ltsearch.search.engine import SearchRequest, run_search
 
+    if search == "grid" and trials is not None:
+        raise LTSearchError(f"--search grid runs every grid point, so --trials {trials} has no effect; drop "
+                            f"--trials (size the grid with --grid-points or --param NAME=a,b,c)")
     req = SearchRequest(
         method=method, dataset=dataset, imbalance_ratio=imbalance_ratio,
-        data_root=str(data_root) if data_root else None, val=val, space=space, trials=trials, epochs=epochs,
+        data_root=str(data_root) if data_root else None, val=val, space=space, trials=8 if trials is None else trials, epochs=epochs,
         search=search, grid_points=grid_points, scheduler=scheduler, grace_period=grace_period,
         reduction_factor=reduction_factor, metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
-        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, resume=resume, seed=seed,
+        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, resume=resume, seed=seed, retries=retries,
         params=list(param), fixed=list(fix), sets=list(set_), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty())
     try:
         result = run_search(req)
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; continue with: ltsearch run {method} --name {req.name or '<name>'} --resume",
-                   err=True)
+    except KeyboardInterrupt as err:
+        started = err.args[0] if err.args and isinstance(err.args[0], str) else req.name or "<name>"
+        typer.echo(f"interrupted; finished trials are saved; continue with the same flags plus: "
+                   f"--name {started} --resume", err=True)
         raise typer.Exit(code=130)
     print_summary(result)
+    failed = [t for t in result.trials if t.status == "failed"]
+    if result.trials and len(failed) == len(result.trials):
+        reason = failed[0].failure or "unknown error"
+        user = "LTSearchError" in reason
+        typer.echo(f"error: all {len(failed)} trials failed; first reason: {reason}; "
+                   + ("fix the input named above" if user else
+                      "check the ranges (e.g. a lower --param optim.lr) or run one config with ltsearch train"),
+                   err=True)
+        raise typer.Exit(code=2 if user else 1)
 
 
 spaces_app = typer.Typer(help="Search spaces: list, show, new.", no_args_is_help=True)

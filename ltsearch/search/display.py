@@ -143,7 +143,9 @@ def print_summary(result, console=None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     dims = list(result.dims)
     t = Table(title=f"search {result.name}: {result.method} on {result.experiment} "
-                    f"({len(result.trials)} trials, metric {result.metric}, {result.mode})",
+                    f"({len(result.trials)} trials: "
+                    + ", ".join(f"{n} {k}" for k, n in sorted(result.counts.items()))
+                    + f"; metric {result.metric}, {result.mode})",
               title_justify="left")
     for col in ["trial", "state", *dims, "epochs", result.metric, "test/acc"]:
         t.add_column(col, justify="left" if col in ("trial", "state") else "right")

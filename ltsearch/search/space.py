@@ -384,11 +384,12 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
                 params_raw[name] = spec
 
     # the base config must be a valid TrialConfig section set
+    if "method" in base and (not isinstance(base["method"], dict) or set(base["method"]) - {"params"}
+                             or not isinstance(base["method"].get("params") or {}, dict)):
+        raise LTSearchError(f"{where}: base.method may only hold 'params' (a mapping); the method is '{method}'")
     probe = _deep_merge(TrialConfig().to_dict(), base)
     probe["method"] = {"name": method, "params": dict((probe.get("method") or {}).get("params") or {})}
     config_from_dict(probe, where=f"{where}: base")
-    if "method" in base and (set(base["method"]) - {"params"}):
-        raise LTSearchError(f"{where}: base.method may only hold 'params'; the method is '{method}'")
 
     dims: list[Dim] = []
     for name, spec in params_raw.items():
