@@ -52,6 +52,8 @@ def run(
     optuna_storage: Optional[str] = typer.Option(None, "--optuna-storage", help="Optuna study storage URL "
                                                  "(default optuna.db beside the MLflow store)"),
     name: Optional[str] = typer.Option(None, "--name", help="search name (default METHOD-DATASET-TIME)"),
+    study: Optional[str] = typer.Option(None, "--study", help="Optuna study shared with other drivers "
+                                        "(default: one of its own, named --name)"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted search of this --name"),
     seed: int = typer.Option(0, "--seed", help="sampler and trial seed"),
     retries: int = typer.Option(0, "--retries", help="re-run a failed trial (crash, lost worker) up to N times"),
@@ -74,7 +76,7 @@ def run(
         search=search, grid_points=grid_points, scheduler=scheduler, grace_period=grace_period,
         reduction_factor=reduction_factor, metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
-        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, resume=resume, seed=seed, retries=retries,
+        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
         params=list(param), fixed=list(fix), sets=list(set_), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty())
     try:

@@ -237,7 +237,8 @@ def _init_ray(req: SearchRequest) -> None:
     if address:
         ray.init(address=address, **kw)
     else:
-        ray.init(num_cpus=req.num_cpus or os.cpu_count() or 1, **kw)
+        # "local": never join a cluster that `ray start` left on this machine (/tmp/ray/ray_current_cluster)
+        ray.init(address="local", num_cpus=req.num_cpus or os.cpu_count() or 1, **kw)
 
 
 def _optuna_storage(req: SearchRequest, tracking_uri: str) -> str:
@@ -451,7 +452,7 @@ def _new_tuner(req, space, base, trainable, storage, name, callbacks, max_t, tra
         db = optuna_url[len("sqlite:///"):] if optuna_url.startswith("sqlite:///") else None
         if db:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-        ostorage = optuna.storages.RDBStorage(optuna_url)
+        ostorage = _rdb_storage(optuna_url)
         study_name = req.study or name
         if not req.study:  # a fresh search with a study of its own: drop a stale study of the same name
             try:
@@ -495,6 +496,20 @@ def _check_same_search(parent_id: str, tracking_uri: str, name: str, space: Sear
             raise LTSearchError(f"--resume: search '{name}' started with another {artifact[:-5].replace('_', ' ')} "
                                 f"(see its {artifact} in MLflow); resume with the same --space/--param/--fix/"
                                 f"--set/--epochs flags, or start a new search with another --name")
+
+
+def _rdb_storage(url: str):
+    """Optuna's RDBStorage; retried while another driver creates the tables of a fresh database."""
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(4):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except sqlalchemy.exc.SQLAlchemyError:
+            if attempt == 3:
+                raise
+            time.sleep(1.0 + attempt)
 
 
 def _create_or_join_study(ostorage, study_name: str, space: SearchSpace) -> bool:

@@ -61,8 +61,7 @@ def distributions(space: SearchSpace) -> dict[str, Any]:
     return out
 
 
-def make_optuna_sampler(kind: str, seed: int):
-    """``tpe`` (seeded TPE, multivariate + grouped for conditional spaces) or ``random``."""
+def _base_sampler(kind: str, seed: int):
     import optuna
 
     if kind == "random":
@@ -75,3 +74,62 @@ def make_optuna_sampler(kind: str, seed: int):
             return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=5)
         except TypeError:  # an Optuna without multivariate / group
             return optuna.samplers.TPESampler(seed=seed)
+
+
+def trial_seed(seed: int, number: int) -> int:
+    """The sampler seed of the study's trial ``number`` (deterministic, distinct per trial)."""
+    return (int(seed) * 1_000_003 + int(number) * 7_919 + 1) % (2 ** 32)
+
+
+try:
+    from optuna.samplers import BaseSampler as _BaseSampler
+except ImportError:  # optuna is a dependency; this only keeps the module importable without it
+    _BaseSampler = object
+
+
+class TrialSeededSampler(_BaseSampler):
+    """TPE / random whose random draws are seeded per trial from ``(seed, trial.number)``.
+
+    Optuna numbers the trials of a study in its storage, so drivers that share one study (two
+    ``ltsearch run --study NAME`` on a shared database) never draw the same random start-up
+    points with the same ``--seed``, while a one-driver search stays reproducible. What TPE
+    learns always comes from the study's trials in storage, i.e. from every driver's trials.
+    """
+
+    def __init__(self, kind: str, seed: int):
+        self.kind, self.seed = kind, int(seed)
+        self._per_trial: dict[int, object] = {}
+
+    def __getstate__(self):
+        return {"kind": self.kind, "seed": self.seed, "_per_trial": {}}
+
+    def _for(self, trial):
+        sampler = self._per_trial.get(trial.number)
+        if sampler is None:
+            sampler = self._per_trial[trial.number] = _base_sampler(self.kind, trial_seed(self.seed, trial.number))
+        return sampler
+
+    def infer_relative_search_space(self, study, trial):
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study, trial):
+        self._for(trial).before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        sampler = self._per_trial.pop(trial.number, None) or _base_sampler(self.kind, self.seed)
+        sampler.after_trial(study, trial, state, values)
+
+    def reseed_rng(self):
+        pass  # seeds come from (seed, trial number)
+
+
+def make_optuna_sampler(kind: str, seed: int):
+    """``tpe`` (seeded TPE, multivariate + grouped for conditional spaces) or ``random``, each
+    seeded per trial (:class:`TrialSeededSampler`)."""
+    return TrialSeededSampler("random" if kind == "random" else "tpe", seed)

@@ -78,6 +78,19 @@ def _param_value(value: Any) -> str:
     return text if len(text) <= MAX_PARAM_LEN else text[: MAX_PARAM_LEN - 3] + "..."
 
 
+def current_user() -> str:
+    """Who runs ltsearch (``TAG_USER``): LTSEARCH_USER, else the login name."""
+    user = os.environ.get("LTSEARCH_USER")
+    if user:
+        return user
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
 class TrackingWriter:
     """Thin, idempotent wrapper around :class:`mlflow.MlflowClient` for ltsearch runs."""
 
@@ -149,7 +162,7 @@ class TrackingWriter:
     # ---- writing ----------------------------------------------------------------
     def create_run(self, experiment_id: str, name: str, tags: dict[str, Any], parent: str | None = None) -> str:
         tags = {k: str(v) for k, v in tags.items() if v is not None}
-        tags.setdefault(TAG_USER, os.environ.get("USER", "unknown"))
+        tags.setdefault(TAG_USER, current_user())
         if parent is not None:
             tags[PARENT_TAG] = parent
         run = self.client.create_run(experiment_id, tags=tags, run_name=name)
