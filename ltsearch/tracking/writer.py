@@ -91,6 +91,43 @@ def current_user() -> str:
         return "unknown"
 
 
+LOCK_RETRY_S = float(os.environ.get("LTSEARCH_DB_LOCK_RETRY_S", "120"))  # total wait on a busy sqlite store
+
+
+def is_locked_error(err: BaseException) -> bool:
+    """sqlite's "database is locked" (also wrapped by SQLAlchemy / MlflowException)."""
+    text = str(err).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+class _RetryingClient:
+    """An MlflowClient whose calls wait out a locked sqlite store (many writers, one file) instead of
+    failing: each call is one transaction, rolled back on a lock, so a retry never writes twice."""
+
+    def __init__(self, client, budget_s: float = LOCK_RETRY_S):
+        self._client, self._budget = client, budget_s
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            import random
+
+            deadline, delay = time.monotonic() + self._budget, 0.05
+            while True:
+                try:
+                    return attr(*args, **kwargs)
+                except Exception as err:
+                    if not is_locked_error(err) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 2.0)
+
+        return call
+
+
 class TrackingWriter:
     """Thin, idempotent wrapper around :class:`mlflow.MlflowClient` for ltsearch runs."""
 
@@ -110,7 +147,7 @@ class TrackingWriter:
             db = sqlite_path(self.uri)
             if db is not None:
                 db.parent.mkdir(parents=True, exist_ok=True)
-            self._client = MlflowClient(tracking_uri=self.uri)
+            self._client = _RetryingClient(MlflowClient(tracking_uri=self.uri))
         return self._client
 
     # ---- experiments ------------------------------------------------------------
