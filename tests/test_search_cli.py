@@ -78,7 +78,7 @@ def _children(db: Path, search: str):
     from ltsearch.tracking import TAG_KIND, TAG_SEARCH
 
     client = MlflowClient(f"sqlite:///{db}")
-    exp = client.get_experiment_by_name("digits-lt-ir100")
+    exp = client.get_experiment_by_name("digits-lt-ir10")
     runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{TAG_SEARCH}` = '{search}'")
     return [r for r in runs if r.data.tags[TAG_KIND] == "trial"], [r for r in runs if r.data.tags[TAG_KIND] == "search"]
 

@@ -39,7 +39,7 @@ def request(store, method, name, **kw) -> SearchRequest:
 
 def runs_of(store, search):
     client = MlflowClient(store["uri"])
-    exp = client.get_experiment_by_name("digits-lt-ir100")
+    exp = client.get_experiment_by_name("digits-lt-ir10")
     runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{TAG_SEARCH}` = '{search}'")
     parents = [r for r in runs if r.data.tags[TAG_KIND] == "search"]
     children = [r for r in runs if r.data.tags[TAG_KIND] == "trial"]
@@ -60,7 +60,7 @@ def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, me
     client, parents, children = runs_of(store, f"e2e-{method}")
     assert len(parents) == 1 and len(children) == 2
     parent = parents[0]
-    assert parent.data.tags[TAG_METHOD] == method and parent.data.tags[TAG_DATASET] == "digits-lt-ir100"
+    assert parent.data.tags[TAG_METHOD] == method and parent.data.tags[TAG_DATASET] == "digits-lt-ir10"
     assert parent.data.tags[TAG_STATUS] == "completed"
     assert parent.data.params["metric"] == "val/acc" and parent.data.params["sampler"] == "optuna-tpe"
     assert parent.data.tags[TAG_BEST_RUN] in {c.info.run_id for c in children}

@@ -44,7 +44,7 @@ def test_kps_paper_defaults_per_dataset_and_overlays():
     assert (inet.dim("m_max").low, inet.dim("m_max").high) == (0.2, 0.5)
     assert inet.base["model"]["name"] == "resnet50"
     digits = load_space("kps", dataset="digits-lt")
-    assert digits.base["model"]["name"] == "resnet8" and digits.base["epochs"] <= 6
+    assert digits.base["model"]["name"] == "resnet8" and digits.base["epochs"] <= 10
     assert digits.dim("ga").choices == ["column", "row", "off"]  # unquoted YAML 'off' is not False
     assert digits.dim("n_base").kind == "fixed" and digits.dim("n_base").value == 50
 
