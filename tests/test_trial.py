@@ -65,9 +65,21 @@ def test_nan_loss_raises_a_clear_error(digits):
         run_trial(cfg, data=digits)
 
 
-@pytest.mark.parametrize("method", ["ce", "focal", "ldam-drw", "bs", "la", "cb", "kps", "lwr"])
-def test_every_method_trains_end_to_end_and_beats_chance(method, digits):
-    result = run_trial(tiny_config(method, epochs=8), data=digits)
+@pytest.mark.parametrize("method", ["ce", "focal", "ldam-drw", "bs", "la", "cb", "kps", "lwr", "lort"])
+def test_every_method_trains_end_to_end_through_ltsearch_train_and_beats_chance(method, tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from ltsearch.cli.main import app
+
+    cfg = tiny_config(method, epochs=8)
+    if method == "lort":
+        cfg["method"]["params"] = {"stage2_epochs": 2, "stage2_lr": 0.01}
+    path = tmp_path / f"{method}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    res = CliRunner().invoke(app, ["train", "--config", str(path), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["test/acc"] > 20.0, result  # chance: 10 %
 
 
