@@ -4,6 +4,7 @@
 
 * ltsearch: the trial's own epoch loop (``ltsearch.train.trial._Run``) over the device-resident
   uint8 tensors with whole-batch crop / flip / normalisation (``TensorLoader``).
+* the same with ``torch.compile`` (the trial's ``compile: true``).
 * reference (LDAM-DRW / KPS code style): ``torchvision.transforms`` on PIL images
   (RandomCrop(32, 4) + flip + ToTensor + Normalize) in a ``DataLoader`` with 2 workers.
 Same model, batch, optimiser and data; rounds alternate between the two so that machine-load
@@ -42,14 +43,15 @@ class PILDataset(torch.utils.data.Dataset):
         return self.t(Image.fromarray(self.x[i])), self.y[i]
 
 
-def trainer(device, fmt):
+def trainer(device, fmt, compile_model: bool = False):
     torch.manual_seed(0)
     model = build_model("resnet32", 10).to(device=device, memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
+    net = torch.compile(model) if compile_model else model
 
     def step(x, y):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        loss = torch.nn.functional.cross_entropy(model(x.contiguous(memory_format=fmt)), y)
+        loss = torch.nn.functional.cross_entropy(net(x.contiguous(memory_format=fmt)), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -91,18 +93,21 @@ def main() -> None:
     ref = endless(torch.utils.data.DataLoader(PILDataset(data.train, data.mean, data.std), batch_size=args.batch,
                                               shuffle=True, num_workers=args.workers, persistent_workers=True,
                                               pin_memory=device.type == "cuda", drop_last=True))
-    step_ours, step_ref = trainer(device, fmt), trainer(device, fmt)
-    run_steps(step_ours, ours, 2, device), run_steps(step_ref, ref, 2, device)  # warm-up, workers start
-    t_ours, t_ref = [], []
+    steps = {"ltsearch tensor pipeline": (trainer(device, fmt), ours),
+             "ltsearch tensor pipeline + torch.compile (compile=true)": (trainer(device, fmt, True), ours),
+             f"PIL + DataLoader({args.workers} workers)": (trainer(device, fmt), ref)}
+    for step, batches in steps.values():
+        run_steps(step, batches, 2, device)  # warm-up: workers start, compilation
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.rounds):
-        t_ours.append(run_steps(step_ours, ours, args.steps, device))
-        t_ref.append(run_steps(step_ref, ref, args.steps, device))
-    ips_ours = args.steps * args.batch / statistics.median(t_ours)
-    ips_ref = args.steps * args.batch / statistics.median(t_ref)
-    print(f"device {device}, torch threads {torch.get_num_threads()}, ResNet-32, batch {args.batch}")
-    print(f"ltsearch tensor pipeline : {ips_ours:8.1f} images/s")
-    print(f"PIL + DataLoader({args.workers} workers): {ips_ref:8.1f} images/s")
-    print(f"ratio: {ips_ours / ips_ref:.2f}x")
+        for name, (step, batches) in steps.items():
+            times[name].append(run_steps(step, batches, args.steps, device))
+    ips = {name: args.steps * args.batch / statistics.median(t) for name, t in times.items()}
+    ref_name = list(steps)[-1]
+    print(f"device {device}, torch threads {torch.get_num_threads()}, ResNet-32, batch {args.batch}, "
+          f"{args.rounds} rounds of {args.steps} steps (median)")
+    for name, v in ips.items():
+        print(f"{name:58s} {v:8.1f} images/s  ratio {v / ips[ref_name]:.2f}x")
 
 
 if __name__ == "__main__":
