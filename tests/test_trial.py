@@ -66,7 +66,7 @@ def test_nan_loss_raises_a_clear_error(digits):
 
 
 @pytest.mark.parametrize("method", ["ce", "focal", "ldam-drw", "bs", "la", "cb", "kps", "lwr", "lort"])
-def test_every_method_trains_end_to_end_through_ltsearch_train_and_beats_chance(method, tmp_path):
+def test_every_method_trains_end_to_end_through_ltsearch_train_and_beats_chance(method, tmp_path, monkeypatch):
     import yaml
     from typer.testing import CliRunner
 
@@ -75,6 +75,7 @@ def test_every_method_trains_end_to_end_through_ltsearch_train_and_beats_chance(
     cfg = tiny_config(method, epochs=8)
     if method == "lort":
         cfg["method"]["params"] = {"stage2_epochs": 2, "stage2_lr": 0.01}
+    monkeypatch.chdir(tmp_path)  # the default stage-1 cache is ./trials/cache
     path = tmp_path / f"{method}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     res = CliRunner().invoke(app, ["train", "--config", str(path), "--out", str(tmp_path / "run")])

@@ -164,6 +164,10 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
     else:
         space = load_space(req.method, path=req.space, dataset=req.dataset, params=req.params, fixed=fixed,
                            metric=req.metric)
+        pinned = _sets_on_dims(space, req.sets)
+        if pinned:  # `--set method.params.bn=frozen` on a knob of the space fixes that knob
+            space = load_space(req.method, path=req.space, dataset=req.dataset, params=req.params,
+                               fixed=fixed + pinned, metric=req.metric)
     if req.mode is not None:
         if req.mode not in ("max", "min"):
             raise LTSearchError(f"--mode {req.mode!r} is invalid; use max or min")
@@ -193,6 +197,19 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
             raise LTSearchError(f"{space.source}: nothing to grid over; search at least one parameter "
                                 f"(--param NAME=LOW:HIGH)")
     return space, base
+
+
+def _sets_on_dims(space: SearchSpace, sets: list[str]) -> list[str]:
+    """``--set`` overrides that name a knob of the space, as ``--fix`` entries (the user's explicit
+    value wins over the space file's fixed value or range)."""
+    names = {d.name for d in space.dims}
+    pinned = []
+    for item in sets:
+        key, sep, value = item.partition("=")
+        name = key.strip().removeprefix("method.params.")
+        if sep and name in names and (key.startswith("method.params.") or key.startswith("optim.")):
+            pinned.append(f"{name}={value}")
+    return pinned
 
 
 def _default_name(req: SearchRequest, experiment: str) -> str:

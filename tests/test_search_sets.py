@@ -1,0 +1,17 @@
+"""`--set` on a knob of the search space pins that knob (the user's explicit value wins)."""
+
+from ltsearch.search.engine import SearchRequest, prepare
+
+
+def test_set_on_a_fixed_and_a_searched_knob_pins_both():
+    req = SearchRequest(method="lort", dataset="cifar10-lt", imbalance_ratio=100,
+                        sets=["method.params.bn=frozen", "method.params.stage2_epochs=4", "optim.lr=0.05",
+                              "model.name=resnet8"])
+    space, base = prepare(req)
+    dims = {d.name: d for d in space.dims}
+    assert dims["bn"].kind == "fixed" and dims["bn"].value == "frozen"  # space file: fixed 'train'
+    assert dims["stage2_epochs"].value == 4  # space file: fixed 20
+    assert dims["optim.lr"].kind == "fixed" and dims["optim.lr"].value == 0.05  # space file: searched
+    cfg = space.config_for(space.paper_point(base), base)
+    assert cfg["method"]["params"]["bn"] == "frozen" and cfg["method"]["params"]["stage2_epochs"] == 4
+    assert cfg["optim"]["lr"] == 0.05 and cfg["model"]["name"] == "resnet8"
