@@ -130,6 +130,7 @@ class _Run:
         self.progress = Progress()
         self.ckpt_path = out / "checkpoint.pt" if out is not None else None
         self.backbone_key: str | None = None
+        self.features: FeatureCache | None = None  # set by a frozen-BN stage with a cache_dir
         self.make_loader = make_loader
         self.loader_kw = dict(device=device, mean=data.mean, std=data.std, image_size=data.image_size)
 
@@ -162,6 +163,7 @@ class _Run:
         features = None
         if head_only and stage.bn == "frozen" and self.cfg.cache_dir and self.backbone_key:
             features = FeatureCache(self.cfg.cache_dir, f"{self.backbone_key}-s{seed}-b{stage.batch_size}")
+        self.features = features  # the final evaluation reads val / test features from it too
         for epoch in range(self.progress.epoch, stage.epochs):
             lr = lr_at(epoch, stage.lr, stage.epochs, stage.schedule.name, stage.schedule.warmup_epochs,
                        stage.schedule.milestones, stage.schedule.gamma)
@@ -256,9 +258,8 @@ class _Run:
         from ltsearch.metrics import shot_groups
 
         data, last = self.data, self.stages[-1]
-        val_logits, val_labels = collect_logits(self.net, self.eval_loader(data.val), last.tta_flip, self.ac, self.fmt)
-        test_logits, test_labels = collect_logits(self.net, self.eval_loader(data.test), last.tta_flip, self.ac,
-                                                  self.fmt)
+        val_logits, val_labels = self.logits("val", last, self.features)
+        test_logits, test_labels = self.logits("test", last, self.features)
         val = split_metrics(val_logits, val_labels, data.num_classes, data.train_counts)
         test = split_metrics(test_logits, test_labels, data.num_classes, data.train_counts)
         diag = diagnostics(test_logits, test_labels, data.num_classes)
