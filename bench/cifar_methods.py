@@ -65,7 +65,7 @@ def main() -> None:
                                                                             "model": args.model, "epochs": args.epochs}
         out.write_text(json.dumps(results, indent=2))
     cols = ["acc", "many", "medium", "few"]
-    print(f"| method | " + " | ".join(f"val {c}" for c in cols) + " | " + " | ".join(f"test {c}" for c in cols)
+    print("| method | " + " | ".join(f"val {c}" for c in cols) + " | " + " | ".join(f"test {c}" for c in cols)
           + " | time (s) |")
     print("|---" * 10 + "|")
     for name, r in results.items():

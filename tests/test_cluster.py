@@ -10,7 +10,6 @@ and need neither.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

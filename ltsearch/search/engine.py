@@ -25,7 +25,7 @@ from ltsearch.config import config_from_dict, dump_yaml
 from ltsearch.errors import LTSearchError
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, check_metric, load_space
-from ltsearch.search.trainable import FINAL_KEY, LAST_EPOCH_KEY, TrialPlan, planned_total, sampled_values
+from ltsearch.search.trainable import LAST_EPOCH_KEY, TrialPlan, planned_total, sampled_values
 
 SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "none")

@@ -100,7 +100,7 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
     import getpass
 
     from mlflow import MlflowClient
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
 
     from ltsearch.config import dump_yaml, flatten
 
