@@ -26,13 +26,17 @@ Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tru
                              list("tTfF"))
 Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$|^[-+]?[0-9][0-9_]*\.[0-9_]*$"),
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$"),  # 1e-4, 1.5E3, .5e2
     list("-+0123456789."),
 )
 
 
 def safe_load(text: str) -> Any:
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader subclass
+    """Plain data from YAML text; a scalar PyYAML cannot convert raises ``yaml.YAMLError``."""
+    try:
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader subclass
+    except (ValueError, TypeError, OverflowError) as err:  # e.g. "._" resolved as a float
+        raise yaml.YAMLError(f"unreadable value ({err})") from None
 
 
 def safe_dump(data: Any) -> str:
