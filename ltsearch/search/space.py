@@ -409,12 +409,6 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
             aw = registry.params[d.name].active_when
             if aw is not None:
                 d.when = (aw[0], tuple(aw[1]))
-        if d.when is not None:
-            ctrl = d.when[0]
-            cp = SHARED[ctrl[len("optim."):]][1] if ctrl.startswith("optim.") and ctrl[7:] in SHARED \
-                else registry.params.get(ctrl)
-            if cp is not None:
-                d.when = (ctrl, tuple(_yaml_bool_fix(v, cp) for v in d.when[1]))
     base_cfg_for_defaults = probe
     method_defaults = registry.defaults(dataset)
     method_defaults.update((base_cfg_for_defaults["method"]["params"]) or {})
@@ -508,15 +502,6 @@ def _num(value: Any, where: str, key: str, param: Param) -> float:
     return value
 
 
-def _yaml_bool_fix(value: Any, param: Param) -> Any:
-    """YAML 1.1 reads unquoted off/on/no/yes as booleans: map them back for string choices."""
-    if isinstance(value, bool) and param.type == "categorical":
-        for word in (("off", "no", "false") if not value else ("on", "yes", "true")):
-            if word in (param.choices or ()):
-                return word
-    return value
-
-
 def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim:
     rng = param.range_text()
     if isinstance(spec, list):
@@ -543,7 +528,7 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
     default = spec.get("default")
 
     if kind == "fixed":
-        value = param.check(_yaml_bool_fix(spec["fixed"], param), where)
+        value = param.check(spec["fixed"], where)
         return Dim(name, path, "fixed", value=value, when=when, help=help_text)
 
     if kind == "categorical":
@@ -554,7 +539,6 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
             raise LTSearchError(f"{where}: choices must be a non-empty list of values in {rng}, got {choices!r}")
         checked = []
         for c in choices:
-            c = _yaml_bool_fix(c, param)
             if param.type in ("float",) and isinstance(c, int) and not isinstance(c, bool):
                 c = float(c)
             checked.append(param.check(c, where))

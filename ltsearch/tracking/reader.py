@@ -219,8 +219,6 @@ def parse_param(text: Any) -> Any:
         return None
     if text in ("True", "False", "true", "false"):
         return text.lower() == "true"
-    if text.lower() in ("yes", "no", "on", "off", "y", "n"):  # YAML 1.1 booleans: keep the word (ga: off)
-        return text
     from ltsearch.config import parse_value
 
     value = parse_value(text)
