@@ -230,7 +230,9 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
                 sums[k][i, j] += v
                 ns[k][i, j] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        panels = {k: np.where(ns[k] > 0, sums[k] / np.maximum(ns[k], 1), np.nan) for k in panel_keys}
+        # a shot group with no classes (CIFAR-10-LT has no few-shot class) gets no panel
+        panels = {k: np.where(ns[k] > 0, sums[k] / np.maximum(ns[k], 1), np.nan) for k in panel_keys
+                  if k == metric or ns[k].any()}
     return Grid(x=x, y=y, metric=metric, panels=panels, counts=counts, run_ids=run_ids,
                 maximize=higher_is_better(metric))
 
