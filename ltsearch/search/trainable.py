@@ -64,15 +64,10 @@ def load_callable(spec: str) -> Callable:
 
 
 def planned_total(cfg: dict) -> int:
-    """Total epochs over all stages (LORT: stage 1 + stage 2)."""
-    try:
-        from ltsearch.train import planned_epochs
+    """Total epochs over all stages (LORT: stage 1 + stage 2): ASHA's ``max_t``."""
+    from ltsearch.train import planned_epochs
 
-        return int(planned_epochs(cfg))
-    except Exception:
-        params = (cfg.get("method") or {}).get("params") or {}
-        extra = params.get("stage2_epochs", 0) if cfg.get("method", {}).get("name") == "lort" else 0
-        return int(cfg.get("epochs", 1)) + int(extra or 0)
+    return int(planned_epochs(cfg))
 
 
 def is_metric(key: str, value: Any) -> bool:
