@@ -17,61 +17,16 @@ import os
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ltsearch.config import config_from_dict, dump_yaml
 from ltsearch.errors import LTSearchError
+from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_request
 from ltsearch.search.resources import default_gpus_per_trial
-from ltsearch.search.space import SearchSpace, check_metric, load_space
+from ltsearch.search.space import SearchSpace, load_space
 from ltsearch.search.trainable import LAST_EPOCH_KEY, TrialPlan, planned_total, sampled_values
-
-SEARCHES = ("tpe", "random", "grid")
-SCHEDULERS = ("asha", "none")
-OPTUNA_DB = "optuna.db"
-
-
-@dataclass
-class SearchRequest:
-    """What to search. Every field has a CLI flag of the same name (``ltsearch run --help``)."""
-
-    method: str
-    dataset: str = "digits-lt"
-    imbalance_ratio: float | None = None  # None: the dataset's default (TrialConfig / space base)
-    data_root: str | None = None
-    val: str = "split"  # "split" (honest) | "test" (papers' protocol)
-    space: str | Path | SearchSpace | None = None  # None: search_spaces/<method>.yaml
-    trials: int = 8
-    epochs: int | None = None  # overrides the space's epochs (stage 1 for LORT)
-    search: str = "tpe"  # tpe | random | grid
-    grid_points: int = 3  # points per float / int range in a grid
-    grid_over: list[str] | None = None  # grid only these dims (others at the paper value)
-    grid_values: dict[str, list] | None = None  # explicit grid values per dim
-    scheduler: str = "asha"  # asha | none
-    grace_period: int = 1  # ASHA: epochs before a trial can be stopped
-    reduction_factor: float = 2.0  # ASHA
-    metric: str | None = None  # None: the space's metric (val/acc)
-    mode: str | None = None  # None: the space's mode (max)
-    gpus_per_trial: float | None = None  # None: by model size (search/resources.py), 0 without GPUs
-    cpus_per_trial: float = 1.0
-    max_concurrent: int | None = None
-    ray_address: str | None = None  # None: RAY_ADDRESS or a local Ray with this machine's CPUs
-    num_cpus: int | None = None  # local Ray only; None: os.cpu_count()
-    tracking_uri: str | None = None  # None: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db
-    optuna_storage: str | None = None  # None: sqlite optuna.db beside the MLflow store
-    name: str | None = None  # None: <method>-<experiment>-<timestamp>
-    study: str | None = None  # Optuna study to share with other drivers (None: a study of its own, = name)
-    resume: bool = False
-    retries: int = 0  # re-runs of a failed trial (Tune FailureConfig.max_failures)
-    seed: int = 0
-    params: list[str] = field(default_factory=list)  # --param NAME=LOW:HIGH[:log] | a,b,c
-    fixed: list[str] = field(default_factory=list)  # --fix NAME=VALUE
-    sets: list[str] = field(default_factory=list)  # --set key=value trial-config overrides
-    storage_path: str | Path = "trials"
-    display: bool = True  # live rich table on stderr
-    trial_fn: str = "ltsearch.train:run_trial"
-
 
 @dataclass
 class TrialSummary:
@@ -120,42 +75,9 @@ def _trial_name(trial) -> str:
     return trial.trial_id
 
 
-def _check_request(req: SearchRequest) -> None:
-    if req.search not in SEARCHES:
-        raise LTSearchError(f"--search {req.search!r} is invalid; use one of {', '.join(SEARCHES)}")
-    if req.scheduler not in SCHEDULERS:
-        raise LTSearchError(f"--scheduler {req.scheduler!r} is invalid; use asha or none")
-    if req.trials < 1:
-        raise LTSearchError(f"--trials {req.trials} is invalid; use at least 1")
-    if req.epochs is not None and req.epochs < 1:
-        raise LTSearchError(f"--epochs {req.epochs} is invalid; use at least 1")
-    if req.grace_period < 1:
-        raise LTSearchError(f"--grace-period {req.grace_period} is invalid; use at least 1 epoch")
-    if req.reduction_factor <= 1:
-        raise LTSearchError(f"--reduction-factor {req.reduction_factor} is invalid; use a factor > 1, e.g. 2 or 3")
-    if req.cpus_per_trial <= 0:
-        raise LTSearchError(f"--cpus-per-trial {req.cpus_per_trial} is invalid; use > 0")
-    if req.gpus_per_trial is not None and req.gpus_per_trial < 0:
-        raise LTSearchError(f"--gpus-per-trial {req.gpus_per_trial} is invalid; use >= 0 (fractions allowed)")
-    if req.max_concurrent is not None and req.max_concurrent < 1:
-        raise LTSearchError(f"--max-concurrent {req.max_concurrent} is invalid; use at least 1")
-    if req.val not in ("split", "test"):
-        raise LTSearchError(f"--val {req.val!r} is invalid; use split (honest) or test (papers' protocol)")
-    if req.imbalance_ratio is not None and not req.imbalance_ratio > 1:
-        raise LTSearchError(f"--imbalance-ratio {req.imbalance_ratio} is invalid; use a ratio > 1, e.g. 100")
-    if req.retries < 0:
-        raise LTSearchError(f"--retries {req.retries} is invalid; use 0 (no re-run) or more re-runs of a failed trial")
-    if req.grid_points < 1:
-        raise LTSearchError(f"--grid-points {req.grid_points} is invalid; use at least 1")
-    if req.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", req.name):
-        raise LTSearchError(f"--name {req.name!r} is invalid; use letters, digits, '.', '_' and '-'")
-    if req.metric is not None:
-        check_metric(req.metric)
-
-
 def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
     """Validate the request and build the space and the base trial config (writes nothing)."""
-    _check_request(req)
+    check_request(req)
     fixed = list(req.fixed)
     if req.epochs is not None:
         fixed.append(f"optim.epochs={req.epochs}")
