@@ -64,7 +64,7 @@ def run(
     no_live: bool = typer.Option(False, "--no-live", help="no live table (logs only)"),
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
-    from ltsearch.search.display import print_summary
+    from ltsearch.search.progress import print_summary
     from ltsearch.search.engine import SearchRequest, run_search
 
     if search == "grid" and trials is not None:

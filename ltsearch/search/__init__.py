@@ -4,7 +4,13 @@
 call; ``load_space(method, path=None, dataset=...)`` parses and validates a space.
 """
 
-from ltsearch.search.space import SearchSpace, Dim, load_space, list_spaces, space_template
+from ltsearch.search.space import (
+    Dim,
+    SearchSpace,
+    list_spaces,
+    load_space,
+    space_template,
+)
 
 __all__ = ["SearchRequest", "SearchResult", "TrialSummary", "run_search", "SearchSpace", "Dim", "load_space",
            "list_spaces", "space_template"]

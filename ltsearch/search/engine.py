@@ -1,12 +1,18 @@
-"""The search driver: ``run_search(SearchRequest) -> SearchResult``.
+"""The search driver: ``run_search(SearchRequest) -> SearchResult``, a script of named steps.
 
-Order of work (nothing is written before the inputs are known to be valid):
-  1. parse and validate the space and the request (LTSearchError, exit 2);
-  2. load the dataset once on the driver (shared with trials through the object store);
-  3. start / join Ray, open the MLflow parent run, the Optuna study;
-  4. run (or restore) the Tuner: OptunaSearch (TPE / random, define-by-run, paper point
-     first) or a grid; ASHA on ``epoch``; one MLflow child run per trial (driver callback);
-  5. reconcile MLflow with Tune's final state, log the best result on the parent run.
+1. ``prepare``: validate the request, build the space and the base trial config (writes nothing);
+2. load the dataset once on the driver (shared with trials through Ray's object store);
+3. ``_open``: the search's state file first (so a kill from the first second can be resumed),
+   then the MLflow parent run and the Optuna study;
+4. ``_dispatch``: one Tune run in which the :class:`~ltsearch.search.dispatch.Dispatcher` hands
+   out the runs (resumed ones first, new configs from the study, sh promotions) and the
+   :class:`~ltsearch.search.dispatch.Ledger` records them; ASHA on ``epoch`` when asked;
+5. ``_reconcile`` and ``_close``: after any stop, every record agrees with the trial folders,
+   no run is left RUNNING, and the parent gets the summary once, when the search completes.
+
+The objective everywhere is :func:`~ltsearch.search.trainable.objective_key`: the best-epoch
+value of ``--metric``. Resume state is the plain JSON of :mod:`ltsearch.search.state`; Tune's
+pickled experiment state is never read back.
 """
 
 from __future__ import annotations
@@ -15,29 +21,64 @@ import logging
 import math
 import os
 import re
+import signal
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ltsearch.config import config_from_dict, dump_yaml
+from ltsearch.config import apply_overrides, config_from_dict, dump_yaml
+from ltsearch.data import DatasetSpec, load_dataset
+from ltsearch.data.profiles import shot_groups
 from ltsearch.errors import LTSearchError
+from ltsearch.methods import get_method
+from ltsearch.search.dispatch import (
+    Dispatcher,
+    Ledger,
+    rung_budgets,
+    survivors,
+    trial_dir_name,
+)
+from ltsearch.search.faults import fault_point
+from ltsearch.search.progress import Progress
+from ltsearch.search.recorder import Recorder
 from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_request
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, load_space
-from ltsearch.search.trainable import LAST_EPOCH_KEY, TrialPlan, planned_total, sampled_values
+from ltsearch.search.state import SearchState, write_atomic
+from ltsearch.search.study import Study
+from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
+from ltsearch.tracking import experiment_name
+from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, store_dir
+
+
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the search; its state is saved (``--resume`` continues it)."""
+
+    def __init__(self, name: str, signum: int = signal.SIGINT):
+        super().__init__(name)
+        self.name, self.signum = name, signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.signum)
+
 
 @dataclass
 class TrialSummary:
-    trial_id: str
-    status: str  # completed | stopped | failed | pending | running
+    """One config of the search and what became of it (its run at the highest rung reached)."""
+
+    trial_id: str  # the config id (t003)
+    status: str  # completed (its full budget) | stopped (early) | failed | pending | running
     params: dict  # sampled values
-    metric: float | None  # last value of the search metric
-    epochs: int | None
-    metrics: dict  # last reported metrics (final ones for completed trials)
+    metric: float | None  # the objective: best-epoch value of the search metric
+    epochs: int | None  # epochs of its last run
+    metrics: dict  # final metrics of its last run
     run_id: str | None = None
     failure: str | None = None
+    rung: int = 0
+    number: int | None = None  # Optuna trial number
 
 
 @dataclass
@@ -61,6 +102,10 @@ class SearchResult:
     storage_dir: str
     optuna_storage: str | None
     study_name: str | None
+    scheduler: str = "none"
+    epochs_consumed: int = 0
+    full_epochs: int = 0  # epochs to train every config at its full budget
+    elapsed_s: float = 0.0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -70,11 +115,323 @@ class SearchResult:
         return out
 
 
-# ---------------------------------------------------------------------------------------
-def _trial_name(trial) -> str:
-    return trial.trial_id
+# ---- the script -------------------------------------------------------------------------
+def run_search(req: SearchRequest) -> SearchResult:
+    """Run (or resume) one search; returns its configs and the best one."""
+    t0 = time.monotonic()
+    space, base = prepare(req)
+    experiment = experiment_name(space.dataset, base["dataset"].get("imbalance_ratio"))
+    storage = Path(req.storage_path).expanduser().resolve()
+    name, state = _find(req, storage, experiment)
+    folder = storage / name
+    max_t = _max_epochs(space, base)
+    data = _load_data(base)
+    _metric_group_check(space.metric, data)
+    _quiet_libraries()
+    with _signals_as_interrupts(name):
+        state = _open_state(req, space, folder, name, experiment, state, max_t)
+        plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
+                         cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
+        tracking_uri = resolve_tracking_uri(req.tracking_uri)
+        recorder = Recorder(TrackingWriter(tracking_uri), experiment, name, space.method, plan, req.seed,
+                            req.scheduler, data.val_protocol)
+        study, own_ray = None, False
+        save = lambda: state.save(folder)  # noqa: E731
+        fault_point("open")
+        try:
+            _open_parent(recorder, req, space, base, state, max_t, folder)
+            state.parent_run_id = recorder.parent_id
+            save()
+            study = _open_study(req, space, base, state, tracking_uri, name)
+            _reconcile(state, recorder, study, plan, save)
+            fault_point("ray")
+            own_ray = _init_ray(req)
+            progress = Progress(f"{name}: {space.method} on {experiment} ({req.search}, {req.scheduler})",
+                                objective_key(space.metric), space.mode, [d.name for d in space.searched],
+                                _planned_epochs(state, plan, req, max_t), live=req.display)
+            progress.message(f"search {name}: {state.configs} configs, scheduler {req.scheduler}, "
+                             f"budgets {state.budgets}; MLflow {tracking_uri}")
+            try:
+                _dispatch(req, space, base, state, study, plan, recorder, progress, data, folder, save)
+            finally:
+                progress.stop(state)
+        except KeyboardInterrupt as err:
+            _stop(state, recorder, save, "stopped", own_ray)
+            raise err if isinstance(err, SearchInterrupted) else SearchInterrupted(name) from None
+        except BaseException:
+            _stop(state, recorder, save, "failed", own_ray)
+            raise
+    _reconcile(state, recorder, study, plan, save)
+    result = _result(req, space, base, state, recorder, plan, study, tracking_uri, folder, max_t)
+    result.elapsed_s = time.monotonic() - t0
+    fault_point("close")
+    state.status = "completed"
+    save()
+    recorder.close_parent(state, _summary(result), result.best_run_id, result.best_config, "completed")
+    return result
 
 
+# ---- the steps ----------------------------------------------------------------------------
+def _find(req: SearchRequest, storage: Path, experiment: str) -> tuple[str, SearchState | None]:
+    """The search's name and, when it exists, its saved state (``--resume`` or a rerun of an
+    unfinished search under the same name)."""
+    name = req.name
+    if req.resume and name is None:
+        name = _latest_search(storage, f"{req.method}-{experiment}")
+        if name is None:
+            raise LTSearchError(f"--resume: no search of {req.method} on {experiment} under {storage}; "
+                                f"give --name of the search to resume")
+    name = name or _default_name(req, experiment)
+    folder = storage / name
+    state = SearchState.load(folder)
+    if req.resume and state is None:
+        raise LTSearchError(f"--resume: no search named '{name}' under {storage}; check --name and --storage-path")
+    if state is None and folder.exists() and any(folder.iterdir()):
+        raise LTSearchError(f"{folder} exists but holds no ltsearch search; use another --name or --storage-path")
+    if state is not None and state.status == "completed" and not req.resume:
+        raise LTSearchError(f"search '{name}' already exists under {storage} and is complete; use another --name")
+    if state is not None:
+        if state.method != req.method or state.experiment != experiment:
+            raise LTSearchError(f"--name {name}: that search is {state.method} on {state.experiment}; resume it "
+                                f"with the same method and dataset, or use another --name")
+        if state.scheduler != req.scheduler:
+            raise LTSearchError(f"--resume: search '{name}' runs --scheduler {state.scheduler}; resume it with "
+                                f"the same scheduler")
+    return name, state
+
+
+def _open_state(req, space, folder: Path, name: str, experiment: str, state: SearchState | None,
+                max_t: int) -> SearchState:
+    """The state file, written before anything else (a search killed in its first second resumes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    space_text = space.to_yaml()
+    if state is None:
+        grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values) if req.search == "grid" else None
+        configs = len(grid) if grid is not None else req.trials
+        budgets = rung_budgets(max_t, req.grace_period, req.reduction_factor) if req.scheduler == "sh" else [max_t]
+        state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
+                            configs=configs, budgets=budgets)
+        write_atomic(folder / "space.yaml", space_text)
+    else:
+        saved = folder / "space.yaml"
+        if saved.is_file() and not saved.is_symlink() and saved.read_text() != space_text:
+            raise LTSearchError(f"--resume: search '{name}' started with another space (see {saved}); resume "
+                                f"with the same --space/--param/--fix/--set/--epochs flags, or start a new search "
+                                f"with another --name")
+    state.status = "running"
+    state.sessions += 1
+    state.save(folder)
+    return state
+
+
+def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Path) -> None:
+    existing = recorder.find_parent()
+    if existing is not None and state.parent_run_id not in (None, existing) and state.sessions == 1:
+        raise LTSearchError(f"search '{state.name}' already has an MLflow run in experiment {state.experiment}; "
+                            f"use another --name")
+    if existing is not None:
+        _check_same_base(recorder, existing, state.name, base)
+    recorder.open_parent(_space_params(space, req, max_t), space.to_yaml(), dump_yaml(base))
+
+
+def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
+    from ltsearch.tracking.reader import read_artifact_text
+
+    before = read_artifact_text(parent_id, "base_config.yaml", recorder.writer.tracking_uri)
+    if before is not None and before != dump_yaml(base):
+        raise LTSearchError(f"--resume: search '{name}' started with another base config (see its base_config.yaml "
+                            f"in MLflow); resume with the same --set/--epochs flags, or start a new search with "
+                            f"another --name")
+
+
+def _open_study(req, space, base, state: SearchState, tracking_uri: str, name: str) -> Study:
+    url = _optuna_storage(req, tracking_uri)
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    state.study = req.study or name
+    return Study.open(url, state.study, space, name, req.search, req.seed, space.paper_point(base),
+                      shared=bool(req.study), fresh=state.sessions == 1 and not state.runs)
+
+
+def _reconcile(state: SearchState, recorder: Recorder, study: Study | None, plan: TrialPlan, save) -> None:
+    """Make MLflow and Optuna agree with the state and the trial folders after any stop."""
+    recorder.drop_unknown(set(state.runs))
+    if study is not None:
+        study.orphans({r.number for r in state.runs.values() if r.number is not None})
+    ledger = Ledger(state, study, recorder, plan.space.metric, plan.space.mode, save)
+    for rec in state.ordered():
+        if rec.status in ("completed", "stopped", "failed"):
+            if rec.status == "completed" and not rec.final:
+                rec.final = recorder.final_of(rec)
+            if rec.status == "failed":
+                ledger.fail(rec, rec.failure or "failed")
+            else:
+                ledger.complete(rec, rec.status == "completed")
+        elif rec.run_id is not None:
+            recorder.sync_epochs(rec)
+
+
+def _dispatch(req, space, base, state, study, plan, recorder, progress, data, folder: Path, save) -> None:
+    """One Tune run over the remaining work."""
+    import ray
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base) \
+        if req.search == "grid" else None
+    dispatcher = Dispatcher(state, study, plan, recorder, grid, req.reduction_factor, save)
+    ledger = Ledger(state, study, recorder, space.metric, space.mode, save, progress)
+    gpus = req.gpus_per_trial
+    if gpus is None:
+        gpus = default_gpus_per_trial(base.get("model", {}).get("name", ""), ray.cluster_resources().get("GPU", 0))
+    if gpus == 0 and str(base.get("device", "auto")).startswith("cuda"):
+        raise LTSearchError("--set device=cuda needs --gpus-per-trial > 0")
+    max_t = max(state.budgets)
+    concurrent = req.max_concurrent or _slots(ray.cluster_resources(), req.cpus_per_trial, gpus)
+    if req.scheduler == "asha" and max_t > req.grace_period:
+        scheduler = ASHAScheduler(time_attr="epoch", metric=objective_key(space.metric), mode=space.mode, max_t=max_t,
+                                  grace_period=req.grace_period, reduction_factor=req.reduction_factor)
+    else:
+        scheduler = FIFOScheduler()
+    trainable = tune.with_resources(tune.with_parameters(search_trial, plan=plan, data=data),
+                                    {"cpu": req.cpus_per_trial, "gpu": gpus})
+    tuner = tune.Tuner(trainable, tune_config=tune.TuneConfig(
+        search_alg=dispatcher, scheduler=scheduler, num_samples=-1, max_concurrent_trials=concurrent,
+        trial_name_creator=trial_dir_name, trial_dirname_creator=trial_dir_name, reuse_actors=True),
+        run_config=tune.RunConfig(name=f"session-{state.sessions}", storage_path=str(folder / "tune"),
+                                  callbacks=[ledger], verbose=0,
+                                  failure_config=tune.FailureConfig(max_failures=req.retries)))
+    tuner.fit()
+
+
+def _slots(resources: dict, cpus: float, gpus: float) -> int:
+    """Runs that fit the cluster at once (Tune keeps that many started; a custom searcher would
+    otherwise get one pending run at a time)."""
+    n = int(resources.get("CPU", 1) // cpus) if cpus else 1
+    if gpus:
+        n = min(n, int(resources.get("GPU", 0) // gpus))
+    return max(1, n)
+
+
+def _stop(state: SearchState, recorder: Recorder, save, status: str, own_ray: bool) -> None:
+    """After Ctrl-C / SIGTERM / an error: runs cut off are KILLED, the parent is stopped or failed,
+    and a local Ray this search started is shut down (its trials with it)."""
+    if own_ray:
+        import ray
+
+        ray.shutdown()
+    try:
+        for rec in state.runs.values():
+            if rec.status == "running":
+                recorder.interrupted(rec)
+        state.status = status
+        save()
+        recorder.close_parent(state, None, None, None, status)
+    except Exception as err:  # the store itself may be what failed
+        logging.getLogger(__name__).warning("could not mark the search %s: %s", status, err)
+
+
+def _result(req, space, base, state: SearchState, recorder: Recorder, plan: TrialPlan, study, tracking_uri: str,
+            folder: Path, max_t: int) -> SearchResult:
+    key = objective_key(space.metric)
+    summaries = []
+    for cid, rec in state.latest().items():
+        summaries.append(TrialSummary(trial_id=cid, status=state.config_status(rec), params=rec.values,
+                                      metric=rec.objective, epochs=rec.epochs, metrics={**rec.final, key: rec.objective}
+                                      if rec.objective is not None else dict(rec.final), run_id=rec.run_id,
+                                      failure=rec.failure, rung=rec.rung, number=rec.number))
+    pool = [s for s in summaries if s.status == "completed" and s.metric is not None and math.isfinite(s.metric)]
+    best = (max if space.mode == "max" else min)(pool, key=lambda s: s.metric) if pool else None
+    full = sum(plan.full_budget(s.params) for s in summaries)
+    return SearchResult(
+        name=state.name, method=space.method, dataset=space.dataset, experiment=state.experiment, metric=space.metric,
+        mode=space.mode, dims=[d.name for d in space.searched], trials=summaries,
+        best_trial_id=best.trial_id if best else None, best_params=best.params if best else None,
+        best_config=space.config_for(best.params, base) if best else None, best_metric=best.metric if best else None,
+        best_metrics=dict(best.metrics) if best else {}, best_run_id=best.run_id if best else None,
+        parent_run_id=recorder.parent_id, tracking_uri=tracking_uri, storage_dir=str(folder),
+        optuna_storage=study.url if study is not None else None, study_name=state.study if study is not None else None,
+        scheduler=state.scheduler, epochs_consumed=state.epochs_consumed(), full_epochs=full)
+
+
+def _summary(result: SearchResult) -> dict[str, float]:
+    counts = result.counts
+    out: dict[str, Any] = {f"trials/{k}": counts.get(k, 0) for k in ("completed", "stopped", "failed")}
+    out["trials/total"] = len(result.trials)
+    out["epochs_consumed"] = result.epochs_consumed
+    out["epochs_fraction"] = result.epochs_consumed / max(1, result.full_epochs)
+    out["elapsed_s"] = result.elapsed_s
+    for k, v in result.best_metrics.items():
+        if isinstance(v, (int, float)) and (k.startswith(("val/", "test/", "best/", "last/")) or k == "epochs_run"):
+            out[k] = v
+    return out
+
+
+def _planned_epochs(state: SearchState, plan: TrialPlan, req, max_t: int) -> int:
+    """Epochs the search will train if nothing fails (ASHA: the most it can train)."""
+    if state.scheduler != "sh":
+        return state.configs * max_t
+    n, total = state.configs, 0
+    for b in state.budgets:
+        total += n * b
+        n = survivors(n, req.reduction_factor)
+    return total
+
+
+def _max_epochs(space: SearchSpace, base: dict) -> int:
+    """The longest run the space can produce (ASHA's ``max_t``, the sh budgets' top)."""
+    probe = space.config_for(space.paper_point(base), base)
+    for d in space.searched:
+        if d.name.endswith("epochs") and d.kind in ("int", "categorical"):
+            hi = d.high if d.kind == "int" else max(d.choices)
+            probe = space.config_for({**space.paper_point(base), d.name: hi}, base)
+    from ltsearch.train import planned_epochs
+
+    return int(planned_epochs(probe))
+
+
+class _signals_as_interrupts:
+    """SIGTERM (Slurm's stop, ``kill``) and SIGINT stop the search like Ctrl-C: state saved,
+    runs marked, exit code 128 + signal. Tune's own SIGINT handler is switched off."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.saved: dict[int, Any] = {}
+
+    def __enter__(self):
+        os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.saved[sig] = signal.signal(sig, self._raise)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _raise(self, signum, frame):
+        for sig, handler in self.saved.items():  # a second signal is not caught again mid-cleanup
+            signal.signal(sig, handler)
+        raise SearchInterrupted(self.name, signum)
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def _quiet_libraries() -> None:
+    for key, value in (("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1"), ("RAY_AIR_NEW_OUTPUT", "0"),
+                       ("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000"),
+                       ("TUNE_GLOBAL_CHECKPOINT_S", "30"), ("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0"),
+                       ("MLFLOW_LOGGING_LEVEL", "WARNING")):
+        os.environ.setdefault(key, value)
+    warnings.filterwarnings("ignore", module="optuna")
+    warnings.filterwarnings("ignore", module="ray")
+    for name, level in (("ray", logging.ERROR), ("ray.tune", logging.ERROR), ("mlflow", logging.WARNING),
+                        ("alembic", logging.WARNING), ("optuna", logging.WARNING)):
+        logging.getLogger(name).setLevel(level)
+
+
+# ---- helpers ------------------------------------------------------------------------------
 def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
     """Validate the request and build the space and the base trial config (writes nothing)."""
     check_request(req)
@@ -103,15 +460,8 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
         overrides["epochs"] = int(req.epochs)
     base = space.base_config(overrides)
     if req.sets:
-        from ltsearch.config import apply_overrides
-
         base = apply_overrides(base, req.sets, flag="--set")
-    if base.get("cache_dir") is None and "://" not in str(req.storage_path):
-        # decoupled methods: one stage-1 backbone (and stage-2 features) per distinct stage-1 config
-        base["cache_dir"] = str(Path(req.storage_path).expanduser().resolve() / "cache")
     cfg = config_from_dict(space.config_for(space.paper_point(base), base), where="search base config")
-    from ltsearch.methods import get_method
-
     get_method(space.method).resolve(cfg.method.params, dataset=space.dataset, where="search base config")
     if req.search == "grid":
         grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base)
@@ -148,8 +498,6 @@ def _metric_group_check(metric: str, data) -> None:
     if not m or data is None:
         return
     try:
-        from ltsearch.data.profiles import shot_groups
-
         groups = shot_groups(data.train_counts)
     except Exception:
         return
@@ -159,32 +507,30 @@ def _metric_group_check(metric: str, data) -> None:
 
 
 def _load_data(base: dict):
-    from ltsearch.data import DatasetSpec, load_dataset
-
     cfg = config_from_dict(base, where="search base config")
     return load_dataset(DatasetSpec.from_config(cfg.dataset))
 
 
-def _init_ray(req: SearchRequest) -> None:
+def _init_ray(req: SearchRequest) -> bool:
+    """Join ``--ray-address`` / RAY_ADDRESS, or start a local Ray; True when this call started it."""
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     address = req.ray_address or os.environ.get("RAY_ADDRESS")
-    kw: dict[str, Any] = dict(include_dashboard=False, log_to_driver=not req.display,
-                              logging_level=logging.WARNING, configure_logging=True)
+    kw: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                              configure_logging=True)
     if address:
         ray.init(address=address, **kw)
     else:
         # "local": never join a cluster that `ray start` left on this machine (/tmp/ray/ray_current_cluster)
         ray.init(address="local", num_cpus=req.num_cpus or os.cpu_count() or 1, **kw)
+    return True
 
 
 def _optuna_storage(req: SearchRequest, tracking_uri: str) -> str:
     if req.optuna_storage:
         return req.optuna_storage
-    from ltsearch.tracking.writer import store_dir
-
     return f"sqlite:///{(store_dir(tracking_uri) / OPTUNA_DB).resolve()}"
 
 
@@ -196,376 +542,13 @@ def _space_params(space: SearchSpace, req: SearchRequest, max_t: int) -> dict[st
                 "seed": req.seed, "space_file": space.source, "max_epochs": max_t})
     if req.scheduler == "asha":
         out.update({"asha.grace_period": req.grace_period, "asha.reduction_factor": req.reduction_factor,
-                    "asha.time_attr": "epoch"})
+                    "asha.time_attr": "epoch", "objective": objective_key(space.metric)})
+    if req.scheduler == "sh":
+        out.update({"sh.grace_period": req.grace_period, "sh.reduction_factor": req.reduction_factor,
+                    "sh.budgets": ",".join(map(str, rung_budgets(max_t, req.grace_period, req.reduction_factor)))})
+    out["objective"] = objective_key(space.metric)
     if req.search == "grid":
         out["grid_points"] = req.grid_points
     return out
 
 
-def run_search(req: SearchRequest) -> SearchResult:
-    """Run (or resume) one search; returns the trials and the best config."""
-    space, base = prepare(req)
-    from ltsearch.tracking import TAG_STATUS, TAG_VAL_PROTOCOL, experiment_name
-    from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, search_tags
-
-    experiment = experiment_name(space.dataset, base["dataset"].get("imbalance_ratio"))
-    storage = Path(req.storage_path).expanduser().resolve()
-    name = req.name
-    if req.resume and name is None:
-        name = _latest_search(storage, f"{req.method}-{experiment}")
-        if name is None:
-            raise LTSearchError(f"--resume: no search of {req.method} on {experiment} under {storage}; "
-                                f"give --name of the search to resume")
-    name = name or _default_name(req, experiment)
-    exp_dir = storage / name
-
-    import ray
-    from ray import tune
-
-    if req.resume:
-        if not tune.Tuner.can_restore(str(exp_dir)):
-            raise LTSearchError(f"--resume: no search named '{name}' under {storage}; check --name and "
-                                f"--storage-path")
-    elif exp_dir.exists():
-        raise LTSearchError(f"search '{name}' already exists under {storage}; use --resume to continue it "
-                            f"or another --name")
-
-    # the time axis of ASHA: the longest trial the space can produce
-    point = space.paper_point(base)
-    probe = space.config_for(point, base)
-    for d in space.searched:
-        if d.name.endswith("epochs") and d.kind in ("int", "categorical"):
-            hi = d.high if d.kind == "int" else max(d.choices)
-            from ltsearch.search.space import _set_path
-
-            _set_path(probe, d.path, hi)
-    max_t = planned_total(probe)
-
-    data = _load_data(base) if req.trial_fn == "ltsearch.train:run_trial" else None
-    _metric_group_check(space.metric, data)
-    val_protocol = getattr(data, "val_protocol", None)
-
-    # ---- from here on, things are written -------------------------------------------
-    for key, value in (("TUNE_GLOBAL_CHECKPOINT_S", "1"), ("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1"),
-                       ("RAY_AIR_NEW_OUTPUT", "0"), ("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S",
-                                                     "1000")):
-        os.environ.setdefault(key, value)
-    warnings.filterwarnings("ignore", module="optuna")
-    warnings.filterwarnings("ignore", module="ray")
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    logging.getLogger("ray.tune").setLevel(logging.ERROR)
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-    writer = TrackingWriter(req.tracking_uri)
-    tracking_uri = resolve_tracking_uri(req.tracking_uri)
-    exp_id = writer.experiment_id(experiment)
-    parent = writer.find_search_run(exp_id, name)
-    if parent is not None and not req.resume:
-        raise LTSearchError(f"search '{name}' already has an MLflow run in experiment {experiment}; "
-                            f"use --resume or another --name")
-    if parent is None:
-        parent_id = writer.create_run(exp_id, name, search_tags(name, space.method, experiment,
-                                                                **{TAG_STATUS: "running",
-                                                                   TAG_VAL_PROTOCOL: val_protocol}))
-        writer.log_params(parent_id, _space_params(space, req, max_t))
-        writer.log_text(parent_id, space.to_yaml(), "space.yaml")
-        writer.log_text(parent_id, dump_yaml(base), "base_config.yaml")
-    else:
-        parent_id = parent.info.run_id
-        _check_same_search(parent_id, tracking_uri, name, space, base)
-        writer.reopen(parent_id)
-        writer.set_tags(parent_id, {TAG_STATUS: "running"})
-
-    _init_ray(req)
-    gpus = req.gpus_per_trial
-    if gpus is None:
-        gpus = default_gpus_per_trial(base.get("model", {}).get("name", ""), ray.cluster_resources().get("GPU", 0))
-    if gpus == 0 and str(base.get("device", "auto")).startswith("cuda"):
-        raise LTSearchError("--set device=cuda needs --gpus-per-trial > 0")
-
-    trials_dir = exp_dir / "trials"
-    plan = TrialPlan(space=space, base_config=base, trials_dir=str(trials_dir), cpus_per_trial=req.cpus_per_trial,
-                     trial_fn=req.trial_fn)
-    from ltsearch.search.display import LiveTable
-    from ltsearch.search.record import MlflowTrialLogger
-    from ltsearch.search.trainable import search_trial
-
-    dims = [d.name for d in space.searched]
-    logger_cb = MlflowTrialLogger(writer, exp_id, parent_id, plan, name, experiment, val_protocol, req.seed)
-    callbacks: list = [logger_cb]
-    live = None
-    if req.display:
-        live = LiveTable(f"{name}: {space.method} on {experiment} ({req.search}, {req.scheduler})", space.metric,
-                         space.mode, dims, max_epochs=max_t)
-        callbacks.append(live)
-
-    trainable = tune.with_resources(tune.with_parameters(search_trial, plan=plan, data=data),
-                                    {"cpu": req.cpus_per_trial, "gpu": gpus})
-    optuna_url = None
-    study_name = req.study or name
-    interrupted = False
-    try:
-        if req.resume:
-            tuner = tune.Tuner.restore(str(exp_dir), trainable, resume_unfinished=True, resume_errored=False)
-            local = getattr(tuner, "_local_tuner", None)
-            if local is not None:  # fresh callbacks (the pickled ones hold no live connections)
-                local.get_run_config().callbacks = callbacks
-            optuna_url = _optuna_storage(req, tracking_uri) if req.search != "grid" else None
-        else:
-            tuner, optuna_url = _new_tuner(req, space, base, trainable, storage, name, callbacks, max_t,
-                                           tracking_uri)
-        results = tuner.fit()
-    except KeyboardInterrupt:
-        interrupted = True
-        results = None
-    finally:
-        if live is not None:
-            live.stop()
-
-    # ---- reconcile MLflow with Tune's final state, pick the best ---------------------
-    summaries = _summaries(exp_dir, space, results)
-    # Tune handles Ctrl-C itself (saves state, returns): unfinished trials mean "interrupted"
-    interrupted = interrupted or any(s.status in ("pending", "running", "paused") for s in summaries)
-    known = {s.trial_id for s in summaries}
-    existing = writer.child_runs(exp_id, parent_id)
-    orphans = [run.info.run_id for tid, run in existing.items() if tid not in known]
-    if orphans:  # trials the killed driver started but Tune's snapshot never saw
-        writer.delete_runs(orphans)
-    from ltsearch.search.trainable import is_metric
-
-    logger_cb._runs = None
-    logger_cb._finished = set()
-    for s in summaries:
-        if s.status not in ("completed", "stopped", "failed"):
-            continue
-        run = existing.get(s.trial_id)
-        if run is not None and run.data.tags.get(TAG_STATUS) in ("completed", "stopped", "failed"):
-            continue
-        if run is None and s.metrics:  # finished while the driver was down: log what Tune kept
-            rid = logger_cb.run_id(s.trial_id, s.params)
-            step = s.metrics.get("epoch", s.metrics.get(LAST_EPOCH_KEY)) or 0
-            writer.log_metrics(rid, {k: v for k, v in s.metrics.items() if is_metric(k, v)}, step=int(step))
-        logger_cb.finish(s.trial_id, s.params, s.status, dict(s.metrics), failure=s.failure)
-    runs = writer.child_runs(exp_id, parent_id)
-    for s in summaries:
-        s.run_id = runs[s.trial_id].info.run_id if s.trial_id in runs else None
-
-    best = _best(summaries, space.mode)
-    best_config = space.config_for(best.params, base) if best else None
-    result = SearchResult(
-        name=name, method=space.method, dataset=space.dataset, experiment=experiment, metric=space.metric,
-        mode=space.mode, dims=dims, trials=summaries, best_trial_id=best.trial_id if best else None,
-        best_params=best.params if best else None, best_config=best_config,
-        best_metric=best.metric if best else None, best_metrics=dict(best.metrics) if best else {},
-        best_run_id=best.run_id if best else None, parent_run_id=parent_id, tracking_uri=tracking_uri,
-        storage_dir=str(exp_dir), optuna_storage=optuna_url, study_name=study_name if optuna_url else None)
-    if req.search == "grid" and not interrupted:
-        result.optuna_storage = _record_grid_study(req, space, summaries, tracking_uri, name)
-        result.study_name = study_name if result.optuna_storage else None
-    _finish_parent(writer, result, interrupted)
-    if interrupted:
-        raise KeyboardInterrupt(name)  # the CLI prints how to resume this search
-    return result
-
-
-def _new_tuner(req, space, base, trainable, storage, name, callbacks, max_t, tracking_uri):
-    from ray import tune
-    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-
-    optuna_url = None
-    if req.search == "grid":
-        grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base)
-        param_space = {"grid": tune.grid_search(grid)}
-        search_alg = None
-        num_samples = 1
-    else:
-        import optuna
-        from ray.tune.search.optuna import OptunaSearch
-
-        from ltsearch.search.sampler import SpaceSampler, make_optuna_sampler
-
-        optuna_url = _optuna_storage(req, tracking_uri)
-        db = optuna_url[len("sqlite:///"):] if optuna_url.startswith("sqlite:///") else None
-        if db:
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-        ostorage = _rdb_storage(optuna_url)
-        study_name = req.study or name
-        if not req.study:  # a fresh search with a study of its own: drop a stale study of the same name
-            try:
-                optuna.delete_study(study_name=name, storage=ostorage)
-            except KeyError:
-                pass
-        point = space.paper_point(base)
-        if _create_or_join_study(ostorage, study_name, space) and point:
-            optuna.load_study(study_name=study_name, storage=ostorage).enqueue_trial(point)  # the paper point, once
-        search_alg = OptunaSearch(space=SpaceSampler(space), metric=space.metric, mode=space.mode,
-                                  sampler=make_optuna_sampler(req.search, req.seed), storage=ostorage,
-                                  study_name=study_name)
-        param_space = None
-        num_samples = req.trials
-    if req.scheduler == "asha" and max_t > req.grace_period:
-        scheduler = ASHAScheduler(time_attr="epoch", metric=space.metric, mode=space.mode, max_t=max_t,
-                                  grace_period=req.grace_period, reduction_factor=req.reduction_factor)
-    else:
-        scheduler = FIFOScheduler()
-    tune_config = tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=num_samples,
-                                  max_concurrent_trials=req.max_concurrent, trial_name_creator=_trial_name,
-                                  trial_dirname_creator=_trial_name,
-                                  **({"metric": space.metric, "mode": space.mode} if search_alg is None
-                                     and req.scheduler != "asha" else {}))
-    run_config = tune.RunConfig(name=name, storage_path=str(storage), callbacks=callbacks, verbose=0,
-                                failure_config=tune.FailureConfig(max_failures=req.retries))
-    kw = {"tune_config": tune_config, "run_config": run_config}
-    if param_space is not None:
-        kw["param_space"] = param_space
-    return tune.Tuner(trainable, **kw), optuna_url
-
-
-def _check_same_search(parent_id: str, tracking_uri: str, name: str, space: SearchSpace, base: dict) -> None:
-    """A resumed search must run the space and base config it started with (the sampler's state is
-    restored from disk; trials of a different space would not be comparable)."""
-    from ltsearch.tracking.reader import read_artifact_text
-
-    for artifact, now in (("space.yaml", space.to_yaml()), ("base_config.yaml", dump_yaml(base))):
-        before = read_artifact_text(parent_id, artifact, tracking_uri)
-        if before is not None and before != now:
-            raise LTSearchError(f"--resume: search '{name}' started with another {artifact[:-5].replace('_', ' ')} "
-                                f"(see its {artifact} in MLflow); resume with the same --space/--param/--fix/"
-                                f"--set/--epochs flags, or start a new search with another --name")
-
-
-def _rdb_storage(url: str):
-    """Optuna's RDBStorage; retried while another driver creates the tables of a fresh database."""
-    import optuna
-    import sqlalchemy.exc
-
-    for attempt in range(4):
-        try:
-            return optuna.storages.RDBStorage(url)
-        except sqlalchemy.exc.SQLAlchemyError:
-            if attempt == 3:
-                raise
-            time.sleep(1.0 + attempt)
-
-
-def _create_or_join_study(ostorage, study_name: str, space: SearchSpace) -> bool:
-    """Create the study (True) or join the existing one of the same search space (False).
-
-    Creation is atomic in the storage (unique study name), so of several drivers started on one
-    ``--study`` exactly one creates it and enqueues the paper point; every driver then samples
-    from the same study, and TPE sees the finished trials of all of them.
-    """
-    import json
-
-    import optuna
-
-    from ltsearch.search.sampler import distributions
-
-    signature = json.dumps({"method": space.method, "metric": space.metric, "mode": space.mode,
-                            "dims": {k: optuna.distributions.distribution_to_json(v)
-                                     for k, v in sorted(distributions(space).items())}}, sort_keys=True)
-    try:
-        study = optuna.create_study(storage=ostorage, study_name=study_name,
-                                    direction="maximize" if space.mode == "max" else "minimize")
-    except optuna.exceptions.DuplicatedStudyError:
-        study = optuna.load_study(study_name=study_name, storage=ostorage)
-        theirs = study.user_attrs.get("ltsearch.space")
-        if theirs is not None and theirs != signature:
-            raise LTSearchError(f"--study {study_name}: that study searches another space (method, metric, "
-                                f"mode or ranges differ); join it with the same method and space flags, or use "
-                                f"another --study") from None
-        return False
-    study.set_user_attr("ltsearch.space", signature)
-    return True
-
-
-def _summaries(exp_dir: Path, space: SearchSpace, results) -> list[TrialSummary]:
-    """One summary per Tune trial, from the experiment state on disk (works after a kill too)."""
-    from ray.tune import ExperimentAnalysis
-
-    from ltsearch.search.display import trial_state
-    from ltsearch.search.record import error_line, trial_error_text
-
-    trials = []
-    try:
-        analysis = ExperimentAnalysis(str(exp_dir))
-        trials = analysis.trials
-    except Exception:
-        if results is not None:
-            trials = [getattr(r, "_trial", None) for r in results]
-            trials = [t for t in trials if t is not None]
-    out = []
-    for t in trials:
-        last = dict(t.last_result or {})
-        status = trial_state(t.status, last)
-        failure = error_line(trial_error_text(t)) if status == "failed" else None
-        epochs = last.get("epoch", last.get(LAST_EPOCH_KEY))
-        v = last.get(space.metric)
-        out.append(TrialSummary(trial_id=t.trial_id, status=status, params=sampled_values(t.config),
-                                metric=float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None,
-                                epochs=int(epochs) if epochs is not None else None,
-                                metrics={k: v for k, v in last.items()
-                                         if isinstance(v, (int, float, str)) and not k.startswith("config")},
-                                failure=failure))
-    out.sort(key=lambda s: s.trial_id)
-    return out
-
-
-def _best(summaries: list[TrialSummary], mode: str) -> TrialSummary | None:
-    pool = [s for s in summaries if s.status == "completed" and s.metric is not None]
-    if not pool:
-        pool = [s for s in summaries if s.metric is not None]
-    if not pool:
-        return None
-    return (max if mode == "max" else min)(pool, key=lambda s: s.metric)
-
-
-def _record_grid_study(req, space, summaries, tracking_uri, name) -> str | None:
-    """Grid trials into an Optuna study (optuna-dashboard can open any finished search)."""
-    try:
-        import optuna
-
-        from ltsearch.search.sampler import distributions
-
-        url = _optuna_storage(req, tracking_uri)
-        if url.startswith("sqlite:///"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        study = optuna.create_study(storage=url, study_name=name, load_if_exists=True,
-                                    direction="maximize" if space.mode == "max" else "minimize")
-        have = {t.user_attrs.get("trial_id") for t in study.trials}
-        dists = distributions(space)
-        for s in summaries:
-            if s.trial_id in have or s.metric is None or s.status == "failed":
-                continue
-            params = {k: v for k, v in s.params.items() if k in dists}
-            study.add_trial(optuna.trial.create_trial(
-                params=params, distributions={k: dists[k] for k in params}, value=s.metric,
-                user_attrs={"trial_id": s.trial_id, "status": s.status}))
-        return url
-    except Exception as err:  # the study is a convenience; MLflow is the record
-        logging.getLogger(__name__).warning("could not record the grid in Optuna: %s", err)
-        return None
-
-
-def _finish_parent(writer, result: SearchResult, interrupted: bool) -> None:
-    from ltsearch.tracking import TAG_BEST_RUN, TAG_STATUS
-
-    rid = result.parent_run_id
-    counts = result.counts
-    metrics: dict[str, Any] = {f"trials/{k}": counts.get(k, 0) for k in ("completed", "stopped", "failed")}
-    metrics["trials/total"] = len(result.trials)
-    if result.best_metrics:
-        for k, v in result.best_metrics.items():
-            if isinstance(v, (int, float)) and (k.startswith(("val/", "test/", "best/")) or k == "epochs_run"):
-                metrics[k] = v
-    writer.log_metrics(rid, metrics, step=0)
-    tags: dict[str, Any] = {TAG_STATUS: "stopped" if interrupted else "completed"}
-    if result.best_run_id:
-        tags[TAG_BEST_RUN] = result.best_run_id
-    writer.set_tags(rid, tags)
-    if result.best_config is not None:
-        writer.log_text(rid, dump_yaml(result.best_config), "best_config.yaml")
-    writer.end_run(rid, "KILLED" if interrupted else "FINISHED")

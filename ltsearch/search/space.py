@@ -41,7 +41,7 @@ import yaml
 
 from ltsearch.config import TrialConfig, config_from_dict, load_yaml, parse_value
 from ltsearch.errors import LTSearchError
-from ltsearch.methods import Param, get_method, METHODS
+from ltsearch.methods import METHODS, Param, get_method
 
 SPACE_DIR = "search_spaces"
 DEFAULT_METRIC = "val/acc"

@@ -1,73 +1,82 @@
-"""The Ray Tune function trainable: one sampled point -> one ``run_trial`` in its own folder.
+"""The Ray Tune function trainable: one dispatched run -> one ``run_trial`` in its own folder.
 
-Per-epoch metrics go to Tune with ``epoch`` as ASHA's time attribute. The last epoch's
-metrics travel with the final report (test metrics, ``ltsearch/final``) *without* ``epoch``,
-so ASHA never stops a trial at its very last epoch, between training and test evaluation: a
-trial either is stopped early ("stopped") or runs to the end and is evaluated ("completed").
+Tune's config holds the sampled values plus ``RUN_KEY`` = ``{"id", "budget"}`` from the search's
+state (:mod:`ltsearch.search.state`). The run trains the config's *complete* schedule scaled to
+``budget`` (:func:`ltsearch.train.budget.scale_to_budget`; the full budget is the config as is).
 
-The trial folder is ``<search dir>/trials/<trial id>``: run_trial checkpoints there every
-epoch, so a resumed search continues an interrupted trial where it stopped.
+Per-epoch metrics go to Tune with ``epoch`` as ASHA's time attribute and ``best/<metric>`` (the
+search objective so far, :data:`objective_key`) as what ASHA compares. The last epoch's metrics
+travel with the final report (test metrics, ``ltsearch/final``) *without* ``epoch``, so ASHA
+never stops a run at its very last epoch, between training and test evaluation: a run is either
+stopped early ("stopped") or runs to the end and is evaluated ("completed").
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ltsearch.search.space import SearchSpace
+from ltsearch.train import planned_epochs, run_trial
+from ltsearch.train.budget import scale_to_budget
 
 FINAL_KEY = "ltsearch/final"
 LAST_EPOCH_KEY = "last_epoch"
 NODE_KEY = "node_id"
 PROTOCOL_KEY = "val_protocol"
-GRID_KEY = "grid"
+RUN_KEY = "ltsearch/run"
 NON_METRIC_KEYS = {
-    "epoch", FINAL_KEY, LAST_EPOCH_KEY, NODE_KEY, PROTOCOL_KEY, "done", "trial_id", "experiment_tag",
+    "epoch", FINAL_KEY, LAST_EPOCH_KEY, NODE_KEY, PROTOCOL_KEY, RUN_KEY, "done", "trial_id", "experiment_tag",
     "training_iteration", "time_total_s", "time_this_iter_s", "timestamp", "date", "pid", "hostname",
     "node_ip", "time_since_restore", "iterations_since_restore", "timesteps_since_restore",
     "timesteps_total", "episodes_total", "checkpoint_dir_name", "should_checkpoint", "experiment_id",
 }
 
 
+def objective_key(metric: str) -> str:
+    """The search objective: the best-epoch value of ``metric`` (``best/val/acc``).
+
+    Defined once. It is what the trial reports every epoch (the best so far), what ASHA and
+    ``sh`` compare, the value told to Optuna, the live table's and the summary's number, the
+    MLflow parent's best, the leaderboard's rank, ``importance``, ``export --rank`` and the
+    heatmap cells.
+    """
+    return f"best/{metric}"
+
+
 @dataclass
 class TrialPlan:
-    """Everything a trial needs besides its sampled values (plain, picklable data)."""
+    """Everything a run needs besides its sampled values (plain, picklable data)."""
 
     space: SearchSpace
     base_config: dict
     trials_dir: str
     cpus_per_trial: float = 1.0
-    trial_fn: str = "ltsearch.train:run_trial"  # "module:function", swappable in tests
+    trial_fn: Callable = run_trial  # swappable in tests
+    cache_dir: str | None = None  # decoupled methods: one stage-1 backbone per distinct stage-1 config
 
-    def config_for(self, config: dict) -> dict:
-        return self.space.config_for(sampled_values(config), self.base_config)
+    def config_for(self, values: dict, budget: int | None = None) -> dict:
+        """The full trial config of ``values``, its complete schedule scaled to ``budget`` epochs
+        (with this machine's ``cache_dir``, which the search's portable base config leaves out)."""
+        cfg = self.space.config_for(values, self.base_config)
+        if cfg.get("cache_dir") is None and self.cache_dir:
+            cfg["cache_dir"] = self.cache_dir
+        if budget is not None and budget != planned_epochs(cfg):
+            cfg = scale_to_budget(cfg, int(budget))
+        return cfg
 
-    def out_dir(self, trial_id: str) -> Path:
-        return Path(self.trials_dir) / trial_id
+    def full_budget(self, values: dict) -> int:
+        return int(planned_epochs(self.space.config_for(values, self.base_config)))
+
+    def out_dir(self, run_id: str) -> Path:
+        return Path(self.trials_dir) / run_id
 
 
 def sampled_values(config: dict) -> dict:
-    """Tune's config -> ``{dim name: value}`` (grid points arrive nested under ``grid``)."""
-    values = {k: v for k, v in (config or {}).items() if k != GRID_KEY}
-    grid = (config or {}).get(GRID_KEY)
-    if isinstance(grid, dict):
-        values.update(grid)
-    return values
-
-
-def load_callable(spec: str) -> Callable:
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def planned_total(cfg: dict) -> int:
-    """Total epochs over all stages (LORT: stage 1 + stage 2): ASHA's ``max_t``."""
-    from ltsearch.train import planned_epochs
-
-    return int(planned_epochs(cfg))
+    """Tune's config -> ``{dim name: value}`` (without the run's id and budget)."""
+    return {k: v for k, v in (config or {}).items() if k != RUN_KEY}
 
 
 def is_metric(key: str, value: Any) -> bool:
@@ -80,7 +89,7 @@ def is_metric(key: str, value: Any) -> bool:
     return False
 
 
-def _numeric(metrics: dict) -> dict[str, float]:
+def numeric(metrics: dict) -> dict[str, float]:
     out = {}
     for k, v in metrics.items():
         try:
@@ -93,29 +102,23 @@ def _numeric(metrics: dict) -> dict[str, float]:
 
 
 def search_trial(config: dict, plan: TrialPlan | None = None, data: Any = None) -> None:
-    """The function Ray Tune runs for each trial (wrapped with ``tune.with_parameters``)."""
+    """The function Ray Tune runs for each dispatched run (wrapped with ``tune.with_parameters``)."""
     import ray
+    import torch
     from ray import tune
 
-    ctx = tune.get_context()
-    trial_id = ctx.get_trial_id() or "local"
-    cfg = plan.config_for(config)
-    out_dir = plan.out_dir(trial_id)
-    try:
-        import torch
-
-        torch.set_num_threads(max(1, int(plan.cpus_per_trial or 1)))
-    except Exception:
-        pass
+    run = config[RUN_KEY]
+    cfg = plan.config_for(sampled_values(config), run["budget"])
+    torch.set_num_threads(max(1, int(plan.cpus_per_trial or 1)))
     try:
         node_id = ray.get_runtime_context().get_node_id()
     except Exception:
         node_id = "local"
-    total = planned_total(cfg)
+    total = planned_epochs(cfg)
     held: dict[str, float] = {}
 
     def report(epoch: int, metrics: dict) -> None:
-        m = _numeric(metrics)
+        m = numeric(metrics)
         m["epoch"] = int(epoch)
         if int(epoch) >= total:  # the last epoch goes with the final report
             held.clear()
@@ -123,10 +126,10 @@ def search_trial(config: dict, plan: TrialPlan | None = None, data: Any = None) 
             return
         tune.report({**m, NODE_KEY: node_id})
 
-    trial_fn = load_callable(plan.trial_fn)
-    result = trial_fn(cfg, report=report, out_dir=str(out_dir), resume=True, data=data)
+    result = plan.trial_fn(cfg, report=report, out_dir=str(plan.out_dir(run["id"])), resume=True, data=data,
+                           select=(plan.space.metric, plan.space.mode))
     final: dict[str, Any] = {k: v for k, v in held.items() if k != "epoch"}
-    final.update(_numeric({k: v for k, v in result.items() if k not in ("per_class",)}))
+    final.update(numeric({k: v for k, v in result.items() if k not in ("per_class",)}))
     final[LAST_EPOCH_KEY] = int(held.get("epoch", result.get("epochs_run", total)))
     final[FINAL_KEY] = 1
     final[NODE_KEY] = node_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Callable
 import torch
 
 from ltsearch.config import TrialConfig, config_from_dict, dump_yaml
-from ltsearch.errors import TrialDivergedError
+from ltsearch.errors import LTSearchError, TrialDivergedError
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
 from ltsearch.train.stage_cache import FeatureCache, Stage1Cache, file_key, locked, stage1_key
 from ltsearch.train.device import autocast, memory_format, seed_everything, select_device
@@ -58,13 +59,18 @@ def planned_epochs(config: dict | TrialConfig) -> int:
 
 
 def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir: str | Path | None = None,
-              resume: bool = True, data=None) -> dict[str, Any]:
+              resume: bool = True, data=None, select: tuple[str, str] = ("val/acc", "max")) -> dict[str, Any]:
     """Train and evaluate one config; returns final val / test metrics and per-class results.
 
     ``report(epoch, metrics)`` is called after each epoch (1-based, continuous over stages) with
-    ``train/loss``, ``lr``, ``val/acc`` and the non-empty shot groups ``val/many|medium|few``.
-    With ``out_dir`` the trial writes ``config.yaml``, ``checkpoint.pt`` (every epoch; resumed
-    from when ``resume``), ``metrics.jsonl``, ``per_class.csv`` and ``result.json``.
+    ``train/loss``, ``lr``, ``val/acc``, the non-empty shot groups ``val/many|medium|few`` and
+    ``best/<metric>``: the best value so far of ``select = (metric, mode)`` over the epochs of the
+    current stage. The model is selected on validation: the final ``best/<metric>`` is the best
+    epoch of the last stage, and the test metrics (and the per-class results) are those of that
+    epoch's weights. With ``out_dir`` the trial writes ``config.yaml``, ``checkpoint.pt`` (every
+    epoch; resumed from when ``resume``, restarted when unreadable), ``best.pt`` (when the
+    selected epoch changes), ``metrics.jsonl`` (rewritten from the checkpoint on resume, so it
+    holds every epoch exactly once), ``per_class.csv`` and ``result.json``.
     With ``cache_dir`` set, a decoupled method reuses its stage-1 backbone and, with frozen
     batch-norm, its stage-2 features across trials (:mod:`ltsearch.train.stage_cache`).
     """
@@ -85,10 +91,9 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head)
     stages = method.stages(cfg, params, data.train_counts, model.feat_dim)
-    run = _Run(cfg, model, stages, data, device, out, report)
+    run = _Run(cfg, model, stages, data, device, out, report, select)
 
-    saved = load_checkpoint(run.ckpt_path, map_location=device) if (
-        resume and run.ckpt_path and run.ckpt_path.is_file()) else None
+    saved = _resume_point(run.ckpt_path, device) if resume else None
     if saved is not None:
         run.restore(saved)
     elif params.get("backbone"):  # decoupled method started from a given stage-1 checkpoint
@@ -114,10 +119,21 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     return run.finish()
 
 
+def _resume_point(path: Path | None, device) -> dict | None:
+    """The checkpoint to resume from; ``None`` (start over) when there is none or it is unreadable."""
+    if path is None or not path.is_file() or path.is_symlink():
+        return None
+    try:
+        return load_checkpoint(path, map_location=device)
+    except LTSearchError as err:  # truncated by a kill mid-write of an older ltsearch, or corrupt
+        logging.getLogger(__name__).warning("%s; the trial starts over", err)
+        return None
+
+
 class _Run:
     """The state of one trial while it trains: model, stages, loaders, progress, outputs."""
 
-    def __init__(self, cfg, model, stages, data, device, out, report):
+    def __init__(self, cfg, model, stages, data, device, out, report, select=("val/acc", "max")):
         from ltsearch.data.loader import make_loader
 
         self.cfg, self.stages, self.data, self.device, self.out, self.report = cfg, stages, data, device, out, report
@@ -128,6 +144,10 @@ class _Run:
         self.net = torch.compile(self.model) if cfg.compile else self.model
         self.ac = lambda: autocast(device, cfg.amp)
         self.progress = Progress()
+        self.select_metric, self.select_mode = select
+        self.best_key = f"best/{self.select_metric}"
+        self.best: float | None = None  # best value of the selected metric in the current stage
+        self.best_state: dict | None = None  # its weights (in memory; best.pt on disk)
         self.ckpt_path = out / "checkpoint.pt" if out is not None else None
         self.backbone_key: str | None = None
         self.features: FeatureCache | None = None  # set by a frozen-BN stage with a cache_dir
@@ -141,6 +161,13 @@ class _Run:
         self.progress = Progress(**saved["progress"])
         self.backbone_key = saved.get("backbone_key")
         torch.set_rng_state(saved["rng"])
+        self.best = saved.get("best")
+        best_path = self.out / "best.pt" if self.out is not None else None
+        if self.best is not None and best_path is not None and best_path.is_file():
+            self.best_state = load_checkpoint(best_path, map_location="cpu")["model"]
+        if self.out is not None:  # the checkpoint is the truth: every epoch it holds, exactly once
+            lines = "".join(json.dumps(h) + "\n" for h in self.progress.history)
+            (self.out / "metrics.jsonl").write_text(lines)
 
     def eval_loader(self, split):
         return self.make_loader(split, train=False, batch_size=EVAL_BATCH, seed=self.cfg.seed, **self.loader_kw)
@@ -164,6 +191,8 @@ class _Run:
         if head_only and stage.bn == "frozen" and self.cfg.cache_dir and self.backbone_key:
             features = FeatureCache(self.cfg.cache_dir, f"{self.backbone_key}-s{seed}-b{stage.batch_size}")
         self.features = features  # the final evaluation reads val / test features from it too
+        if self.progress.epoch == 0:  # a new stage: its own best epoch
+            self.best, self.best_state = None, None
         for epoch in range(self.progress.epoch, stage.epochs):
             lr = lr_at(epoch, stage.lr, stage.epochs, stage.schedule.name, stage.schedule.warmup_epochs,
                        stage.schedule.milestones, stage.schedule.gamma)
@@ -184,12 +213,17 @@ class _Run:
                 logits, labels = self.logits("val", stage, features)
                 metrics.update(_prefixed("val", split_metrics(logits, labels, self.data.num_classes,
                                                               self.data.train_counts)))
+            improved = self._select(metrics)
+            if self.best is not None:
+                metrics[self.best_key] = self.best
             self.progress.history.append(metrics)
             if self.out is not None:
+                if improved:
+                    save_atomic({"model": self.best_state}, self.out / "best.pt")
                 save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                              "criteria": [s.criterion.state_dict() for s in self.stages],
                              "progress": self.progress.__dict__, "rng": torch.get_rng_state(),
-                             "backbone_key": self.backbone_key}, self.ckpt_path)
+                             "backbone_key": self.backbone_key, "best": self.best}, self.ckpt_path)
                 with open(self.out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(metrics) + "\n")
             if self.report is not None:
@@ -197,6 +231,17 @@ class _Run:
         if self.out is not None and len(self.stages) > 1 and si == 0:
             save_atomic({"model": model.state_dict()}, self.out / "stage1.pt")
         self.progress.stage, self.progress.epoch = si + 1, 0
+
+    def _select(self, metrics: dict) -> bool:
+        """Model selection on validation: keep the weights of the stage's best epoch."""
+        value = metrics.get(self.select_metric)
+        if value is None or not math.isfinite(value):
+            return False
+        if self.best is not None and not (value > self.best if self.select_mode == "max" else value < self.best):
+            return False
+        self.best = float(value)
+        self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        return True
 
     def _train_epoch(self, batches, stage, optimizer, head_only: bool, cached: bool) -> float:
         """One pass over the training set; returns the mean loss (one device sync per epoch)."""
@@ -258,6 +303,10 @@ class _Run:
         from ltsearch.metrics import shot_groups
 
         data, last = self.data, self.stages[-1]
+        last_epoch = {k: v for k, v in self.progress.history[-1].items() if k.startswith("val/")} \
+            if self.progress.history else {}
+        if self.best_state is not None:  # evaluate the selected (best validation) epoch's weights
+            self.model.load_state_dict(self.best_state)  # (cached features of a frozen backbone stay valid)
         val_logits, val_labels = self.logits("val", last, self.features)
         test_logits, test_labels = self.logits("test", last, self.features)
         val = split_metrics(val_logits, val_labels, data.num_classes, data.train_counts)
@@ -270,10 +319,15 @@ class _Run:
              "logit_magnitude": diag["magnitude"][i], "reg_std": diag["reg_std"][i]}
             for i in range(data.num_classes)
         ]
-        val_history = [h["val/acc"] for h in self.progress.history if "val/acc" in h]
+        selected = _prefixed("val", val).get(self.select_metric)
+        best = self.best if self.best is not None else selected
         result = {**_prefixed("val", val), **_prefixed("test", test),
-                  "best/val/acc": max(val_history + [val["acc"]]), "epochs_run": self.progress.global_epoch,
+                  **{f"last/{k}": v for k, v in last_epoch.items()},
+                  self.best_key: best, "epochs_run": self.progress.global_epoch,
                   "val_protocol": data.val_protocol, "per_class": per_class}
+        if self.best_key != "best/val/acc":
+            val_history = [h["val/acc"] for h in self.progress.history if "val/acc" in h]
+            result["best/val/acc"] = max(val_history + [val["acc"]])
         if self.out is not None:
             with open(self.out / "per_class.csv", "w", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=list(per_class[0]))

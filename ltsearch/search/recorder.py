@@ -1,0 +1,244 @@
+"""MLflow records of a search: its parent run and one child run per dispatched run.
+
+All writes happen in the driver, one at a time, so concurrent trials never contend for the
+(sqlite) store. Child runs are keyed by the run's id in the search state (``t003``, ``t003-r1``;
+tag ``ltsearch.trial_id``), which survives a resume, so a resumed search continues its runs
+instead of creating new ones. The trial folder's ``metrics.jsonl`` is the truth: when a run
+finishes (or a resumed search reconciles), every epoch it holds that MLflow lacks is logged,
+so MLflow's history equals the file epoch for epoch, each step once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ltsearch.config import dump_yaml, flatten
+from ltsearch.search.state import RunRecord, SearchState, inside
+from ltsearch.search.trainable import FINAL_KEY, TrialPlan, is_metric
+from ltsearch.tracking import (
+    TAG_BEST_RUN,
+    TAG_DATASET,
+    TAG_FAILURE,
+    TAG_KIND,
+    TAG_METHOD,
+    TAG_NODE,
+    TAG_SEARCH,
+    TAG_SEED,
+    TAG_STATUS,
+    TAG_TRIAL_ID,
+    TAG_VAL_PROTOCOL,
+)
+from ltsearch.tracking.writer import TrackingWriter, search_tags
+
+TAG_BUDGET = "ltsearch.budget"  # planned epochs of the run (all stages)
+TAG_RUNG = "ltsearch.rung"  # sh: the rung (0 = first)
+TAG_CONFIG = "ltsearch.config_id"  # the config (one Optuna trial) the run trains
+TAG_PROMOTED = "ltsearch.promoted"  # sh: selected for the next rung
+TAG_OPTUNA = "ltsearch.optuna_trial"  # Optuna trial number
+TAG_TUNE = "ltsearch.tune_trial_id"  # Ray Tune trial id of the last session that ran it
+TAG_SCHEDULER = "ltsearch.scheduler"
+
+
+def error_line(text: str | None) -> str:
+    """The last meaningful line of a traceback (``TrialDivergedError: loss became nan ...``)."""
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if "Error" in ln or "Exception" in ln:
+            return ln[:500]
+    return (lines[-1] if lines else "unknown error")[:500]
+
+
+def trial_error_text(trial) -> str:
+    try:
+        err = trial.get_error()
+        if err is not None:
+            return str(err)
+    except Exception:
+        pass
+    try:
+        path = trial.error_file
+        if path and Path(path).is_file():
+            return Path(path).read_text()
+    except Exception:
+        pass
+    return "trial failed"
+
+
+def read_jsonl(path: Path, root: Path) -> list[dict]:
+    """The epochs a trial wrote (a torn last line from a kill is skipped)."""
+    if inside(path, root) is None:
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("epoch"), int):
+            out.append(row)
+    return out
+
+
+class Recorder:
+    """The search's MLflow parent run and its child runs (one per :class:`RunRecord`)."""
+
+    def __init__(self, writer: TrackingWriter, experiment: str, name: str, method: str, plan: TrialPlan,
+                 seed: int, scheduler: str, val_protocol: str | None):
+        self.writer, self.experiment, self.name, self.method = writer, experiment, name, method
+        self.plan, self.seed, self.scheduler, self.val_protocol = plan, seed, scheduler, val_protocol
+        self.experiment_id = writer.experiment_id(experiment)
+        self.parent_id: str | None = None
+        self._steps: dict[str, set[int]] = {}  # run id -> epochs logged
+        self._nodes: set[str] = set()
+
+    # ---- the parent run ---------------------------------------------------------------
+    def find_parent(self) -> str | None:
+        run = self.writer.find_search_run(self.experiment_id, self.name)
+        return run.info.run_id if run is not None else None
+
+    def open_parent(self, params: dict[str, Any], space_yaml: str, base_yaml: str) -> str:
+        """Create the parent run, or reopen the one a killed session left (found by its tag)."""
+        rid = self.find_parent()
+        if rid is None:
+            rid = self.writer.create_run(self.experiment_id, self.name, search_tags(
+                self.name, self.method, self.experiment,
+                **{TAG_STATUS: "running", TAG_VAL_PROTOCOL: self.val_protocol, TAG_SCHEDULER: self.scheduler}))
+            self.writer.log_params(rid, params)
+            self.writer.log_text(rid, space_yaml, "space.yaml")
+            self.writer.log_text(rid, base_yaml, "base_config.yaml")
+        else:
+            self.writer.reopen(rid)
+            self.writer.set_tags(rid, {TAG_STATUS: "running"})
+        self.parent_id = rid
+        return rid
+
+    def close_parent(self, state: SearchState, summary: dict[str, float] | None, best_run: str | None,
+                     best_config: dict | None, status: str) -> None:
+        """End the parent: ``completed`` with the summary (written once), ``stopped`` or ``failed``."""
+        rid = self.parent_id
+        if rid is None:
+            return
+        if summary is not None and not self.writer.logged_steps(rid, "trials/total"):
+            self.writer.log_metrics(rid, summary, step=0)
+        tags: dict[str, Any] = {TAG_STATUS: status}
+        if best_run:
+            tags[TAG_BEST_RUN] = best_run
+        self.writer.set_tags(rid, tags)
+        if best_config is not None:
+            self.writer.log_text(rid, dump_yaml(best_config), "best_config.yaml")
+        self.writer.end_run(rid, {"completed": "FINISHED", "stopped": "KILLED"}.get(status, "FAILED"))
+
+    # ---- child runs -------------------------------------------------------------------
+    def child_runs(self) -> dict[str, Any]:
+        return self.writer.child_runs(self.experiment_id, self.parent_id)
+
+    def run_for(self, rec: RunRecord) -> str:
+        """The child run of ``rec`` (created on first use; found again after a resume)."""
+        if rec.run_id is None:
+            existing = self.child_runs().get(rec.id)
+            if existing is not None:
+                rec.run_id = existing.info.run_id
+            else:
+                cfg = self.plan.config_for(rec.values, rec.budget)
+                tags = {TAG_KIND: "trial", TAG_SEARCH: self.name, TAG_METHOD: self.method,
+                        TAG_DATASET: self.experiment, TAG_STATUS: "running", TAG_TRIAL_ID: rec.id,
+                        TAG_CONFIG: rec.config_id, TAG_BUDGET: rec.budget, TAG_OPTUNA: rec.number,
+                        TAG_SEED: cfg.get("seed", self.seed), TAG_VAL_PROTOCOL: self.val_protocol,
+                        TAG_SCHEDULER: self.scheduler}
+                if self.scheduler == "sh":
+                    tags[TAG_RUNG] = rec.rung
+                rec.run_id = self.writer.create_run(self.experiment_id, rec.id, tags, parent=self.parent_id)
+                self.writer.log_params(rec.run_id, flatten(cfg))
+                self._steps[rec.run_id] = set()
+        if rec.run_id not in self._steps:
+            self._steps[rec.run_id] = self.writer.logged_steps(rec.run_id, "train/loss")
+        return rec.run_id
+
+    def started(self, rec: RunRecord, tune_id: str) -> None:
+        rid = self.run_for(rec)
+        self.writer.set_tags(rid, {TAG_STATUS: "running", TAG_TUNE: tune_id})
+        self.writer.reopen(rid)
+
+    def epoch(self, rec: RunRecord, step: int, result: dict) -> None:
+        """One epoch's metrics (skipped when that epoch is already in MLflow)."""
+        rid = self.run_for(rec)
+        node = result.get("node_id")
+        if node and rec.id not in self._nodes:
+            self._nodes.add(rec.id)
+            self.writer.set_tags(rid, {TAG_NODE: node})
+        done = self._steps[rid]
+        if step in done:
+            return
+        self.writer.log_metrics(rid, {k: v for k, v in result.items() if is_metric(k, v)}, step=step)
+        done.add(step)
+
+    def sync_epochs(self, rec: RunRecord) -> None:
+        """Log every epoch of the trial's ``metrics.jsonl`` that MLflow does not have yet."""
+        out = self.plan.out_dir(rec.id)
+        for row in read_jsonl(out / "metrics.jsonl", out):
+            self.epoch(rec, int(row["epoch"]), row)
+
+    def finished(self, rec: RunRecord, final: dict | None) -> None:
+        """Final metrics, status tags, artifacts, run end. Idempotent (reconciliation uses it too)."""
+        rid = self.run_for(rec)
+        run = self.writer.client.get_run(rid)
+        if run.info.status != "RUNNING" and run.data.tags.get(TAG_STATUS) in ("completed", "stopped", "failed"):
+            return
+        self.sync_epochs(rec)
+        if final and rec.status == "completed":
+            last = final.get("last_epoch")
+            metrics = {k: v for k, v in final.items() if is_metric(k, v) and k.startswith(("test/", "best/", "last/"))
+                       or k == "epochs_run"}
+            self.writer.log_metrics(rid, metrics, step=int(last or rec.epochs or 0))
+            if final.get("val_protocol"):
+                self.writer.set_tags(rid, {TAG_VAL_PROTOCOL: final["val_protocol"]})
+        elif rec.status == "stopped" and rec.epochs:
+            self.writer.log_metrics(rid, {"epochs_run": rec.epochs}, step=rec.epochs)
+        tags: dict[str, Any] = {TAG_STATUS: rec.status}
+        if rec.failure:
+            tags[TAG_FAILURE] = rec.failure
+        self.writer.set_tags(rid, tags)
+        out = self.plan.out_dir(rec.id)
+        cfg_file = inside(out / "config.yaml", out)
+        if cfg_file is not None:
+            self.writer.log_artifact(rid, cfg_file)
+        else:
+            self.writer.log_text(rid, dump_yaml(self.plan.config_for(rec.values, rec.budget)), "config.yaml")
+        per_class = inside(out / "per_class.csv", out)
+        if per_class is not None:
+            self.writer.log_artifact(rid, per_class)
+        self.writer.end_run(rid, "FAILED" if rec.status == "failed" else "FINISHED")
+
+    def promoted(self, rec: RunRecord) -> None:
+        if rec.run_id:
+            self.writer.set_tags(rec.run_id, {TAG_PROMOTED: str(rec.promoted).lower()})
+
+    def interrupted(self, rec: RunRecord) -> None:
+        """A run cut off by a stop of the driver: KILLED in MLflow (reopened when resumed)."""
+        if rec.run_id:
+            self.sync_epochs(rec)
+            self.writer.set_tags(rec.run_id, {TAG_STATUS: "interrupted"})
+            self.writer.end_run(rec.run_id, "KILLED")
+
+    def drop_unknown(self, known: set[str]) -> None:
+        """Delete child runs whose id the search state never recorded (created, then killed)."""
+        orphans = [run.info.run_id for rid, run in self.child_runs().items() if rid not in known]
+        if orphans:
+            self.writer.delete_runs(orphans)
+
+    def final_of(self, rec: RunRecord) -> dict:
+        """Final metrics a killed driver never received, read back from the trial's result.json."""
+        out = self.plan.out_dir(rec.id)
+        path = inside(out / "result.json", out)
+        if path is None:
+            return {}
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            return {}
+        data = {k: v for k, v in data.items() if isinstance(v, (int, float, str))}
+        data[FINAL_KEY] = 1
+        data.setdefault("last_epoch", data.get("epochs_run"))
+        return data

@@ -1,0 +1,168 @@
+"""The Optuna study of a search: storage, shared studies, the paper point, truthful trial states.
+
+The driver asks the study for configs (define-by-run over the space, conditional knobs only when
+active) and tells it what happened, in Optuna's own terms:
+
+* a run that trained its full budget: ``COMPLETE`` with the search objective (the best-epoch
+  value of ``--metric``);
+* a config stopped early (ASHA, or not promoted by ``sh``): ``PRUNED``, its value the last
+  intermediate value;
+* a run that raised: ``FAIL``.
+
+Intermediate values are the objective so far: with ASHA / no scheduler one per epoch (step =
+epoch, the steps MLflow has); with ``sh`` one per rung (step = the rung's budget, the value its
+rung run ended with). Every trial carries the user attributes ``ltsearch.search``,
+``ltsearch.config_id``, ``ltsearch.mlflow_run_id`` and ``ltsearch.tune_trial_id`` (of its last
+run), so optuna-dashboard, the leaderboard and Tune name the same trials.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ltsearch.errors import LTSearchError
+from ltsearch.search.sampler import (
+    SpaceSampler,
+    distributions,
+    make_optuna_sampler,
+    suggest,
+)
+from ltsearch.search.space import SearchSpace
+
+ATTR_SEARCH = "ltsearch.search"
+ATTR_CONFIG = "ltsearch.config_id"
+ATTR_RUN = "ltsearch.mlflow_run_id"
+ATTR_TUNE = "ltsearch.tune_trial_id"
+ATTR_SPACE = "ltsearch.space"
+
+
+def rdb_storage(url: str):
+    """Optuna's RDBStorage; retried while another driver creates the tables of a fresh database."""
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(4):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except sqlalchemy.exc.SQLAlchemyError:
+            if attempt == 3:
+                raise
+            time.sleep(1.0 + attempt)
+
+
+def space_signature(space: SearchSpace) -> str:
+    import optuna
+
+    return json.dumps({"method": space.method, "metric": space.metric, "mode": space.mode,
+                       "dims": {k: optuna.distributions.distribution_to_json(v)
+                                for k, v in sorted(distributions(space).items())}}, sort_keys=True)
+
+
+class Study:
+    """One search's view of an Optuna study (its own, or one shared by several drivers)."""
+
+    def __init__(self, url: str, name: str, space: SearchSpace, search: str, kind: str, seed: int):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.url, self.name, self.space, self.search = url, name, space, search
+        self.storage = rdb_storage(url)
+        self.sampler = make_optuna_sampler("random" if kind == "grid" else kind, seed)
+        self.values_of = SpaceSampler(space)
+        self.study = optuna.load_study(study_name=name, storage=self.storage, sampler=self.sampler)
+        self._sid = self.storage.get_study_id_from_name(name)
+
+    # ---- creation ---------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, name: str, space: SearchSpace, search: str, kind: str, seed: int,
+             paper_point: dict | None, shared: bool, fresh: bool) -> "Study":
+        """Create the study (enqueueing the paper point once) or join the existing one.
+
+        Creation is atomic in the storage (unique study name): of several drivers started on one
+        ``--study`` exactly one creates it and enqueues the paper point. A fresh search with a
+        study of its own first drops a stale study of the same name.
+        """
+        import optuna
+
+        storage = rdb_storage(url)
+        if fresh and not shared:
+            try:
+                optuna.delete_study(study_name=name, storage=storage)
+            except KeyError:
+                pass
+        signature = space_signature(space)
+        try:
+            study = optuna.create_study(storage=storage, study_name=name,
+                                        direction="maximize" if space.mode == "max" else "minimize")
+            study.set_user_attr(ATTR_SPACE, signature)
+            if paper_point and kind != "grid":
+                study.enqueue_trial(paper_point)
+        except optuna.exceptions.DuplicatedStudyError:
+            study = optuna.load_study(study_name=name, storage=storage)
+            theirs = study.user_attrs.get(ATTR_SPACE)
+            if theirs is not None and theirs != signature:
+                raise LTSearchError(f"--study {name}: that study searches another space (method, metric, mode "
+                                    f"or ranges differ); join it with the same method and space flags, or use "
+                                    f"another --study") from None
+        return cls(url, name, space, search, kind, seed)
+
+    # ---- asking -----------------------------------------------------------------------
+    def ask(self, fixed: dict | None = None) -> tuple[int, dict]:
+        """A new trial: ``(number, values)``; ``fixed`` (a grid point) pins the values it names."""
+        if fixed is not None:
+            self.study.enqueue_trial(fixed, skip_if_exists=False)
+        trial = self.study.ask()
+        if fixed is not None:
+            dims = {d.name: d for d in self.space.searched}
+            values = {k: suggest(trial, dims[k]) for k in fixed if k in dims}
+            values.update({k: v for k, v in fixed.items() if k not in dims})
+        else:
+            values = self.values_of.sample(trial)
+        self._attr(trial.number, ATTR_SEARCH, self.search)
+        return trial.number, values
+
+    # ---- telling ----------------------------------------------------------------------
+    def _tid(self, number: int) -> int:
+        return self.storage.get_trial_id_from_study_id_trial_number(self._sid, number)
+
+    def _attr(self, number: int, key: str, value: Any) -> None:
+        self.storage.set_trial_user_attr(self._tid(number), key, value)
+
+    def link(self, number: int, config_id: str, run_id: str | None, tune_id: str | None) -> None:
+        self._attr(number, ATTR_CONFIG, config_id)
+        if run_id:
+            self._attr(number, ATTR_RUN, run_id)
+        if tune_id:
+            self._attr(number, ATTR_TUNE, tune_id)
+
+    def report(self, number: int, step: int, value: float) -> None:
+        """An intermediate value (the objective so far) at ``step``; once per step."""
+        try:
+            self.storage.set_trial_intermediate_value(self._tid(number), int(step), float(value))
+        except RuntimeError:  # the trial is already finished (a late report)
+            pass
+
+    def finish(self, number: int, state: str, value: float | None = None) -> None:
+        """Tell the final state: ``complete`` (with ``value``), ``pruned`` or ``fail``. Idempotent."""
+        import optuna
+
+        states = {"complete": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED,
+                  "fail": optuna.trial.TrialState.FAIL}
+        frozen = self.storage.get_trial(self._tid(number))
+        if frozen.state.is_finished():
+            return
+        if state == "complete" and value is None:
+            state = "fail"
+        if state == "pruned" and not frozen.intermediate_values:
+            state = "fail"  # stopped before its first report: nothing to learn from
+        self.study.tell(number, value if state == "complete" else None, state=states[state])
+
+    def orphans(self, known: set[int]) -> None:
+        """Fail this search's RUNNING trials that its state never recorded (asked, then killed)."""
+        import optuna
+
+        for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            if t.user_attrs.get(ATTR_SEARCH) == self.search and t.number not in known:
+                self.study.tell(t.number, state=optuna.trial.TrialState.FAIL)

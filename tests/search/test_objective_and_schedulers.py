@@ -1,0 +1,140 @@
+"""Issue 12 on digits-lt with a real local Ray (2 CPUs), real Optuna and a temporary sqlite MLflow:
+one objective everywhere, truthful Optuna states and steps, schedule-aware successive halving.
+
+The trials use a schedule whose learning rate jumps x30 half way (milestone 0.5, gamma 30), so
+the validation accuracy peaks before the last epoch and the best epoch differs from the last one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+import optuna  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+
+from ltsearch.config import load_yaml  # noqa: E402
+from ltsearch import leaderboard  # noqa: E402
+from ltsearch.search.engine import run_search  # noqa: E402
+from ltsearch.search.request import SearchRequest  # noqa: E402
+from ltsearch.tracking import TAG_KIND, TAG_SEARCH, TAG_STATUS, TAG_TRIAL_ID  # noqa: E402
+
+PEAKY = ["schedule.milestones=[0.5]", "schedule.gamma=30"]
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("objective")
+    return {"root": root, "uri": f"sqlite:///{root / 'mlflow.db'}", "trials": root / "trials",
+            "optuna": f"sqlite:///{root / 'optuna.db'}"}
+
+
+def search(store, name, **kw):
+    kw.setdefault("trials", 4)
+    kw.setdefault("epochs", 4)
+    return run_search(SearchRequest(method="kps", name=name, search="random", seed=3, sets=PEAKY,
+                                    tracking_uri=store["uri"], storage_path=store["trials"], display=False, **kw))
+
+
+def mlflow_runs(store, name):
+    client = MlflowClient(store["uri"])
+    exp = client.get_experiment_by_name("digits-lt-ir10")
+    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{TAG_SEARCH}` = '{name}'")
+    return (client, [r for r in runs if r.data.tags[TAG_KIND] == "search"],
+            {r.data.tags[TAG_TRIAL_ID]: r for r in runs if r.data.tags[TAG_KIND] == "trial"})
+
+
+def history(client, run, key="val/acc"):
+    return {m.step: m.value for m in client.get_metric_history(run.info.run_id, key)}
+
+
+@pytest.fixture(scope="module")
+def asha(ray_session, store):
+    return search(store, "obj-asha", scheduler="asha", grace_period=1, reduction_factor=2)
+
+
+@pytest.fixture(scope="module")
+def sh(ray_session, store):
+    return search(store, "obj-sh", scheduler="sh", grace_period=1, reduction_factor=2)
+
+
+def test_one_objective_everywhere(asha, store):
+    """Optuna's value, the summary, the MLflow trial and parent, the leaderboard rank: all the
+    best-epoch val/acc, which here is above the last epoch's."""
+    client, (parent,), runs = mlflow_runs(store, "obj-asha")
+    study = optuna.load_study(study_name="obj-asha", storage=store["optuna"])
+    by_config = {t.user_attrs["ltsearch.config_id"]: t for t in study.trials}
+    peaked = 0
+    for s in asha.trials:
+        run = runs[s.trial_id]
+        val = history(client, run)
+        assert s.metric == pytest.approx(max(val.values()))  # the best epoch, not the last
+        assert run.data.metrics["best/val/acc"] == pytest.approx(s.metric)
+        assert by_config[s.trial_id].value == pytest.approx(s.metric)
+        if s.status == "completed":
+            peaked += max(val.values()) > val[max(val)]
+    assert peaked >= 1, "the schedule should make some trial peak before its last epoch"
+    assert parent.data.metrics["best/val/acc"] == pytest.approx(asha.best_metric)
+    best = max((s for s in asha.trials if s.status == "completed"), key=lambda s: s.metric)
+    assert asha.best_trial_id == best.trial_id
+    assert parent.data.tags["ltsearch.best_run"] == runs[best.trial_id].info.run_id
+    rows = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"], search="obj-asha").ranked
+    assert rows[0]["run_id"] == runs[best.trial_id].info.run_id
+    assert rows[0]["val"] == pytest.approx(best.metric)
+
+
+def test_study_states_steps_and_links_are_truthful(asha, store):
+    client, _, runs = mlflow_runs(store, "obj-asha")
+    study = optuna.load_study(study_name="obj-asha", storage=store["optuna"])
+    assert len(study.trials) == 4
+    for t in study.trials:
+        run = runs[t.user_attrs["ltsearch.config_id"]]
+        assert t.user_attrs["ltsearch.mlflow_run_id"] == run.info.run_id
+        assert t.user_attrs["ltsearch.tune_trial_id"] == run.data.tags["ltsearch.tune_trial_id"]
+        status = run.data.tags[TAG_STATUS]
+        assert t.state.name == {"completed": "COMPLETE", "stopped": "PRUNED", "failed": "FAIL"}[status]
+        # intermediate values at exactly the epochs MLflow has, each the best so far
+        assert sorted(t.intermediate_values) == sorted(history(client, run))
+        assert t.intermediate_values == pytest.approx(history(client, run, "best/val/acc"))
+    assert any(t.state.name == "PRUNED" for t in study.trials), "ASHA should stop a 10 %-accuracy trial"
+
+
+def test_sh_trains_complete_scaled_schedules_and_promotes_the_best(sh, asha, store):
+    client, (parent,), runs = mlflow_runs(store, "obj-sh")
+    rungs = {}
+    for rid, run in runs.items():
+        rungs.setdefault(int(run.data.tags["ltsearch.rung"]), []).append(run)
+    assert {k: len(v) for k, v in rungs.items()} == {0: 4, 1: 2, 2: 1}
+    for rung, budget in ((0, 1), (1, 2), (2, 4)):
+        for run in rungs[rung]:
+            assert run.data.tags["ltsearch.budget"] == str(budget)
+            cfg = load_yaml(Path(sh.storage_dir) / "trials" / run.data.tags[TAG_TRIAL_ID] / "config.yaml")
+            assert cfg["epochs"] == budget  # the complete schedule scaled to the rung's budget
+            assert cfg["schedule"]["milestones"] == [0.5]  # fractions of the run keep their place
+            assert sorted(history(client, run)) == list(range(1, budget + 1))
+    for rung in (0, 1):  # the best of each rung went on, the others did not
+        ranked = sorted(rungs[rung], key=lambda r: (-r.data.metrics["best/val/acc"], r.data.tags[TAG_TRIAL_ID]))
+        keep = {r.data.tags["ltsearch.config_id"] for r in ranked[:len(rungs[rung + 1])]}
+        assert keep == {r.data.tags["ltsearch.config_id"] for r in rungs[rung + 1]}
+    assert parent.data.metrics["epochs_consumed"] == 4 * 1 + 2 * 2 + 1 * 4 == sh.epochs_consumed
+    study = optuna.load_study(study_name="obj-sh", storage=store["optuna"])
+    states = sorted(t.state.name for t in study.trials)
+    assert states == ["COMPLETE", "PRUNED", "PRUNED", "PRUNED"]
+    for t in study.trials:  # one intermediate value per rung reached, at step = its budget
+        assert set(t.intermediate_values) <= {1, 2, 4} and 1 in t.intermediate_values
+    # --search random with the same --seed samples the same configs whatever the scheduler
+    assert {s.trial_id: s.params for s in sh.trials} == {s.trial_id: s.params for s in asha.trials}
+    state = json.loads((Path(sh.storage_dir) / "search.json").read_text())
+    assert state["status"] == "completed" and len(state["runs"]) == 7
