@@ -38,9 +38,11 @@ def run(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="epochs per trial (stage 1 for LORT)"),
     search: str = typer.Option("tpe", "--search", help="tpe | random | grid"),
     grid_points: int = typer.Option(3, "--grid-points", help="grid: points per numeric range"),
-    scheduler: str = typer.Option("asha", "--scheduler", help="asha | none"),
+    scheduler: str = typer.Option("asha", "--scheduler", help="asha | sh (successive halving over complete schedules) | none"),
     grace_period: int = typer.Option(1, "--grace-period", help="ASHA: epochs before a trial may be stopped"),
-    reduction_factor: float = typer.Option(2.0, "--reduction-factor", help="ASHA reduction factor"),
+    reduction_factor: float = typer.Option(2.0, "--reduction-factor", help="ASHA / sh: keep 1 in this many at each rung"),
+    brackets: int = typer.Option(1, "--brackets", help="sh: run the configs in this many consecutive groups "
+                                 "(TPE learns from each group before the next)"),
     metric: Optional[str] = typer.Option(None, "--metric", help="metric to maximise (val/acc, val/few, ...)"),
     gpus_per_trial: Optional[float] = typer.Option(None, "--gpus-per-trial", help="fractional GPUs (default 0.5 "
                                                    "with GPUs, else 0)"),
@@ -64,8 +66,8 @@ def run(
     no_live: bool = typer.Option(False, "--no-live", help="no live table (logs only)"),
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
-    from ltsearch.search.progress import print_summary
     from ltsearch.search.engine import SearchRequest, run_search
+    from ltsearch.search.progress import print_summary
 
     if search == "grid" and trials is not None:
         raise LTSearchError(f"--search grid runs every grid point, so --trials {trials} has no effect; drop "
@@ -74,7 +76,7 @@ def run(
         method=method, dataset=dataset, imbalance_ratio=imbalance_ratio,
         data_root=str(data_root) if data_root else None, val=val, space=space, trials=8 if trials is None else trials, epochs=epochs,
         search=search, grid_points=grid_points, scheduler=scheduler, grace_period=grace_period,
-        reduction_factor=reduction_factor, metric=metric, gpus_per_trial=gpus_per_trial,
+        reduction_factor=reduction_factor, brackets=brackets, metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
         tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
         params=list(param), fixed=list(fix), sets=list(set_), storage_path=storage_path,
@@ -85,7 +87,7 @@ def run(
         started = err.args[0] if err.args and isinstance(err.args[0], str) else req.name or "<name>"
         typer.echo(f"interrupted; finished trials are saved; continue with the same flags plus: "
                    f"--name {started} --resume", err=True)
-        raise typer.Exit(code=130)
+        raise typer.Exit(code=getattr(err, "exit_code", 130))
     print_summary(result)
     failed = [t for t in result.trials if t.status == "failed"]
     if result.trials and len(failed) == len(result.trials):

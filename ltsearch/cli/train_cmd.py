@@ -75,7 +75,13 @@ def train(
 
 
 def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from ltsearch.train import planned_epochs, run_trial
 

@@ -10,7 +10,10 @@ Successive halving over complete schedules (``sh``): rung ``k`` trains every sur
 full budget); when a rung is done, the best ``ceil(n / eta)`` configs by the objective are
 retrained from scratch at the next budget and the others are PRUNED in the study. Every rung
 therefore compares configs after their lr decay and re-balancing phase (GA, DRW, lambda(t),
-LORT's stage 2), not during the head-biased first part of the run.
+LORT's stage 2), not during the head-biased first part of the run. With ``--brackets B`` the
+configs go through successive halving in B consecutive groups; a group samples its configs only
+once the previous group's first rung is decided, so TPE learns from the PRUNED and COMPLETE
+trials of the groups before it (one bracket: every config is drawn before any is told).
 
 :class:`Ledger` (a Tune ``Callback``) writes down what happened, in the three records of a
 search: the state file, MLflow (:class:`~ltsearch.search.recorder.Recorder`) and the Optuna
@@ -101,35 +104,53 @@ class Dispatcher(Searcher):
         if self.queue:
             return self.state.runs[self.queue.pop(0)]
         asked = len(self.state.config_ids())
-        if asked < self.state.configs and (not self.sh or self._rung() == 0):
-            return self._new_config(asked)
-        if self.sh:
-            return self._promote()
+        if not self.sh:
+            return self._new_config(asked, 0) if asked < self.state.configs else Searcher.FINISHED
+        for bracket in sorted({r.bracket for r in self.state.runs.values()}):
+            self._decide(bracket)
+        if self.queue:
+            return self.state.runs[self.queue.pop(0)]
+        if asked < self.state.configs:
+            bracket = asked // self.per_bracket
+            if bracket == 0 or f"{bracket - 1}:0" in self.state.decided:
+                return self._new_config(asked, bracket)
+            return None  # the next bracket samples once the study knows this one's first rung
+        if any(r.status in ("pending", "running") for r in self.state.runs.values()):
+            return None
         return Searcher.FINISHED
 
-    def _rung(self) -> int:
-        return max((r.rung for r in self.state.runs.values()), default=0)
+    @property
+    def per_bracket(self) -> int:
+        return math.ceil(self.state.configs / max(1, self.state.brackets))
 
-    def _new_config(self, index: int) -> RunRecord:
+    def _new_config(self, index: int, bracket: int) -> RunRecord:
         point = self.grid[index] if self.grid is not None else None
         if self.study is not None:
             number, values = self.study.ask(fixed=point)
         else:
             number, values = None, dict(point or {})
         cid = f"t{index:03d}"
-        budget = self.state.budgets[0] if self.sh else self.plan.full_budget(values)
-        if self.sh and len(self.state.budgets) == 1:
-            budget = self.plan.full_budget(values)
+        budget = self.plan.full_budget(values)
+        if self.sh and len(self.state.budgets) > 1:
+            budget = self.state.budgets[0]
         return self.state.add(RunRecord(id=cid, config_id=cid, number=number, values=as_plain(values),
-                                        budget=int(budget)))
+                                        budget=int(budget), bracket=bracket))
 
-    def _promote(self):
-        rung = self._rung()
-        runs = self.state.rung_runs(rung)
-        if any(r.status in ("pending", "running") for r in runs):
-            return None
+    def _decide(self, bracket: int) -> None:
+        """When ``bracket``'s current rung has finished, promote its best ``ceil(n / eta)`` configs
+        to the next budget and prune the others in the study."""
+        runs = [r for r in self.state.ordered() if r.bracket == bracket]
+        rung = max(r.rung for r in runs)
+        runs = [r for r in runs if r.rung == rung]
+        size = min(self.per_bracket, self.state.configs - bracket * self.per_bracket)
+        key = f"{bracket}:{rung}"
+        if key in self.state.decided or any(r.status in ("pending", "running") for r in runs) or (
+                rung == 0 and len(runs) < size):
+            return
+        self.state.decided.append(key)
         if rung + 1 >= len(self.state.budgets):
-            return Searcher.FINISHED
+            self.persist()
+            return
         done = [r for r in runs if r.status == "completed" and r.objective is not None]
         sign = 1 if self.plan.space.mode == "max" else -1
         done.sort(key=lambda r: (-sign * r.objective, r.id))
@@ -139,17 +160,26 @@ class Dispatcher(Searcher):
             self.recorder.promoted(r)
             if not r.promoted and r.status == "completed" and self.study is not None and r.number is not None:
                 self.study.finish(r.number, "pruned")
-        if not keep:
-            self.persist()
-            return Searcher.FINISHED
         last = rung + 2 == len(self.state.budgets)
         for r in keep:
             budget = self.plan.full_budget(r.values) if last else self.state.budgets[rung + 1]
             nxt = self.state.add(RunRecord(id=f"{r.config_id}-r{rung + 1}", config_id=r.config_id, number=r.number,
-                                           values=r.values, budget=int(budget), rung=rung + 1))
+                                           values=r.values, budget=int(budget), rung=rung + 1, bracket=bracket))
             self.queue.append(nxt.id)
         self.persist()
-        return self.state.runs[self.queue.pop(0)]
+
+
+def planned_sh_epochs(configs: int, brackets: int, budgets: list[int], eta: float) -> int:
+    """Epochs an sh search trains when nothing fails (every bracket through every rung)."""
+    per = math.ceil(configs / max(1, brackets))
+    total, left = 0, configs
+    while left > 0:
+        n = min(per, left)
+        left -= n
+        for b in budgets:
+            total += n * b
+            n = survivors(n, eta)
+    return total
 
 
 class Ledger(Callback):
@@ -190,8 +220,10 @@ class Ledger(Callback):
             return
         epoch = int(epoch)
         rec.epochs = max(rec.epochs, epoch)
-        per_epoch = {k: v for k, v in result.items() if not k.startswith(("test/", "last/"))}
-        self.recorder.epoch(rec, epoch, per_epoch)
+        if result.get(FINAL_KEY):  # its last epoch comes from metrics.jsonl when the run is recorded
+            self.recorder.node(rec, result)
+        else:
+            self.recorder.epoch(rec, epoch, result)
         value = result.get(self.key)
         if isinstance(value, (int, float)) and math.isfinite(value):
             rec.objective = float(value)

@@ -36,8 +36,8 @@ from ltsearch.methods import get_method
 from ltsearch.search.dispatch import (
     Dispatcher,
     Ledger,
+    planned_sh_epochs,
     rung_budgets,
-    survivors,
     trial_dir_name,
 )
 from ltsearch.search.faults import fault_point
@@ -210,7 +210,7 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
         configs = len(grid) if grid is not None else req.trials
         budgets = rung_budgets(max_t, req.grace_period, req.reduction_factor) if req.scheduler == "sh" else [max_t]
         state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
-                            configs=configs, budgets=budgets)
+                            configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1)
         write_atomic(folder / "space.yaml", space_text)
     else:
         saved = folder / "space.yaml"
@@ -371,11 +371,7 @@ def _planned_epochs(state: SearchState, plan: TrialPlan, req, max_t: int) -> int
     """Epochs the search will train if nothing fails (ASHA: the most it can train)."""
     if state.scheduler != "sh":
         return state.configs * max_t
-    n, total = state.configs, 0
-    for b in state.budgets:
-        total += n * b
-        n = survivors(n, req.reduction_factor)
-    return total
+    return planned_sh_epochs(state.configs, state.brackets, state.budgets, req.reduction_factor)
 
 
 def _max_epochs(space: SearchSpace, base: dict) -> int:
@@ -545,6 +541,7 @@ def _space_params(space: SearchSpace, req: SearchRequest, max_t: int) -> dict[st
                     "asha.time_attr": "epoch", "objective": objective_key(space.metric)})
     if req.scheduler == "sh":
         out.update({"sh.grace_period": req.grace_period, "sh.reduction_factor": req.reduction_factor,
+                    "sh.brackets": req.brackets,
                     "sh.budgets": ",".join(map(str, rung_budgets(max_t, req.grace_period, req.reduction_factor)))})
     out["objective"] = objective_key(space.metric)
     if req.search == "grid":

@@ -164,21 +164,27 @@ class Recorder:
     def epoch(self, rec: RunRecord, step: int, result: dict) -> None:
         """One epoch's metrics (skipped when that epoch is already in MLflow)."""
         rid = self.run_for(rec)
-        node = result.get("node_id")
-        if node and rec.id not in self._nodes:
-            self._nodes.add(rec.id)
-            self.writer.set_tags(rid, {TAG_NODE: node})
+        self.node(rec, result)
         done = self._steps[rid]
         if step in done:
             return
         self.writer.log_metrics(rid, {k: v for k, v in result.items() if is_metric(k, v)}, step=step)
         done.add(step)
 
-    def sync_epochs(self, rec: RunRecord) -> None:
+    def node(self, rec: RunRecord, result: dict) -> None:
+        """Tag the Ray node the run reports from (once per session)."""
+        node = result.get("node_id")
+        if node and rec.id not in self._nodes:
+            self._nodes.add(rec.id)
+            self.writer.set_tags(self.run_for(rec), {TAG_NODE: node})
+
+    def sync_epochs(self, rec: RunRecord) -> list[dict]:
         """Log every epoch of the trial's ``metrics.jsonl`` that MLflow does not have yet."""
         out = self.plan.out_dir(rec.id)
-        for row in read_jsonl(out / "metrics.jsonl", out):
+        rows = read_jsonl(out / "metrics.jsonl", out)
+        for row in rows:
             self.epoch(rec, int(row["epoch"]), row)
+        return rows
 
     def finished(self, rec: RunRecord, final: dict | None) -> None:
         """Final metrics, status tags, artifacts, run end. Idempotent (reconciliation uses it too)."""
@@ -186,11 +192,12 @@ class Recorder:
         run = self.writer.client.get_run(rid)
         if run.info.status != "RUNNING" and run.data.tags.get(TAG_STATUS) in ("completed", "stopped", "failed"):
             return
-        self.sync_epochs(rec)
+        rows = self.sync_epochs(rec)
         if final and rec.status == "completed":
             last = final.get("last_epoch")
-            metrics = {k: v for k, v in final.items() if is_metric(k, v) and k.startswith(("test/", "best/", "last/"))
-                       or k == "epochs_run"}
+            per_epoch = set(rows[-1]) if rows else set()  # already in the history at the last step
+            metrics = {k: v for k, v in final.items() if k not in per_epoch and is_metric(k, v)
+                       and (k.startswith(("test/", "best/", "last/")) or k == "epochs_run")}
             self.writer.log_metrics(rid, metrics, step=int(last or rec.epochs or 0))
             if final.get("val_protocol"):
                 self.writer.set_tags(rid, {TAG_VAL_PROTOCOL: final["val_protocol"]})

@@ -33,6 +33,7 @@ class SearchRequest:
     scheduler: str = "asha"  # asha | sh | none
     grace_period: int = 1  # ASHA: epochs before a trial can be stopped; sh: the first rung's budget
     reduction_factor: float = 2.0  # ASHA / sh: keep 1 / reduction_factor of the trials at each rung
+    brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)
     gpus_per_trial: float | None = None  # None: by model size (search/resources.py), 0 without GPUs
@@ -81,6 +82,8 @@ def check_request(req: SearchRequest) -> None:
         raise LTSearchError(f"--imbalance-ratio {req.imbalance_ratio} is invalid; use a ratio > 1, e.g. 100")
     if req.retries < 0:
         raise LTSearchError(f"--retries {req.retries} is invalid; use 0 (no re-run) or more re-runs of a failed trial")
+    if not 1 <= req.brackets <= max(1, req.trials):
+        raise LTSearchError(f"--brackets {req.brackets} is invalid; use 1 to --trials ({req.trials}) groups")
     if req.grid_points < 1:
         raise LTSearchError(f"--grid-points {req.grid_points} is invalid; use at least 1")
     if req.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", req.name):

@@ -42,6 +42,7 @@ class RunRecord:
     failure: str | None = None
     final: dict = field(default_factory=dict)  # final metrics (test/*, best/*, epochs_run)
     promoted: bool = False  # sh: selected for the next rung
+    bracket: int = 0  # sh: the group of configs it was drawn in
 
 
 @dataclass
@@ -54,6 +55,8 @@ class SearchState:
     scheduler: str
     configs: int  # configs to sample (--trials, or the grid's size)
     budgets: list  # sh: the rung budgets; otherwise [full budget]
+    brackets: int = 1  # sh: consecutive groups of configs (see ltsearch.search.dispatch)
+    decided: list = field(default_factory=list)  # sh: "bracket:rung" whose promotions are made
     study: str | None = None
     parent_run_id: str | None = None
     status: str = "running"  # running | stopped | completed
@@ -86,7 +89,7 @@ class SearchState:
         last_rung = len(self.budgets) - 1 if self.scheduler == "sh" else 0
         if rec.rung >= last_rung:
             return "completed"
-        decided = self.status != "running" or any(r.rung > rec.rung for r in self.runs.values())
+        decided = self.status != "running" or f"{rec.bracket}:{rec.rung}" in self.decided
         return "stopped" if decided and not rec.promoted else "running"
 
     def epochs_consumed(self) -> int:

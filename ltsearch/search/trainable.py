@@ -128,8 +128,10 @@ def search_trial(config: dict, plan: TrialPlan | None = None, data: Any = None) 
 
     result = plan.trial_fn(cfg, report=report, out_dir=str(plan.out_dir(run["id"])), resume=True, data=data,
                            select=(plan.space.metric, plan.space.mode))
-    final: dict[str, Any] = {k: v for k, v in held.items() if k != "epoch"}
-    final.update(numeric({k: v for k, v in result.items() if k not in ("per_class",)}))
+    # the last epoch's own metrics win over the result's (val/* of the selected epoch): MLflow's
+    # per-epoch history must equal metrics.jsonl; the selected epoch's value is best/<metric>
+    final: dict[str, Any] = numeric({k: v for k, v in result.items() if k not in ("per_class",)})
+    final.update({k: v for k, v in held.items() if k != "epoch"})
     final[LAST_EPOCH_KEY] = int(held.get("epoch", result.get("epochs_run", total)))
     final[FINAL_KEY] = 1
     final[NODE_KEY] = node_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,24 @@ from ltsearch.errors import LTSearchError
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:
-    """Write to a temporary file, then rename: a crash never leaves a half-written checkpoint."""
+    """Write to a new temporary file, then rename: a crash never leaves a half-written checkpoint.
+
+    The temporary name is random and created exclusively, so a link planted at a predictable
+    ``*.tmp`` name is never followed; the rename replaces a link at ``path``, never its target.
+    """
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict:

@@ -87,6 +87,7 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        _refuse_links(out)
         (out / "config.yaml").write_text(dump_yaml(cfg.to_dict()))
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head)
@@ -117,6 +118,18 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     for si in range(run.progress.stage, len(stages)):
         run.stage(si, saved if saved is not None and saved["progress"]["stage"] == si else None)
     return run.finish()
+
+
+OUTPUTS = ("config.yaml", "checkpoint.pt", "best.pt", "stage1.pt", "metrics.jsonl", "per_class.csv", "result.json")
+
+
+def _refuse_links(out: Path) -> None:
+    """A trial folder (or a file ltsearch writes in it) that is a symbolic link is refused: writes
+    never follow a link out of the folder."""
+    for path in (out, *(out / name for name in OUTPUTS)):
+        if path.is_symlink():
+            raise LTSearchError(f"{path}: is a symbolic link; ltsearch writes trial outputs only as plain files "
+                                f"in the trial folder; remove the link")
 
 
 def _resume_point(path: Path | None, device) -> dict | None:
