@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
+from ltsearch.train.schedules import LR_SCHEDULES
 from ltsearch.yamlio import safe_load
 
 
@@ -168,8 +169,8 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
         (cfg.optim.weight_decay >= 0, "optim.weight_decay", cfg.optim.weight_decay, "use weight_decay >= 0"),
         (0 <= cfg.optim.momentum < 1, "optim.momentum", cfg.optim.momentum, "use momentum in [0, 1)"),
         (cfg.optim.batch_size >= 1, "optim.batch_size", cfg.optim.batch_size, "use batch_size >= 1"),
-        (cfg.schedule.name in ("multistep", "cosine", "constant"), "schedule.name", cfg.schedule.name,
-         "use multistep, cosine or constant"),
+        (cfg.schedule.name in LR_SCHEDULES, "schedule.name", cfg.schedule.name,
+         f"use one of: {', '.join(LR_SCHEDULES.names())}"),
         (cfg.schedule.warmup_epochs >= 0, "schedule.warmup_epochs", cfg.schedule.warmup_epochs, "use >= 0"),
         (all(0 < m <= 1 for m in cfg.schedule.milestones), "schedule.milestones", cfg.schedule.milestones,
          "give milestones as fractions of the run in (0, 1], e.g. [0.8, 0.9]"),
