@@ -118,3 +118,27 @@ def test_each_presets_training_transform_is_its_papers(name):
             assert getattr(t, k) == v
     if augment == "rrc-flip-jitter":
         assert steps[2].brightness == (0.6, 1.4) and steps[2].hue is None
+
+
+def test_presets_cli_list_and_show():
+    import json
+
+    from typer.testing import CliRunner
+
+    from ltsearch.cli.main import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["presets", "list", "--json"])
+    assert res.exit_code == 0, res.output
+    names = [r["name"] for r in json.loads(res.stdout)]
+    assert names == PRESETS
+    res = runner.invoke(app, ["presets", "show", "ce/imagenet-lt", "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert set(info["config"]) == set(TrialConfig().to_dict())  # every section
+    assert info["inherit"] == "kps/imagenet-lt" and info["config"]["epochs"] == 180
+    assert info["config"]["schedule"]["warmup_epochs"] == 0 and "Table 2" in info["sources"]["optim.lr"]
+    res = runner.invoke(app, ["presets", "show", "kps/cifar10-lt"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "decay ratio 0.01" in res.output and "schedule.gamma" in res.output
+    res = runner.invoke(app, ["presets", "show", "kps/mnist"])
+    assert res.exit_code == 2 and "kps/mnist" in res.output and "\n" not in res.output.strip()

@@ -42,7 +42,7 @@ def _merge(a: dict, b: dict) -> dict:
 def _load(name: str) -> dict:
     path = PRESET_DIR / f"{name}.yaml"
     if "/" not in name or ".." in name or not path.is_file():
-        raise LTSearchError(f"--preset {name!r}: no such preset; choose one of: {', '.join(list_presets())}")
+        raise LTSearchError(f"preset {name!r}: no such preset; choose one of: {', '.join(list_presets())}")
     data = safe_load(path.read_text()) or {}
     bad = sorted(set(data) - set(KEYS))
     if bad:
