@@ -2,13 +2,16 @@
 
 A trial config is plain data (YAML / dict). Every default lives here, with its unit:
 
-    dataset:  name, root, imbalance_ratio, val ("split" | "test"), seed, profile
-    model:    name (resnet32, resnet8, resnet20, resnet34-cifar, resnet50, resnext50)
+    dataset:  name, root, imbalance_ratio, val ("split" | "test"), seed, profile, download, augment
+    model:    name (resnet32, resnet8, resnet20, resnet34-cifar, resnet50, resnext50), init
     method:   name + params (the method registry validates params)
     optim:    SGD lr, momentum, weight_decay, nesterov, batch_size
-    schedule: name (multistep | cosine | constant), warmup_epochs, milestones (fractions
-              of the run), gamma
+    schedule: name (ltsearch.train.schedules.LR_SCHEDULES), warmup_epochs, milestones
+              (fractions of the run), gamma
     epochs, seed, device ("auto" | "cpu" | "cuda" | "cuda:N"), amp, channels_last, compile
+
+These are run settings; the papers' recipes live in ``ltsearch/presets`` and the ranges of a
+method's knobs in its ``Param``s.
 """
 
 from __future__ import annotations
@@ -23,23 +26,47 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
+from ltsearch.train.schedules import LR_SCHEDULES
 from ltsearch.yamlio import safe_load
+
+
+DEFAULT_DATASET = "digits-lt"  # the embedded offline dataset: the default of every command
+VAL_MODES = ("split", "test")
+MODEL_INITS = ("default", "authors")
 
 
 @dataclass
 class DatasetConfig:
-    name: str = "digits-lt"
+    """What data a trial loads (``ltsearch.data.load_dataset`` takes it as is; alias ``DatasetSpec``)."""
+
+    name: str = DEFAULT_DATASET
     root: str | None = None  # data root; None = the dataset's default location
     imbalance_ratio: float | None = 100.0  # n_max / n_min; None for fixed-profile datasets
     val: str = "split"  # "split": official val or a seeded balanced half of test; "test": papers' protocol
     seed: int = 0  # seed of the val/test split and of any subsampling
     profile: str = "exp"  # imagefolder-lt / cifar: "exp" | "step" | "none"
     download: bool = False  # torchvision download (only when the user asks and is online)
+    augment: str = "auto"  # training augmentation (ltsearch.data.augment.AUGMENTS); auto: the data's usual
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "DatasetConfig":
+        """A copy of ``cfg`` (any object with these fields)."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in fields(cls) if hasattr(cfg, f.name)})
+
+    def check(self) -> None:
+        """The checks that need no registry (one line naming the key and the fix)."""
+        if self.val not in VAL_MODES:
+            raise LTSearchError(f"dataset.val = {self.val!r} is invalid; use 'split' (honest validation) or "
+                                f"'test' (the papers' tune-on-test protocol)")
+        if self.imbalance_ratio is not None and not float(self.imbalance_ratio) > 1:
+            raise LTSearchError(f"dataset.imbalance_ratio = {self.imbalance_ratio!r} is invalid; "
+                                f"use an imbalance ratio > 1, e.g. 100")
 
 
 @dataclass
 class ModelConfig:
     name: str = "resnet32"
+    init: str = "default"  # "default": the architecture's own init; "authors": the method's code (LORT: PyTorch's)
 
 
 @dataclass
@@ -62,7 +89,7 @@ class ScheduleConfig:
     name: str = "multistep"  # multistep | cosine | constant
     warmup_epochs: float = 5.0  # linear warm-up from lr/warmup_epochs... to lr (papers: 5)
     milestones: list[float] = field(default_factory=lambda: [0.8, 0.9])  # fractions of the run
-    gamma: float = 0.1  # multistep decay factor
+    gamma: float = 0.1  # multistep decay factor at each milestone
 
 
 @dataclass
@@ -168,15 +195,13 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
         (cfg.optim.weight_decay >= 0, "optim.weight_decay", cfg.optim.weight_decay, "use weight_decay >= 0"),
         (0 <= cfg.optim.momentum < 1, "optim.momentum", cfg.optim.momentum, "use momentum in [0, 1)"),
         (cfg.optim.batch_size >= 1, "optim.batch_size", cfg.optim.batch_size, "use batch_size >= 1"),
-        (cfg.schedule.name in ("multistep", "cosine", "constant"), "schedule.name", cfg.schedule.name,
-         "use multistep, cosine or constant"),
+        (cfg.schedule.name in LR_SCHEDULES, "schedule.name", cfg.schedule.name,
+         f"use one of: {', '.join(LR_SCHEDULES.names())}"),
         (cfg.schedule.warmup_epochs >= 0, "schedule.warmup_epochs", cfg.schedule.warmup_epochs, "use >= 0"),
         (all(0 < m <= 1 for m in cfg.schedule.milestones), "schedule.milestones", cfg.schedule.milestones,
          "give milestones as fractions of the run in (0, 1], e.g. [0.8, 0.9]"),
-        (cfg.dataset.val in ("split", "test"), "dataset.val", cfg.dataset.val,
-         "use 'split' (honest validation) or 'test' (the papers' tune-on-test protocol)"),
-        (cfg.dataset.imbalance_ratio is None or cfg.dataset.imbalance_ratio > 1, "dataset.imbalance_ratio",
-         cfg.dataset.imbalance_ratio, "use an imbalance ratio > 1, e.g. 100"),
+        (cfg.schedule.gamma > 0, "schedule.gamma", cfg.schedule.gamma, "use a decay factor > 0, e.g. 0.1"),
+        (cfg.model.init in MODEL_INITS, "model.init", cfg.model.init, f"use one of: {', '.join(MODEL_INITS)}"),
         (cfg.eval_every >= 1, "eval_every", cfg.eval_every, "use eval_every >= 1"),
         (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda"), "device", cfg.device,
          "use auto, cpu, cuda or cuda:N"),
@@ -184,6 +209,10 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
     for ok, key, value, fix in checks:
         if not ok:
             raise LTSearchError(f"{where}: '{key}' = {value!r} is invalid; {fix}")
+    try:
+        cfg.dataset.check()
+    except LTSearchError as err:
+        raise LTSearchError(f"{where}: {err}") from None
 
 
 def load_yaml(path: str | Path) -> dict:

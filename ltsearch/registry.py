@@ -1,4 +1,8 @@
-"""One small generic registry (methods, datasets, models, lambda schedules, ...)."""
+"""One small generic registry (methods, datasets, models, heads, lr and lambda schedules).
+
+One registration style throughout: the ``@REGISTRY.register("name")`` decorator on the function
+or class that the name stands for, in the module that defines it.
+"""
 
 from __future__ import annotations
 
@@ -18,23 +22,28 @@ class Registry(Generic[T]):
     ... def resnet8(num_classes): ...
     >>> MODELS.get("resnet8")  # doctest: +ELLIPSIS
     <function resnet8 ...>
+
+    ``Registry(kind, instances=True)`` holds one instance per decorated class (methods,
+    datasets): ``register`` instantiates the class and sets the instance's ``name``.
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, instances: bool = False):
         self.kind = kind
+        self.instances = instances
         self._items: dict[str, T] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         def deco(obj: T) -> T:
             if name in self._items:
                 raise ValueError(f"{self.kind} '{name}' registered twice")
-            self._items[name] = obj
+            item = obj
+            if self.instances:
+                item = obj()
+                item.name = name
+            self._items[name] = item
             return obj
 
         return deco
-
-    def add(self, name: str, obj: T) -> T:
-        return self.register(name)(obj)
 
     def get(self, name: str) -> T:
         try:

@@ -179,3 +179,32 @@ def test_imagefolder_official_val_and_errors(tmp_path):
     write_image(bare / "train" / "k0" / "a.png")
     with pytest.raises(LTSearchError, match=r"bare/test: missing folder"):
         load_dataset(DatasetSpec("imagefolder-lt", root=str(bare)))
+
+
+def test_places_lt_class_names_are_the_full_relative_class_path(tmp_path):
+    """Places-365 classes nest (``a/apartment_building/outdoor``): the name keeps the whole path."""
+    root = tmp_path / "places"
+    classes = ["a/abbey", "a/apartment_building/outdoor", "b/beach"]
+    lists = {"train": [], "test": []}
+    for c, cls in enumerate(classes):
+        for part, k in (("train", COUNTS[c]), ("test", 2)):
+            for j in range(k):
+                rel = f"data_256/{cls}/{part}{j}.jpg"
+                write_image(root / rel, c)
+                lists[part].append(f"/{rel} {c}" if part == "train" else f"{rel} {c}")
+    for part, lines in lists.items():
+        (root / f"Places_LT_{part}.txt").write_text("\n".join(lines) + "\n")
+    data = load_dataset(DatasetSpec("places-lt", root=str(root)))
+    assert data.class_names == classes
+
+
+def test_augment_is_part_of_the_config(tmp_path):
+    root = make_split_tree(tmp_path / "inet", "ImageNet_LT")
+    assert load_dataset(DatasetSpec("imagenet-lt", root=str(root))).train.augment == "rrc-flip-jitter"  # auto
+    data = load_dataset(DatasetSpec("imagenet-lt", root=str(root), augment="resize-crop-flip"))
+    assert data.train.augment == "resize-crop-flip"
+    with pytest.raises(LTSearchError, match="dataset.augment = 'sharpen'"):
+        load_dataset(DatasetSpec("imagenet-lt", root=str(root), augment="sharpen"))
+    with pytest.raises(LTSearchError, match="held as tensors"):
+        load_dataset(DatasetSpec("digits-lt", augment="rrc-flip"))
+    assert load_dataset(DatasetSpec("digits-lt", augment="none")).train.augment == "none"

@@ -143,3 +143,30 @@ def test_validation(kw, word):
 def test_bad_counts(counts):
     with pytest.raises(LTSearchError, match="class_counts"):
         KPSLoss(counts)
+
+
+def test_margins_paper_and_code_on_unsorted_counts():
+    """margins: paper = eq. 28 (max r + 1 - r), code = the authors' torch.flip(r); both scale by eq. 29 / 30."""
+    counts = [40, 500, 5, 120, 9]  # unsorted, as ImageNet-LT's classes are
+    m_max, s_base, n_base = 0.5, 15.0, 50.0
+    rp = [math.log(n * n_base / min(counts)) for n in counts]
+    r = [v / min(rp) for v in rp]
+    paper_mp = [max(r) + 1 - v for v in r]
+    code_mp = r[::-1]
+    for mode, mp in (("paper", paper_mp), ("code", code_mp)):
+        out = kps_lists(counts, m_max, s_base, n_base, margins=mode)
+        np.testing.assert_allclose(out["m_prime"].numpy(), mp, rtol=1e-6)
+        np.testing.assert_allclose(out["m"].numpy(), [v * m_max / max(mp) for v in mp], rtol=1e-6)
+        np.testing.assert_allclose(out["s"].numpy(), [s_base * v for v in mp], rtol=1e-6)
+        loss = KPSLoss(counts, m_max, s_base, n_base, margins=mode)
+        np.testing.assert_allclose(loss.m.numpy(), [v * m_max / max(mp) for v in mp], rtol=1e-6)
+    # unsorted: the two differ (paper gives the 5-image class the largest margin, code does not)
+    paper, code = kps_lists(counts, margins="paper"), kps_lists(counts, margins="code")
+    assert int(torch.argmax(paper["m"])) == 2
+    assert not torch.allclose(paper["m"], code["m"])
+    # sorted by count with an exponential profile (CIFAR-LT): they agree
+    srt = [1000, 100, 10, 1]
+    np.testing.assert_allclose(kps_lists(srt, margins="code")["m"].numpy(),
+                               kps_lists(srt, margins="paper")["m"].numpy(), rtol=1e-6)
+    with pytest.raises(LTSearchError, match="margins"):
+        kps_lists(counts, margins="flip")

@@ -89,3 +89,26 @@ def test_unknown_model_and_head():
         build_model("resnet8", 10, head="arc")
     with pytest.raises(LTSearchError):
         build_model("resnet8", 1)
+
+
+def test_init_default_is_torchvision_and_authors_is_lort_code():
+    """resnet34-cifar: torchvision's Kaiming-normal fan-out convs by default; ``init="authors"``
+    gives the LORT code's PyTorch layer defaults (Kaiming-uniform a=sqrt(5): bound 1/sqrt(fan_in))."""
+    import math
+
+    import torch
+
+    from ltsearch.errors import LTSearchError
+    from ltsearch.models import build_model
+
+    torch.manual_seed(0)
+    default = build_model("resnet34-cifar", 10, init="default").backbone.layer1[0].conv1.weight
+    authors = build_model("resnet34-cifar", 10, init="authors").backbone.layer1[0].conv1.weight
+    fan_in, fan_out = 64 * 9, 64 * 9
+    assert abs(float(default.std()) - math.sqrt(2 / fan_out)) < 0.01          # kaiming_normal fan_out
+    assert float(authors.abs().max()) <= 1 / math.sqrt(fan_in) + 1e-6         # uniform(-b, b)
+    assert abs(float(authors.std()) - 1 / math.sqrt(3 * fan_in)) < 0.002
+    same = build_model("resnet32", 10, init="authors")  # LDAM-DRW's net: the authors' init is the default
+    assert same.feat_dim == 64
+    with pytest.raises(LTSearchError, match="model.init"):
+        build_model("resnet8", 10, init="xavier")

@@ -7,12 +7,33 @@ import pytest
 from ltsearch.train.schedules import lr_at
 
 
-def test_papers_multistep_with_warmup_per_epoch():
-    # KPS CIFAR schedule: lr 0.1, 5-epoch warm-up, x0.1 at 160, x0.01 at 180 of 200.
+def test_kps_code_multistep_with_warmup_per_epoch():
+    # The KPS authors' code on CIFAR: lr 0.1, 5-epoch warm-up, x0.1 at 160, x0.01 at 180 of 200.
     kw = dict(base_lr=0.1, epochs=200, name="multistep", warmup_epochs=5, milestones=[0.8, 0.9], gamma=0.1)
     expected = {0: 0.02, 1: 0.04, 4: 0.1, 5: 0.1, 159: 0.1, 160: 0.01, 179: 0.01, 180: 0.001, 199: 0.001}
     for epoch, lr in expected.items():
         assert lr_at(epoch, **kw) == pytest.approx(lr), epoch
+
+
+def test_kps_paper_and_ldam_drw_decay_0_01():
+    # KPS paper Sec. 4.2.1 / Table 2 and the LDAM-DRW code: x0.01 at 160 and again at 180 (1e-3, 1e-5).
+    kw = dict(base_lr=0.1, epochs=200, name="multistep", warmup_epochs=5, milestones=[0.8, 0.9], gamma=0.01)
+    expected = {4: 0.1, 159: 0.1, 160: 1e-3, 179: 1e-3, 180: 1e-5, 199: 1e-5}
+    for epoch, lr in expected.items():
+        assert lr_at(epoch, **kw) == pytest.approx(lr), epoch
+
+
+def test_kps_imagenet_no_warmup_120_160_of_180():
+    kw = dict(base_lr=0.1, epochs=180, name="multistep", warmup_epochs=0, milestones=[2 / 3, 8 / 9], gamma=0.1)
+    assert lr_at(0, **kw) == pytest.approx(0.1)
+    assert lr_at(119, **kw) == pytest.approx(0.1)
+    assert lr_at(120, **kw) == pytest.approx(0.01)
+    assert lr_at(160, **kw) == pytest.approx(0.001)
+
+
+def test_schedules_are_a_registry():
+    from ltsearch.train.schedules import LR_SCHEDULES
+    assert LR_SCHEDULES.names() == ["constant", "cosine", "multistep"]
 
 
 def test_lwr_milestones_140_170():

@@ -165,3 +165,37 @@ def test_template_and_roundtrip(tmp_path):
     data.pop("dataset")
     back = parse_space(data, "roundtrip", method="lwr")
     assert [d.describe() for d in back.dims] == [d.describe() for d in sp.dims]
+
+
+def test_paper_knob_recipe_and_circular_conditions(tmp_path):
+    # {paper: true}: fixed at the dataset's recipe (its preset), never typed in the space
+    lort = load_space("lort", dataset="imagenet-lt")
+    assert lort.dim("bn").kind == "fixed" and lort.dim("bn").value == "frozen"
+    assert lort.dim("stage2_epochs").value == 20
+    # recipe: the preset a dataset without its own preset runs
+    p = write(tmp_path, "method: ce\nrecipe: kps/imagenet-lt\nparams: {}\n")
+    sp = load_space("ce", path=p, dataset="places-lt")
+    assert sp.base["epochs"] == 180 and sp.base["schedule"]["warmup_epochs"] == 0
+    assert "method" not in sp.base or not sp.base["method"].get("params")  # KPS's knobs stay KPS's
+    p = write(tmp_path, "method: ce\nrecipe: kps/mnist\nparams: {}\n")
+    with pytest.raises(LTSearchError, match="recipe: 'kps/mnist' is not a preset"):
+        load_space("ce", path=p)
+    p = write(tmp_path, "method: kps\nparams: {n_base: {paper: true, low: 2}}\n")
+    with pytest.raises(LTSearchError, match="paper takes true alone"):
+        load_space("kps", path=p)
+    # controllers before dependents whatever the file order (graphlib), cycles named
+    p = write(tmp_path, "method: cb\nparams:\n  gamma: {type: float, low: 0.5, high: 2, when: {loss: focal}}\n"
+                        "  loss: {type: categorical, choices: [softmax, focal]}\n")
+    assert [d.name for d in load_space("cb", path=p).searched][:2] == ["loss", "gamma"]
+    p = write(tmp_path, "method: lwr\nparams:\n  projection: {type: categorical, choices: [true, false], "
+                        "when: {lambda_schedule: step}}\n  lambda_schedule: {type: categorical, "
+                        "choices: [step, quadratic], when: {projection: true}}\n")
+    with pytest.raises(LTSearchError, match="circular"):
+        load_space("lwr", path=p)
+
+
+def test_grid_values_linear_log_int():
+    from ltsearch.search.space import Dim
+    assert Dim("a", "a", "float", low=0.0, high=1.0).grid_values(3) == [0.0, 0.5, 1.0]
+    assert Dim("a", "a", "float", low=1e-4, high=1e-2, log=True).grid_values(3) == [1e-4, 1e-3, 1e-2]
+    assert Dim("a", "a", "int", low=1, high=2).grid_values(5) == [1, 2]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from ltsearch.cli import datasets_cmd, inspect_cmd, report_cmds, search_cmds, train_cmd
+from ltsearch.cli import datasets_cmd, inspect_cmd, presets_cmd, report_cmds, search_cmds, train_cmd
 from ltsearch.cli.common import user_errors
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.command("train")(user_errors(train_cmd.train))
 app.command("inspect")(user_errors(inspect_cmd.inspect))
 app.add_typer(datasets_cmd.app, name="datasets")
+app.add_typer(presets_cmd.app, name="presets")
 
 app.command("run")(user_errors(search_cmds.run))
 app.add_typer(search_cmds.spaces_app, name="spaces")

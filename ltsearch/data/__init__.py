@@ -43,9 +43,17 @@ def _spec(spec) -> DatasetSpec:
 
 
 def load_dataset(spec: DatasetSpec) -> LTData:
-    """Load ``spec`` (a DatasetSpec, DatasetConfig, dict or name); unknown names raise LTSearchError."""
+    """Load ``spec`` (a DatasetSpec = DatasetConfig, dict or name); unknown names raise LTSearchError.
+
+    The training split carries the checked ``spec.augment`` recipe (``auto`` resolved)."""
+    from .augment import resolve_augment
+
     spec = _spec(spec)
-    return DATASETS.get(spec.name).load(spec)
+    builder = DATASETS.get(spec.name)
+    augment = resolve_augment(spec.augment, builder.kind, spec.name)  # before any file is read
+    data = builder.load(spec)
+    data.train.augment = augment
+    return data
 
 
 def describe_dataset(spec: DatasetSpec) -> dict:

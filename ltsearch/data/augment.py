@@ -1,7 +1,16 @@
-"""Whole-batch tensor augmentation (airbench style): pad-4 random crop + horizontal flip.
+"""Training augmentations: the named recipes of the papers (``dataset.augment``) and the
+whole-batch tensor version of pad-4 crop + flip (airbench style).
 
-Matches torchvision ``RandomCrop(32, padding=4)`` (zero padding) + ``RandomHorizontalFlip()``
-without a per-sample Python loop.
+Recipes (``AUGMENTS``: name -> ``(image_size) -> [torchvision transforms]`` for image files):
+
+* ``pad-crop-flip``: pad 4, random crop, flip (CIFAR-LT in every paper; on tensors: ``crop_flip``),
+* ``resize-crop-flip``: shorter side to 256 (at 224), random 224 crop, flip (KPS Sec. 4.2.2),
+* ``rrc-flip``: RandomResizedCrop + flip (LORT on iNaturalist),
+* ``rrc-flip-jitter``: RandomResizedCrop + flip + ColorJitter(0.4, 0.4, 0.4) (LORT on ImageNet-LT),
+* ``none``.
+
+``auto`` means the data's usual recipe: ``pad-crop-flip`` for tensor datasets, ``rrc-flip-jitter``
+for image files. Tensor datasets (CIFAR, digits) take ``pad-crop-flip`` or ``none``.
 """
 
 from __future__ import annotations
@@ -10,7 +19,54 @@ import hashlib
 
 import torch
 
+from ltsearch.errors import LTSearchError
+from ltsearch.registry import Registry
+
 PAD = 4
+AUTO = {"tensor": "pad-crop-flip", "file": "rrc-flip-jitter"}
+TENSOR_AUGMENTS = ("pad-crop-flip", "none")
+AUGMENTS: Registry = Registry("augmentation")
+
+
+@AUGMENTS.register("pad-crop-flip")
+def pad_crop_flip(image_size: int) -> list:
+    from torchvision import transforms as T
+    return [T.RandomCrop(image_size, padding=PAD), T.RandomHorizontalFlip()]
+
+
+@AUGMENTS.register("resize-crop-flip")
+def resize_crop_flip(image_size: int) -> list:
+    from torchvision import transforms as T
+    return [T.Resize(round(image_size * 256 / 224)), T.RandomCrop(image_size), T.RandomHorizontalFlip()]
+
+
+@AUGMENTS.register("rrc-flip")
+def rrc_flip(image_size: int) -> list:
+    from torchvision import transforms as T
+    return [T.RandomResizedCrop(image_size), T.RandomHorizontalFlip()]
+
+
+@AUGMENTS.register("rrc-flip-jitter")
+def rrc_flip_jitter(image_size: int) -> list:
+    from torchvision import transforms as T
+    return [T.RandomResizedCrop(image_size), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4)]
+
+
+@AUGMENTS.register("none")
+def no_augment(image_size: int) -> list:
+    return []
+
+
+def resolve_augment(name: str, kind: str, dataset: str) -> str:
+    """``name`` checked for a ``kind`` ("tensor" | "file") dataset, with ``auto`` resolved."""
+    if name == "auto":
+        return AUTO[kind]
+    allowed = TENSOR_AUGMENTS if kind == "tensor" else tuple(AUGMENTS.names())
+    if name not in allowed:
+        held = "held as tensors" if kind == "tensor" else "image files"
+        raise LTSearchError(f"dataset.augment = {name!r} is invalid for {dataset} ({held}); "
+                            f"use auto or one of: {', '.join(allowed)}")
+    return name
 
 
 def epoch_seed(seed: int, epoch: int) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
+from ltsearch.config import VAL_MODES, DatasetConfig  # noqa: F401  (VAL_MODES re-exported)
 from ltsearch.errors import LTSearchError
 from ltsearch.registry import Registry
 
@@ -19,43 +20,10 @@ CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2023, 0.1994, 0.2010)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-VAL_MODES = ("split", "test")
 
 
-@dataclass
-class DatasetSpec:
-    """What to load. ``imbalance_ratio`` is n_max / n_min (None for fixed-profile datasets);
-    ``val``: "split" (official val, else a seeded balanced half of test) or "test" (papers);
-    ``profile``: "exp" | "step" | "none" for datasets cut from a balanced set."""
-
-    name: str
-    root: str | None = None
-    imbalance_ratio: float | None = 100.0
-    val: str = "split"
-    seed: int = 0
-    profile: str = "exp"
-    download: bool = False
-
-    @classmethod
-    def from_config(cls, cfg: Any) -> "DatasetSpec":
-        """Build from a :class:`ltsearch.config.DatasetConfig` (or any object with its fields)."""
-        return cls(
-            name=cfg.name,
-            root=cfg.root,
-            imbalance_ratio=cfg.imbalance_ratio,
-            val=cfg.val,
-            seed=cfg.seed,
-            profile=cfg.profile,
-            download=cfg.download,
-        )
-
-    def check(self) -> None:
-        if self.val not in VAL_MODES:
-            raise LTSearchError(f"dataset.val = {self.val!r} is invalid; use 'split' or 'test'")
-        if self.imbalance_ratio is not None and not float(self.imbalance_ratio) > 1:
-            raise LTSearchError(
-                f"dataset.imbalance_ratio = {self.imbalance_ratio!r} is invalid; use a ratio > 1, e.g. 100"
-            )
+# What to load: the trial config's dataset section is the spec (one type, two names).
+DatasetSpec = DatasetConfig
 
 
 @dataclass
@@ -64,6 +32,7 @@ class TensorSplit:
 
     images: "torch.Tensor"
     labels: "torch.Tensor"
+    augment: str = "pad-crop-flip"  # the training recipe (ltsearch.data.augment), set by load_dataset
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -84,6 +53,7 @@ class FileSplit:
 
     paths: list[str]
     labels: list[int]
+    augment: str = "rrc-flip-jitter"  # the training recipe (ltsearch.data.augment), set by load_dataset
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -124,7 +94,8 @@ class LTData:
 class DatasetBuilder:
     """A registered dataset: ``load(spec) -> LTData``; ``describe(spec)`` may skip the images."""
 
-    name = ""
+    name = ""  # set by the registry
+    kind = "tensor"  # "tensor": TensorSplit images in memory | "file": FileSplit decoded on the fly
     default_imbalance_ratio: float | None = 100.0  # None: the dataset has a fixed profile
 
     def load(self, spec: DatasetSpec) -> LTData:  # pragma: no cover - abstract
@@ -134,12 +105,7 @@ class DatasetBuilder:
         return summarize(self.load(spec))
 
 
-DATASETS: Registry[DatasetBuilder] = Registry("dataset")
-
-
-def register(cls: type[DatasetBuilder]) -> type[DatasetBuilder]:
-    DATASETS.add(cls.name, cls())
-    return cls
+DATASETS: Registry[DatasetBuilder] = Registry("dataset", instances=True)  # @DATASETS.register("name")
 
 
 def default_root(name: str) -> Path:

@@ -24,7 +24,7 @@ from .base import (
     LTData,
     TensorSplit,
     half_sizes,
-    register,
+    DATASETS,
     resolve_root,
     split_val,
 )
@@ -214,18 +214,16 @@ class CifarLT(DatasetBuilder):
         return train, test, names
 
 
-@register
+@DATASETS.register("cifar10-lt")
 class Cifar10LT(CifarLT):
     """CIFAR-10-LT: 10 classes, n_max 5000, exp/step profile (IR100: 12,406 images)."""
 
-    name = "cifar10-lt"
 
 
-@register
+@DATASETS.register("cifar100-lt")
 class Cifar100LT(CifarLT):
     """CIFAR-100-LT: 100 classes, n_max 500, exp/step profile (IR100: 10,847 images)."""
 
-    name = "cifar100-lt"
     num_classes = 100
     n_max = 500
     test_per_class = 100

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from .base import DatasetBuilder, DatasetSpec, LTData, TensorSplit, register, split_val
+from .base import DatasetBuilder, DatasetSpec, LTData, TensorSplit, DATASETS, split_val
 from .profiles import profile_counts
 
 N_MAX = 120
@@ -29,11 +29,9 @@ def digits_images():
     return x.contiguous(), torch.as_tensor(bunch.target, dtype=torch.int64)
 
 
-@register
+@DATASETS.register("digits-lt")
 class DigitsLT(DatasetBuilder):
     """digits-lt: scikit-learn's 8x8 digits at 32x32, the embedded offline default (tiny)."""
-
-    name = "digits-lt"
 
     def load(self, spec: DatasetSpec) -> LTData:
         spec.check()

@@ -3,7 +3,8 @@ and ``imagefolder-lt`` (any ``train/<class>/``, ``test/<class>/`` tree). No imag
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
 from ltsearch.errors import LTSearchError
 
@@ -14,7 +15,7 @@ from .base import (
     DatasetSpec,
     FileSplit,
     LTData,
-    register,
+    DATASETS,
     resolve_root,
     split_val,
 )
@@ -38,12 +39,20 @@ def counts_of(labels: list[int], num_classes: int, where: Path) -> list[int]:
 
 
 def names_from_paths(paths: list[str], labels: list[int], num_classes: int) -> list[str]:
-    """Class name = folder of the first training file of that class."""
-    names: list[str | None] = [None] * num_classes
+    """Class name = the folder of the class's first training file, relative to the folder all
+    classes share: ``train/n01440764`` -> ``n01440764``, Places-LT's ``a/apartment_building/outdoor``
+    stays whole (not ``outdoor``)."""
+    folders: list[PurePosixPath | None] = [None] * num_classes
     for p, y in zip(paths, labels):
-        if names[y] is None:
-            names[y] = Path(p).parent.name or str(y)
-    return [n or str(c) for c, n in enumerate(names)]
+        if folders[y] is None:
+            folders[y] = PurePosixPath(p.replace("\\", "/")).parent
+    found = [f for f in folders if f is not None]
+    common = PurePosixPath(os.path.commonpath([str(f) for f in found])) if len(set(found)) > 1 else None
+    names = []
+    for c, f in enumerate(folders):
+        name = str(f.relative_to(common)) if f is not None and common is not None else (f.name if f else "")
+        names.append(name if name not in ("", ".") else str(c))
+    return names
 
 
 def build_data(spec: DatasetSpec, root: Path, train: FileSplit, test: FileSplit, val: FileSplit | None,
@@ -64,6 +73,7 @@ class SplitFileDataset(DatasetBuilder):
     """``<prefix>_{train,val,test}.txt`` in ``root`` or ``root/splits``; paths relative to ``root``."""
 
     prefix = ""
+    kind = "file"
     default_imbalance_ratio = None
 
     def load(self, spec: DatasetSpec) -> LTData:
@@ -86,27 +96,25 @@ class SplitFileDataset(DatasetBuilder):
         return build_data(spec, root, train, test, val, num_classes, names, counts, None)
 
 
-@register
+@DATASETS.register("imagenet-lt")
 class ImageNetLT(SplitFileDataset):
     """ImageNet-LT: ImageNet_LT_{train,val,test}.txt over an ImageNet-2012 folder (fixed profile)."""
 
-    name = "imagenet-lt"
     prefix = "ImageNet_LT"
 
 
-@register
+@DATASETS.register("places-lt")
 class PlacesLT(SplitFileDataset):
     """Places-LT: Places_LT_{train,val,test}.txt over a Places-365 folder (fixed profile)."""
 
-    name = "places-lt"
     prefix = "Places_LT"
 
 
-@register
+@DATASETS.register("inat2018")
 class INat2018(DatasetBuilder):
     """iNaturalist 2018: train2018.json/val2018.json or iNaturalist18_{train,val}.txt; val serves as test."""
 
-    name = "inat2018"
+    kind = "file"
     default_imbalance_ratio = None
 
     def _read(self, root: Path, part: str, num_classes: int | None):
@@ -138,7 +146,7 @@ class INat2018(DatasetBuilder):
         return build_data(spec, root, train, test, None, num_classes, names, counts, None)
 
 
-@register
+@DATASETS.register("imagefolder-lt")
 class ImageFolderLT(DatasetBuilder):
     """Any image-folder tree root/{train,test}/<class>/*, as is or cut to an exp / step profile.
 
@@ -148,7 +156,8 @@ class ImageFolderLT(DatasetBuilder):
     ``min(available, n_i)`` files of class ``i`` with ``n_max`` = the largest class.
     """
 
-    name = "imagefolder-lt"
+    kind = "file"
+
 
     def _folder(self, folder: Path, names: list[str]) -> FileSplit:
         index = {n: c for c, n in enumerate(names)}

@@ -16,14 +16,17 @@ import torch
 
 from ltsearch.errors import LTSearchError
 
-from .augment import crop_flip, draw_crop_flip, epoch_seed, random_crop_flip  # noqa: F401
+from .augment import AUGMENTS, crop_flip, draw_crop_flip, epoch_seed, random_crop_flip  # noqa: F401
 from .base import FileSplit, TensorSplit
 
 
 def make_loader(split, *, train: bool, batch_size: int, device, seed: int, mean: Sequence[float],
                 std: Sequence[float], image_size: int | None = None, num_workers: int | None = None,
                 drop_last: bool = False, augment: bool = True):
-    """A loader over ``split`` (TensorSplit or FileSplit); ``train=False``: fixed order, no augmentation."""
+    """A loader over ``split`` (TensorSplit or FileSplit); ``train=False``: fixed order, no augmentation.
+
+    A training loader applies ``split.augment`` (the dataset's ``dataset.augment`` recipe) unless
+    ``augment`` is False."""
     if batch_size < 1:
         raise LTSearchError(f"batch_size = {batch_size} is invalid; use batch_size >= 1")
     if isinstance(split, TensorSplit):
@@ -53,7 +56,7 @@ class TensorLoader(_EpochLoader):
         self.device = torch.device(device)
         self.images = split.images.to(self.device)  # uint8, moved once
         self.labels = split.labels.to(self.device, torch.int64)
-        self.train, self.augment = train, augment and train
+        self.train, self.augment = train, augment and train and split.augment != "none"
         self.batch_size, self.seed, self.drop_last = batch_size, seed, drop_last
         std_t = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
         mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
@@ -134,14 +137,14 @@ class FileDataset(torch.utils.data.Dataset):
         return x, self.labels[index]
 
 
-def file_transforms(train: bool, image_size: int, mean, std):
-    """Train: RandomResizedCrop + flip + ColorJitter(0.4, 0.4, 0.4); eval: Resize(size*256/224) + CenterCrop."""
+def file_transforms(train: bool, image_size: int, mean, std, augment: str = "rrc-flip-jitter"):
+    """Train: the ``augment`` recipe (:data:`~ltsearch.data.augment.AUGMENTS`); eval (and training
+    without augmentation): Resize(size*256/224) + CenterCrop. Both end with ToTensor + Normalize."""
     from torchvision import transforms as T
 
     tail = [T.ToTensor(), T.Normalize(mean, std)]
     if train:
-        return T.Compose([T.RandomResizedCrop(image_size), T.RandomHorizontalFlip(),
-                          T.ColorJitter(0.4, 0.4, 0.4)] + tail)
+        return T.Compose(AUGMENTS.get(augment)(image_size) + tail)
     return T.Compose([T.Resize(int(image_size * 256 / 224)), T.CenterCrop(image_size)] + tail)
 
 
@@ -154,7 +157,8 @@ class FileLoader(_EpochLoader):
         self.device = torch.device(device)
         self.train, self.epoch = train, 0
         workers = min(8, os.cpu_count() or 1) if num_workers is None else num_workers
-        dataset = FileDataset(split, file_transforms(train and augment, image_size, mean, std), seed)
+        recipe = split.augment if train and augment else "none"  # none: the eval resize + centre crop
+        dataset = FileDataset(split, file_transforms(recipe != "none", image_size, mean, std, recipe), seed)
         self.sampler = EpochSampler(len(split), seed, shuffle=train)
         self.loader = torch.utils.data.DataLoader(
             dataset, batch_size=batch_size, sampler=self.sampler, num_workers=workers,

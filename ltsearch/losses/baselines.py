@@ -161,8 +161,10 @@ class LogitAdjustedLoss(nn.Module):
 class ClassBalancedLoss(nn.Module):
     """Class-balanced loss (Cui et al.): mean_b w_y * L(z, y), w = drw_weights(counts, beta) (sum C).
 
-    ``loss="softmax"``: L = CE;  ``loss="focal"``: L = (1 - p_y)^gamma CE (softmax focal, as the
-    LDAM-DRW code's CB-Focal; Cui et al.'s own focal variant is sigmoid-based).
+    ``loss="softmax"``: L = CE;  ``loss="focal"``: L = (1 - p_y)^gamma CE, a softmax focal loss.
+    Neither equals a reference code exactly: Cui et al.'s own focal variant is sigmoid-based, and
+    the LDAM-DRW code's CB-Focal computes p = exp(-w_y CE) from the *weighted* CE (w_y (1 - p)^gamma
+    CE with that p), which differs from (1 - p_y)^gamma whenever w_y != 1.
     """
 
     LOSSES = ("softmax", "focal")

@@ -11,23 +11,31 @@ from ltsearch.errors import LTSearchError
 from ltsearch.losses._common import as_counts, check_logits, check_range
 
 GA_MODES = ("column", "row", "off")
+MARGIN_MODES = ("paper", "code")
 ROW_SCALE_MAX = 50.0  # authors' code: clamp(s_base * m'_y, s_base, 50)
+# The paper's defaults (Sec. 4.2): m_max on CIFAR-LT (eq. 29), s_base (eq. 30), n_base (eq. 26).
+M_MAX, S_BASE, N_BASE = 0.5, 15.0, 50.0
 
 
-def kps_lists(class_counts, m_max: float = 0.5, s_base: float = 15.0, n_base: float = 50.0) -> dict:
+def kps_lists(class_counts, m_max: float = M_MAX, s_base: float = S_BASE, n_base: float = N_BASE,
+              margins: str = "paper") -> dict:
     """Class-wise lists of eqs. 26-30, in the input class order (float32 tensors).
 
     r'_i = log(n_i n_base / min n) (26);  r_i = r'_i / min r' (27), so min r = 1;
     m'_i = max r + 1 - r_i (28, valid for any class order);  m_i = m'_i m_max / max m' (29);
     s_i = s_base m'_i (30).  min r' = log(n_base), hence n_base must be > 1.
+    ``margins="code"``: the authors' code, m' = r reversed (``torch.flip(r)``), which equals eq. 28
+    only for classes sorted by count with an exponential profile (CIFAR-LT); it feeds eqs. 29 and 30.
     """
+    if margins not in MARGIN_MODES:
+        raise LTSearchError(f"margins: {margins!r} is not a margin mode; choose one of: {', '.join(MARGIN_MODES)}")
     n = as_counts(class_counts)
     m_max = check_range("m_max", m_max, lo=0.0)
     s_base = check_range("s_base", s_base, lo=0.0, lo_open=True)
     n_base = check_range("n_base", n_base, lo=1.0, lo_open=True)  # log(n_base) = min r' must be > 0
     r_prime = torch.log(n * (n_base / n.min()))            # eq. 26
     r = r_prime / r_prime.min()                            # eq. 27
-    m_prime = r.max() + 1.0 - r                            # eq. 28
+    m_prime = r.max() + 1.0 - r if margins == "paper" else torch.flip(r, dims=[0])   # eq. 28 / code
     m = m_prime * (m_max / m_prime.max())                  # eq. 29
     s = s_base * m_prime                                   # eq. 30
     f = torch.float32
@@ -42,18 +50,19 @@ class KPSLoss(nn.Module):
     With GA active:
         ``ga="column"`` (paper eq. 25): logit_j = s_j * zhat_j, s_j = s_base m'_j (eq. 30);
         ``ga="row"`` (authors' code): logit = clamp(s_base m'_y, s_base, 50) * zhat (whole row).
+    ``margins``: "paper" (eq. 28) or "code" (the authors' flip of r), see :func:`kps_lists`.
     ``ga_active`` is False at construction; the trainer switches it on at epoch I_0.
     All operations are O(B*C) tensor ops, no per-sample loops.
     """
 
-    def __init__(self, class_counts, m_max: float = 0.5, s_base: float = 15.0,
-                 n_base: float = 50.0, ga: str = "column"):
+    def __init__(self, class_counts, m_max: float = M_MAX, s_base: float = S_BASE,
+                 n_base: float = N_BASE, ga: str = "column", margins: str = "paper"):
         super().__init__()
         if ga not in GA_MODES:
             raise LTSearchError(f"ga: {ga!r} is not a GA mode; choose one of: {', '.join(GA_MODES)}")
-        lists = kps_lists(class_counts, m_max=m_max, s_base=s_base, n_base=n_base)
+        lists = kps_lists(class_counts, m_max=m_max, s_base=s_base, n_base=n_base, margins=margins)
         self.m_max, self.s_base, self.n_base = float(m_max), float(s_base), float(n_base)
-        self.ga = ga
+        self.ga, self.margins = ga, margins
         self.ga_active = False
         self.num_classes = int(lists["r"].numel())
         for k in ("r", "m", "m_prime", "s"):
@@ -83,7 +92,7 @@ class KPSLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"num_classes={self.num_classes}, m_max={self.m_max}, s_base={self.s_base}, "
-                f"n_base={self.n_base}, ga={self.ga!r}, ga_active={self.ga_active}")
+                f"n_base={self.n_base}, ga={self.ga!r}, margins={self.margins!r}, ga_active={self.ga_active}")
 
 
-__all__ = ["KPSLoss", "kps_lists", "GA_MODES"]
+__all__ = ["KPSLoss", "kps_lists", "GA_MODES", "MARGIN_MODES", "M_MAX", "S_BASE", "N_BASE"]

@@ -7,13 +7,14 @@ and, per stage, a :class:`Criterion` (the loss plus its epoch hooks).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
 from torch import nn
 
 from ltsearch.errors import LTSearchError
+from ltsearch.presets import paper_params
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,13 @@ class Criterion(nn.Module):
     """A stage's objective: ``forward(logits, target, model) -> loss`` plus epoch hooks.
 
     Its own parameters (e.g. LWR's projection MLP) are trained by the stage's optimiser.
+    The loss and any regulariser run in fp32 with autocast off, whatever the caller's region
+    (only the backbone uses bf16).
     """
+
+    def __call__(self, logits: torch.Tensor, target: torch.Tensor, model: nn.Module) -> torch.Tensor:
+        with torch.autocast(device_type=logits.device.type, enabled=False):
+            return super().__call__(logits.float(), target, model)
 
     def __init__(self, loss: nn.Module):
         super().__init__()
@@ -120,26 +127,29 @@ class Stage:
     schedule: Any  # ltsearch.config.ScheduleConfig
     criterion: Criterion
     train_part: str = "all"  # "all" | "head" (backbone frozen)
-    bn: str = "train"  # with train_part == "head": "train" (BN stats keep moving) | "frozen"
-    reinit_head: bool = False
+    bn: str = "frozen"  # with train_part == "head": "frozen" (features fixed) | "train" (BN stats keep moving)
     tta_flip: bool = False  # evaluate with logits averaged over the flipped image
 
 
-@dataclass
 class Method:
-    """A registered method. Subclasses override :meth:`criterion` (and :meth:`stages`)."""
+    """A registered method: ``@METHODS.register("name")`` on a subclass that sets the class
+    attributes below and overrides :meth:`criterion` (and :meth:`stages`).
 
-    name: str = ""
+    Knob ranges and defaults live in ``params``; a dataset's paper values live in its preset
+    (``presets/<method>/<dataset>.yaml``), which :meth:`defaults` reads.
+    """
+
+    name: str = ""  # set by the registry
     head: str = "linear"  # "linear" | "cosine"
     description: str = ""
-    params: dict[str, Param] = field(default_factory=dict)
-    dataset_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    params: dict[str, Param] = {}
 
     # ---- parameters -----------------------------------------------------------------
     def defaults(self, dataset: str | None = None) -> dict[str, Any]:
-        """The paper's defaults, with the per-dataset ones (e.g. KPS m_max 0.35 on ImageNet-LT)."""
+        """The knobs' defaults, with the dataset's paper values (e.g. KPS m_max 0.35 on ImageNet-LT)."""
         out = {n: p.default for n, p in self.params.items()}
-        out.update(self.dataset_defaults.get(dataset or "", {}))
+        if dataset:
+            out.update(paper_params(self.name, dataset))
         return out
 
     def resolve(self, given: dict[str, Any] | None, dataset: str | None = None,

@@ -7,9 +7,27 @@ from ltsearch.methods.base import Criterion, Method, Param, Stage
 from ltsearch.methods.registry import METHODS
 
 
+@METHODS.register("lort")
 class LORT(Method):
     """Stage 1: CE with the config's optimiser (strong weight decay). Stage 2: only the final
     linear layer, backbone frozen, trained with ``LORTLoss(delta)``; flip TTA at test time."""
+
+    head = "linear"
+    description = ("Logits retargeting: CE stage 1, then linear-classifier re-training with label "
+                   "smoothing delta (0.98-0.99)")
+    params = {
+        "delta": Param("delta", "float", 0.98, 0.0, 1.0, high_open=True, help="label smoothing delta"),
+        "stage2_epochs": Param("stage2_epochs", "int", 20, 1, 10_000, help="stage-2 epochs"),
+        "stage2_lr": Param("stage2_lr", "float", 5e-4, 0.0, 10.0, low_open=True, help="stage-2 learning rate"),
+        "stage2_wd": Param("stage2_wd", "float", 0.0, 0.0, 1.0, help="stage-2 weight decay"),
+        "stage2_batch_size": Param("stage2_batch_size", "int", 64, 1, 65536, help="stage-2 batch size"),
+        "bn": Param("bn", "categorical", "frozen", choices=("frozen", "train"),
+                    help="stage-2 batch-norm: frozen (paper: fixed backbone; exact feature cache) or "
+                         "train (authors' code: statistics keep moving)"),
+        "tta_flip": Param("tta_flip", "bool", True, help="average logits with the flipped image"),
+        "backbone": Param("backbone", "path", None,
+                          help="start stage 2 from this stage-1 checkpoint (skips stage 1)"),
+    }
 
     def criterion(self, p, counts, feat_dim):
         from ltsearch.losses import LORTLoss
@@ -29,23 +47,3 @@ class LORT(Method):
                        criterion=self.criterion(p, counts, feat_dim), train_part="head", bn=p["bn"],
                        tta_flip=p["tta_flip"])
         return [stage1, stage2]
-
-
-METHODS.add("lort", LORT(
-    name="lort", head="linear",
-    description="Logits retargeting: CE stage 1, then linear-classifier re-training with label "
-                "smoothing delta (0.98-0.99)",
-    params={
-        "delta": Param("delta", "float", 0.98, 0.0, 1.0, high_open=True, help="label smoothing delta"),
-        "stage2_epochs": Param("stage2_epochs", "int", 20, 1, 10_000, help="stage-2 epochs"),
-        "stage2_lr": Param("stage2_lr", "float", 5e-4, 0.0, 10.0, low_open=True, help="stage-2 learning rate"),
-        "stage2_wd": Param("stage2_wd", "float", 0.0, 0.0, 1.0, help="stage-2 weight decay"),
-        "stage2_batch_size": Param("stage2_batch_size", "int", 64, 1, 65536, help="stage-2 batch size"),
-        "bn": Param("bn", "categorical", "train", choices=("train", "frozen"),
-                    help="stage-2 batch-norm: train (authors' code) or frozen (exact feature cache)"),
-        "tta_flip": Param("tta_flip", "bool", True, help="average logits with the flipped image"),
-        "backbone": Param("backbone", "path", None,
-                          help="start stage 2 from this stage-1 checkpoint (skips stage 1)"),
-    },
-    dataset_defaults={"imagenet-lt": {"delta": 0.99}, "inat2018": {"delta": 0.99}, "places-lt": {"delta": 0.99}},
-))

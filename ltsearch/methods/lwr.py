@@ -31,18 +31,11 @@ class LWRCriterion(Criterion):
         return {"lambda": self.lam}
 
 
+@METHODS.register("lwr")
 class LWR(Method):
-    def criterion(self, p, counts, feat_dim):
-        from ltsearch.losses import BalancedSoftmaxLoss, LWRRegularizer
-        reg = LWRRegularizer(feat_dim, theta=p["theta"], tau=p["tau"], projection=p["projection"])
-        kw = {"milestone": p["lambda_milestone"], "gamma": p["lambda_gamma"]} if p["lambda_schedule"] == "step" else {}
-        return LWRCriterion(BalancedSoftmaxLoss(counts), reg, p["lambda_schedule"], p["lambda_0"], **kw)
-
-
-METHODS.add("lwr", LWR(
-    name="lwr", head="linear",
-    description="Logit-weight repulsion on top of Balanced Softmax",
-    params={
+    head = "linear"
+    description = "Logit-weight repulsion on top of Balanced Softmax"
+    params = {
         "theta": Param("theta", "float", 0.4, -1.0, 1.0, help="repulsion threshold on cosine similarity"),
         "tau": Param("tau", "float", 0.1, 0.0, 10.0, low_open=True, help="temperature"),
         "projection": Param("projection", "bool", True, help="trainable one-hidden-layer projection g"),
@@ -55,5 +48,10 @@ METHODS.add("lwr", LWR(
                                   help="step schedule: drop point, fraction of the run"),
         "lambda_gamma": Param("lambda_gamma", "float", 0.1, 0.0, 1.0, active_when=("lambda_schedule", ("step",)),
                               help="step schedule: factor after the drop"),
-    },
-))
+    }
+
+    def criterion(self, p, counts, feat_dim):
+        from ltsearch.losses import BalancedSoftmaxLoss, LWRRegularizer
+        reg = LWRRegularizer(feat_dim, theta=p["theta"], tau=p["tau"], projection=p["projection"])
+        kw = {"milestone": p["lambda_milestone"], "gamma": p["lambda_gamma"]} if p["lambda_schedule"] == "step" else {}
+        return LWRCriterion(BalancedSoftmaxLoss(counts), reg, p["lambda_schedule"], p["lambda_0"], **kw)

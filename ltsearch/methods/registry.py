@@ -1,8 +1,8 @@
-"""The method registry (one instance per method name)."""
+"""The method registry (one instance per method name, registered with ``@METHODS.register``)."""
 
 from ltsearch.registry import Registry
 
-METHODS: Registry = Registry("method")
+METHODS: Registry = Registry("method", instances=True)
 
 
 def get_method(name: str):

@@ -5,9 +5,12 @@
 >>> model.feat_dim, tuple(model.head.weight.shape)
 (64, (10, 64))
 
-``MODELS`` maps a name to a factory ``() -> nn.Module`` returning a backbone with a
+``MODELS`` maps a name to a factory ``(init) -> nn.Module`` returning a backbone with a
 ``feat_dim`` attribute; ``HEADS`` maps ``"linear"`` / ``"cosine"`` to a head class
-``(feat_dim, num_classes) -> nn.Module`` exposing ``.weight [C, D]``.
+``(feat_dim, num_classes) -> nn.Module`` exposing ``.weight [C, D]``. Both are filled by
+``@MODELS.register`` / ``@HEADS.register`` in the modules imported below.
+
+Precision: under autocast only the backbone runs in bf16; the heads compute in fp32.
 """
 
 from __future__ import annotations
@@ -16,24 +19,13 @@ from typing import Iterator
 
 from torch import nn
 
+from ltsearch.config import MODEL_INITS
 from ltsearch.errors import LTSearchError
-from ltsearch.models import cifar_resnet, torchvision_models
+from ltsearch.models import cifar_resnet, torchvision_models  # noqa: F401  (register the backbones)
 from ltsearch.models.heads import CosineHead, LinearHead
-from ltsearch.registry import Registry
+from ltsearch.models.registry import HEADS, MODELS
 
 __all__ = ["MODELS", "HEADS", "LTModel", "LinearHead", "CosineHead", "build_model"]
-
-MODELS: Registry = Registry("model")
-MODELS.add("resnet8", cifar_resnet.resnet8)
-MODELS.add("resnet20", cifar_resnet.resnet20)
-MODELS.add("resnet32", cifar_resnet.resnet32)
-MODELS.add("resnet34-cifar", torchvision_models.resnet34_cifar)
-MODELS.add("resnet50", torchvision_models.resnet50)
-MODELS.add("resnext50", torchvision_models.resnext50)
-
-HEADS: Registry = Registry("head")
-HEADS.add("linear", LinearHead)
-HEADS.add("cosine", CosineHead)
 
 
 class LTModel(nn.Module):
@@ -61,9 +53,11 @@ class LTModel(nn.Module):
         return self.backbone.parameters()
 
 
-def build_model(name: str, num_classes: int, head: str = "linear") -> LTModel:
+def build_model(name: str, num_classes: int, head: str = "linear", init: str = "default") -> LTModel:
     """Build ``name``'s backbone with a fresh ``head`` ("linear" | "cosine") for ``num_classes``.
 
+    ``init``: "default" (the architecture's own: torchvision's, or LDAM-DRW's for the CIFAR
+    ResNets) or "authors" (the method authors' code where it differs: LORT's resnet34-cifar).
     Unknown names raise ``LTSearchError`` listing the choices. Weights are random
     (no pretrained weights are ever downloaded).
     """
@@ -71,7 +65,9 @@ def build_model(name: str, num_classes: int, head: str = "linear") -> LTModel:
     head_cls = HEADS.get(head)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise LTSearchError(f"model '{name}': num_classes must be an integer >= 2, got {num_classes!r}")
-    backbone = factory()
+    if init not in MODEL_INITS:
+        raise LTSearchError(f"model.init = {init!r} is invalid; use one of: {', '.join(MODEL_INITS)}")
+    backbone = factory(init)
     feat_dim = int(backbone.feat_dim)
     classifier = head_cls(feat_dim, num_classes)
     if getattr(backbone, "kaiming_head", False) and isinstance(classifier, LinearHead):

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltsearch.models.registry import MODELS
+
 
 class _PadShortcut(nn.Module):
     """Option-A shortcut: take every other pixel, zero-pad the channels to ``planes``."""
@@ -70,13 +72,17 @@ class CifarResNet(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(out, 1), 1)
 
 
-def resnet8() -> CifarResNet:
+@MODELS.register("resnet8")
+def resnet8(init: str = "default") -> CifarResNet:
     return CifarResNet(1)
 
 
-def resnet20() -> CifarResNet:
+@MODELS.register("resnet20")
+def resnet20(init: str = "default") -> CifarResNet:
     return CifarResNet(3)
 
 
-def resnet32() -> CifarResNet:
+@MODELS.register("resnet32")
+def resnet32(init: str = "default") -> CifarResNet:
+    """LDAM-DRW's (and the KPS code's) ResNet-32; its init is the authors', so ``init`` changes nothing."""
     return CifarResNet(5)

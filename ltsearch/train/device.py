@@ -22,7 +22,8 @@ def select_device(name: str = "auto") -> torch.device:
 
 
 def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast on CUDA; a no-op context on CPU."""
+    """bf16 autocast on CUDA (the heads, losses and regularisers turn it off for themselves:
+    only the backbone runs in bf16); a no-op context on CPU."""
     if device.type == "cuda" and enabled:
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -90,7 +90,7 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
         _refuse_links(out)
         (out / "config.yaml").write_text(dump_yaml(cfg.to_dict()))
 
-    model = build_model(cfg.model.name, data.num_classes, head=method.head)
+    model = build_model(cfg.model.name, data.num_classes, head=method.head, init=cfg.model.init)
     stages = method.stages(cfg, params, data.train_counts, model.feat_dim)
     run = _Run(cfg, model, stages, data, device, out, report, select)
 
