@@ -41,6 +41,8 @@ def run(
     scheduler: str = typer.Option("asha", "--scheduler", help="asha | sh (successive halving over complete schedules) | none"),
     grace_period: int = typer.Option(1, "--grace-period", help="ASHA: epochs before a trial may be stopped"),
     reduction_factor: float = typer.Option(2.0, "--reduction-factor", help="ASHA / sh: keep 1 in this many at each rung"),
+    rungs: Optional[str] = typer.Option(None, "--rungs", help="sh: lower rung budgets, epochs or fractions of the "
+                                        "run, e.g. 0.25,0.5 (default: --grace-period x --reduction-factor^k)"),
     brackets: int = typer.Option(1, "--brackets", help="sh: run the configs in this many consecutive groups "
                                  "(TPE learns from each group before the next)"),
     metric: Optional[str] = typer.Option(None, "--metric", help="metric to maximise (val/acc, val/few, ...)"),
@@ -76,7 +78,7 @@ def run(
         method=method, dataset=dataset, imbalance_ratio=imbalance_ratio,
         data_root=str(data_root) if data_root else None, val=val, space=space, trials=8 if trials is None else trials, epochs=epochs,
         search=search, grid_points=grid_points, scheduler=scheduler, grace_period=grace_period,
-        reduction_factor=reduction_factor, brackets=brackets, metric=metric, gpus_per_trial=gpus_per_trial,
+        reduction_factor=reduction_factor, brackets=brackets, rungs=_floats(rungs, "--rungs"), metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
         tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
         params=list(param), fixed=list(fix), sets=list(set_), storage_path=storage_path,
@@ -98,6 +100,15 @@ def run(
                       "check the ranges (e.g. a lower --param optim.lr) or run one config with ltsearch train"),
                    err=True)
         raise typer.Exit(code=2 if user else 1)
+
+
+def _floats(text: str | None, flag: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise LTSearchError(f"{flag} {text!r} is invalid; give numbers separated by commas, e.g. {flag} 0.25,0.5") from None
 
 
 spaces_app = typer.Typer(help="Search spaces: list, show, new.", no_args_is_help=True)

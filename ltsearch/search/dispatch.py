@@ -43,8 +43,15 @@ from ltsearch.search.trainable import (
 )
 
 
-def rung_budgets(full: int, grace: int, eta: float) -> list[int]:
-    """``[grace, grace*eta, grace*eta**2, ..., full]`` (each an integer below ``full``, then ``full``)."""
+def rung_budgets(full: int, grace: int, eta: float, rungs: list[float] | None = None) -> list[int]:
+    """The sh budgets, each below ``full``, then ``full``.
+
+    ``rungs`` gives the lower rungs as epochs (>= 1) or fractions of the full budget (< 1), e.g.
+    ``[0.25, 0.5]`` -> ``[3, 6, 12]`` for 12 epochs; without it they are ``grace * eta**k``.
+    """
+    if rungs:
+        lower = [max(1, round(r * full)) if r < 1 else int(r) for r in rungs]
+        return sorted({b for b in lower if b < full}) + [int(full)]
     budgets: list[int] = []
     b = float(grace)
     while round(b) < full:

@@ -33,6 +33,7 @@ class SearchRequest:
     scheduler: str = "asha"  # asha | sh | none
     grace_period: int = 1  # ASHA: epochs before a trial can be stopped; sh: the first rung's budget
     reduction_factor: float = 2.0  # ASHA / sh: keep 1 / reduction_factor of the trials at each rung
+    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions of the run (< 1)
     brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)
@@ -82,6 +83,10 @@ def check_request(req: SearchRequest) -> None:
         raise LTSearchError(f"--imbalance-ratio {req.imbalance_ratio} is invalid; use a ratio > 1, e.g. 100")
     if req.retries < 0:
         raise LTSearchError(f"--retries {req.retries} is invalid; use 0 (no re-run) or more re-runs of a failed trial")
+    for r in req.rungs or []:
+        if not (isinstance(r, (int, float)) and r > 0 and r == r and r != float("inf")):
+            raise LTSearchError(f"--rungs {r!r} is invalid; give rung budgets as epochs (>= 1) or fractions of the "
+                                f"run (< 1), e.g. --rungs 0.25,0.5")
     if not 1 <= req.brackets <= max(1, req.trials):
         raise LTSearchError(f"--brackets {req.brackets} is invalid; use 1 to --trials ({req.trials}) groups")
     if req.grid_points < 1:
