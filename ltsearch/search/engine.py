@@ -23,7 +23,7 @@ from typing import Any
 
 from ltsearch.config import config_from_dict, dump_yaml
 from ltsearch.errors import LTSearchError
-from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_request
+from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_plan, check_request
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, load_space
 from ltsearch.search.trainable import LAST_EPOCH_KEY, TrialPlan, planned_total, sampled_values
@@ -113,6 +113,7 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
     from ltsearch.methods import get_method
 
     get_method(space.method).resolve(cfg.method.params, dataset=space.dataset, where="search base config")
+    check_plan(req, space, base)  # grid size, grace period, servers reachable, a trial fits the cluster
     if req.search == "grid":
         grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base)
         if not grid or grid == [{}]:
