@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
-from ltsearch.yamlio import safe_load
+from ltsearch.yamlio import read_text, safe_load
 
 
 @dataclass
@@ -192,7 +192,7 @@ def load_yaml(path: str | Path) -> dict:
     if not path.is_file():
         raise LTSearchError(f"{path}: no such file; check the path")
     try:
-        data = safe_load(path.read_text())
+        data = safe_load(read_text(path), where=str(path))  # bounded size, depth, aliases
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
