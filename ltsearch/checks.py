@@ -50,6 +50,12 @@ def shown(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def shown_key(key: Any, limit: int = 60) -> str:
+    """A key / name as written (no quotes), cut to ``limit`` characters."""
+    text = key if isinstance(key, str) else shown(key, limit)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 # ---- numbers ------------------------------------------------------------------------------
 def number(flag: str, value: Any, *, low: float | None = None, high: float | None = None,
            low_open: bool = False, integer: bool = False, fix: str = "") -> None:

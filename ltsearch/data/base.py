@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 from ltsearch.registry import Registry
 
@@ -51,10 +52,10 @@ class DatasetSpec:
 
     def check(self) -> None:
         if self.val not in VAL_MODES:
-            raise LTSearchError(f"dataset.val = {self.val!r} is invalid; use 'split' or 'test'")
+            raise LTSearchError(f"dataset.val = {shown(self.val)} is invalid; use 'split' or 'test'")
         if self.imbalance_ratio is not None and not float(self.imbalance_ratio) > 1:
             raise LTSearchError(
-                f"dataset.imbalance_ratio = {self.imbalance_ratio!r} is invalid; use a ratio > 1, e.g. 100"
+                f"dataset.imbalance_ratio = {shown(self.imbalance_ratio)} is invalid; use a ratio > 1, e.g. 100"
             )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 from ltsearch.yamlio import safe_load
 
@@ -24,7 +25,7 @@ def load_preset(name: str) -> dict:
     """The preset ``METHOD/DATASET`` as ``{"config": {...}, "reported": [...]}``."""
     path = PRESET_DIR / f"{name}.yaml"
     if "/" not in name or ".." in name or not path.is_file():
-        raise LTSearchError(f"--preset {name!r}: no such preset; choose one of: {', '.join(list_presets())}")
+        raise LTSearchError(f"--preset {shown(name)}: no such preset; choose one of: {', '.join(list_presets())}")
     data = safe_load(path.read_text())
     data.setdefault("reported", [])
     return data
