@@ -388,3 +388,15 @@ def ray_address_parts(address: str) -> tuple[str, int] | None:
         raise LTSearchError(f"--ray-address {shown(address)} is invalid; give HOST:PORT (e.g. head-host:6379), "
                             f"ray://HOST:10001 or auto")
     return host.strip("[]"), int(port)
+
+
+def check_train_flags(epochs: int | None, out: Path | None, seeds: str | None, tracking_uri: str | None) -> None:
+    """``ltsearch train``'s flags, before the config is read: epochs, the output folder and, with
+    ``--seeds`` (final runs go to MLflow), the tracking store."""
+    if epochs is not None:
+        number("--epochs", epochs, low=1, high=MAX_EPOCHS, integer=True)
+    check_writable("--out", Path(out) if out is not None else Path("trials"))
+    if seeds is not None:
+        check_tracking_uri("--tracking-uri", tracking_uri)
+        check_reachable("--tracking-uri" if tracking_uri else "MLFLOW_TRACKING_URI",
+                        tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"))
