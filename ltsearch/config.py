@@ -219,10 +219,10 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, where: str = "YAML value") -> Any:
     """Parse a command-line value as a YAML 1.2 scalar (safe): 0.1 -> float, true -> bool, off -> "off"."""
     try:
-        return safe_load(text)
+        return safe_load(text, where=where)
     except yaml.YAMLError:
         return text
 
@@ -246,7 +246,7 @@ def apply_overrides(data: dict, overrides: list[str], flag: str = "--set") -> di
             if not isinstance(nxt, dict):
                 raise LTSearchError(f"{flag} {shown(item)}: '{part}' is not a section")
             node = nxt
-        node[parts[-1]] = parse_value(text)
+        node[parts[-1]] = parse_value(text, where=f"{flag} {shown_key(key)}")
     return out
 
 

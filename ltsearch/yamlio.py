@@ -111,7 +111,7 @@ def safe_load(text: str, where: str = "YAML input") -> Any:
     try:
         return loader.get_single_data()
     except (ValueError, TypeError, OverflowError) as err:  # e.g. "._" resolved as a float
-        raise yaml.YAMLError(f"unreadable value ({err})") from None
+        raise yaml.MarkedYAMLError(problem=f"unreadable value ({str(err)[:80]})") from None
     except RecursionError:
         raise YAMLLimitError(f"{where}: nested too deeply; write the values out") from None
     finally:

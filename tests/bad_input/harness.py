@@ -171,6 +171,7 @@ def alias_bomb(levels: int = 9) -> str:
 
 
 def deep(levels: int = 3000, flow: bool = False) -> str:
+    """A document nested ``levels`` deep: flow ``[[[...]]]``, or block mappings indented one space a level."""
     if flow:
         return "epochs: " + "[" * levels + "]" * levels + "\n"
-    return "".join("  " * i + f"k{i}:\n" for i in range(levels)) + "  " * levels + "v: 1\n"
+    return "".join(" " * i + "k:\n" for i in range(levels)) + " " * levels + "v: 1\n"
