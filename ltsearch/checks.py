@@ -165,16 +165,16 @@ def check_disk(flag: str, folder: Path, shown_path: Path) -> None:
 def check_sqlite_file(flag: str, path: Path, uri: str) -> None:
     """An sqlite store: absent (created later, in a writable folder) or a readable sqlite database."""
     if path.is_dir():
-        raise LTSearchError(f"{flag} {shown(uri)}: {path} is a folder; give a database file, e.g. {path}/mlflow.db")
+        raise LTSearchError(f"{flag} {_q(uri)}: {path} is a folder; give a database file, e.g. {path}/mlflow.db")
     if path.exists():
         _check_sqlite_db(flag, path, uri)
         if not os.access(path, os.W_OK):
-            raise LTSearchError(f"{flag} {shown(uri)}: {path} is read-only; give a writable database")
+            raise LTSearchError(f"{flag} {_q(uri)}: {path} is read-only; give a writable database")
     check_disk(flag, _existing_ancestor(path.parent), path)
 
 
 def _check_sqlite_db(flag: str, path: Path, uri: str) -> None:
-    bad = f"{flag} {shown(uri)}: {path} is not a usable sqlite database"
+    bad = f"{flag} {_q(uri)}: {path} is not a usable sqlite database"
     fix = "move it away (a new store is created) or give another file"
     try:
         size = path.stat().st_size
@@ -221,17 +221,17 @@ def check_tracking_uri(flag: str, uri: str | None) -> None:
             return
         flag = "MLFLOW_TRACKING_URI"
     if not uri.strip() or "\0" in uri:
-        raise LTSearchError(f"{flag} {shown(uri)} is empty; give sqlite:///path/mlflow.db or http://host:5000")
+        raise LTSearchError(f"{flag} {_q(uri)} is empty; give sqlite:///path/mlflow.db or http://host:5000")
     if "://" not in uri and not uri.startswith("sqlite:"):
         path = Path(uri).expanduser()
         if path.is_dir() or path.suffix != ".db":
-            raise LTSearchError(f"{flag} {shown(uri)}: a folder or non-.db path would be a file store, which MLflow 3 "
+            raise LTSearchError(f"{flag} {_q(uri)}: a folder or non-.db path would be a file store, which MLflow 3 "
                                 f"no longer writes; give a database file, e.g. {flag} {Path(uri) / 'mlflow.db'}")
         check_sqlite_file(flag, path.absolute(), uri)
         return
     scheme = _scheme(uri) if "://" in uri else "sqlite"
     if scheme not in TRACKING_SCHEMES:
-        raise LTSearchError(f"{flag} {shown(uri)}: unsupported scheme '{scheme}'; use sqlite:///path/mlflow.db, "
+        raise LTSearchError(f"{flag} {_q(uri)}: unsupported scheme '{scheme}'; use sqlite:///path/mlflow.db, "
                             f"http(s)://mlflow-server:5000 or postgresql:// / mysql:// (a database URL)")
     if scheme == "sqlite":
         path = _sqlite_path(flag, uri)
@@ -248,7 +248,7 @@ def _sqlite_path(flag: str, url: str) -> Path | None:
     if not url.startswith("sqlite:///"):
         if url in ("sqlite://", "sqlite:"):
             return None
-        raise LTSearchError(f"{flag} {shown(url)}: an sqlite URL has three slashes and a file: "
+        raise LTSearchError(f"{flag} {_q(url)}: an sqlite URL has three slashes and a file: "
                             f"sqlite:///path/to/file.db")
     rest = url[len("sqlite:///"):].split("?", 1)[0]
     if rest in ("", ":memory:"):
@@ -263,9 +263,9 @@ def _check_http_url(flag: str, uri: str) -> None:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as err:
-        raise LTSearchError(f"{flag} {shown(uri)} is not a valid URL ({err}); give http://host:5000") from None
+        raise LTSearchError(f"{flag} {_q(uri)} is not a valid URL ({err}); give http://host:5000") from None
     if not parts.hostname:
-        raise LTSearchError(f"{flag} {shown(uri)} names no host; give http://host:5000")
+        raise LTSearchError(f"{flag} {_q(uri)} names no host; give http://host:5000")
 
 
 def _db_url(flag: str, url: str):
@@ -277,15 +277,15 @@ def _db_url(flag: str, url: str):
         parsed = make_url(url)
         dialect = parsed.get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as err:
-        raise LTSearchError(f"{flag} {shown(url)} is not a valid database URL ({shown(str(err), 60)}); give e.g. "
+        raise LTSearchError(f"{flag} {_q(url)} is not a valid database URL ({shown(str(err), 60)}); give e.g. "
                             f"postgresql://user:password@host:5432/dbname") from None
     try:
         dialect.import_dbapi()
     except ImportError as err:
-        raise LTSearchError(f"{flag} {shown(url)}: the database driver is not installed ({err.name or err}); "
+        raise LTSearchError(f"{flag} {_q(url)}: the database driver is not installed ({err.name or err}); "
                             f"install it, e.g. pip install psycopg2-binary (PostgreSQL) or pymysql (MySQL)") from None
     if parsed.get_backend_name() != "sqlite" and not parsed.host:
-        raise LTSearchError(f"{flag} {shown(url)} names no host; give e.g. postgresql://user:password@host:5432/db")
+        raise LTSearchError(f"{flag} {_q(url)} names no host; give e.g. postgresql://user:password@host:5432/db")
     return parsed
 
 
@@ -295,7 +295,7 @@ def check_optuna_storage(flag: str, url: str | None) -> None:
         return
     scheme = _scheme(url)
     if scheme not in OPTUNA_SCHEMES:
-        raise LTSearchError(f"{flag} {shown(url)}: unsupported storage; use sqlite:///path/optuna.db, "
+        raise LTSearchError(f"{flag} {_q(url)}: unsupported storage; use sqlite:///path/optuna.db, "
                             f"postgresql://user:password@host/db or mysql://user:password@host/db")
     if scheme == "sqlite":
         path = _sqlite_path(flag, url)
@@ -307,7 +307,12 @@ def check_optuna_storage(flag: str, url: str | None) -> None:
 
 
 def _password_hidden(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+
+
+def _q(uri: str) -> str:
+    """A URI as quoted in an error: password hidden, cut short."""
+    return shown(_password_hidden(uri))
 
 
 def check_reachable(flag: str, uri: str | None) -> None:
@@ -328,7 +333,7 @@ def check_reachable(flag: str, uri: str | None) -> None:
             return  # the server answered (e.g. 404 behind a proxy, 401 without credentials)
         except (urllib.error.URLError, OSError, ValueError) as err:
             reason = getattr(err, "reason", err)
-            raise LTSearchError(f"{flag} {shown(_password_hidden(uri))}: the MLflow server does not answer within "
+            raise LTSearchError(f"{flag} {_q(uri)}: the MLflow server does not answer within "
                                 f"{REACH_TIMEOUT_S:g} s ({shown(str(reason), 60)}); start it or check the URL") from None
     elif scheme in DB_PORTS:
         parsed = _db_url(flag, uri)
