@@ -162,15 +162,17 @@ def check_disk(flag: str, folder: Path, shown_path: Path) -> None:
                             f"free, need {MIN_FREE_MB:g} MB); free some space or write elsewhere")
 
 
-def check_sqlite_file(flag: str, path: Path, uri: str) -> None:
-    """An sqlite store: absent (created later, in a writable folder) or a readable sqlite database."""
+def check_sqlite_file(flag: str, path: Path, uri: str, write: bool = True) -> None:
+    """An sqlite store: absent (created later, in a writable folder) or a readable sqlite database;
+    ``write=False`` (reports): only what is there must be a database."""
     if path.is_dir():
         raise LTSearchError(f"{flag} {_q(uri)}: {path} is a folder; give a database file, e.g. {path}/mlflow.db")
     if path.exists():
         _check_sqlite_db(flag, path, uri)
-        if not os.access(path, os.W_OK):
+        if write and not os.access(path, os.W_OK):
             raise LTSearchError(f"{flag} {_q(uri)}: {path} is read-only; give a writable database")
-    check_disk(flag, _existing_ancestor(path.parent), path)
+    if write:
+        check_disk(flag, _existing_ancestor(path.parent), path)
 
 
 def _check_sqlite_db(flag: str, path: Path, uri: str) -> None:
@@ -211,13 +213,13 @@ def _scheme(uri: str) -> str:
     return uri.split("://", 1)[0].split("+", 1)[0].lower() if "://" in uri else ""
 
 
-def check_tracking_uri(flag: str, uri: str | None) -> None:
+def check_tracking_uri(flag: str, uri: str | None, write: bool = True) -> None:
     """An MLflow store ltsearch can use: ``sqlite:///file.db`` (or a bare ``*.db`` path), an MLflow
     server ``http(s)://``, a database URL; checks a local sqlite file (see :func:`check_sqlite_file`)."""
     if uri is None:
         uri = os.environ.get("MLFLOW_TRACKING_URI")
         if not uri:
-            check_sqlite_file(flag, Path.cwd() / "mlflow.db", "./mlflow.db")
+            check_sqlite_file(flag, Path.cwd() / "mlflow.db", "./mlflow.db", write)
             return
         flag = "MLFLOW_TRACKING_URI"
     if not uri.strip() or "\0" in uri:
@@ -227,7 +229,7 @@ def check_tracking_uri(flag: str, uri: str | None) -> None:
         if path.is_dir() or path.suffix != ".db":
             raise LTSearchError(f"{flag} {_q(uri)}: a folder or non-.db path would be a file store, which MLflow 3 "
                                 f"no longer writes; give a database file, e.g. {flag} {Path(uri) / 'mlflow.db'}")
-        check_sqlite_file(flag, path.absolute(), uri)
+        check_sqlite_file(flag, path.absolute(), uri, write)
         return
     scheme = _scheme(uri) if "://" in uri else "sqlite"
     if scheme not in TRACKING_SCHEMES:
@@ -236,7 +238,7 @@ def check_tracking_uri(flag: str, uri: str | None) -> None:
     if scheme == "sqlite":
         path = _sqlite_path(flag, uri)
         if path is not None:
-            check_sqlite_file(flag, path, uri)
+            check_sqlite_file(flag, path, uri, write)
     elif scheme in ("http", "https"):
         _check_http_url(flag, uri)
     elif scheme in DB_PORTS:
@@ -333,8 +335,9 @@ def check_reachable(flag: str, uri: str | None) -> None:
             return  # the server answered (e.g. 404 behind a proxy, 401 without credentials)
         except (urllib.error.URLError, OSError, ValueError) as err:
             reason = getattr(err, "reason", err)
+            reason = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
             raise LTSearchError(f"{flag} {_q(uri)}: the MLflow server does not answer within "
-                                f"{REACH_TIMEOUT_S:g} s ({shown(str(reason), 60)}); start it or check the URL") from None
+                                f"{REACH_TIMEOUT_S:g} s ({shown_key(reason)}); start it or check the URL") from None
     elif scheme in DB_PORTS:
         parsed = _db_url(flag, uri)
         check_tcp(flag, parsed.host, parsed.port or DB_PORTS[scheme], _password_hidden(uri), "the database")
