@@ -25,9 +25,10 @@ from typing import Any
 
 import yaml
 
+from ltsearch.checks import MAX_EPOCHS, MAX_IMBALANCE_RATIO, MAX_SEED, shown, shown_key
 from ltsearch.errors import LTSearchError
 from ltsearch.train.schedules import LR_SCHEDULES
-from ltsearch.yamlio import safe_load
+from ltsearch.yamlio import read_text, safe_load
 
 
 DEFAULT_DATASET = "digits-lt"  # the embedded offline dataset: the default of every command
@@ -127,46 +128,46 @@ def _check_type(where: str, key: str, value: Any, default: Any, annotation: str)
     if value is None:
         if "None" in annotation:
             return None
-        raise LTSearchError(f"{where}: '{key}' must not be empty; give a value like {default!r}")
+        raise LTSearchError(f"{where}: '{key}' must not be empty; give a value like {shown(default)}")
     if "dict" in annotation:
         if not isinstance(value, dict):
-            raise LTSearchError(f"{where}: '{key}' must be a mapping, got {value!r}")
+            raise LTSearchError(f"{where}: '{key}' must be a mapping, got {shown(value)}")
         return dict(value)
     if "list" in annotation:
         if not isinstance(value, (list, tuple)):
-            raise LTSearchError(f"{where}: '{key}' must be a list like [0.8, 0.9], got {value!r}")
+            raise LTSearchError(f"{where}: '{key}' must be a list like [0.8, 0.9], got {shown(value)}")
         try:
             return [float(v) for v in value]
         except (TypeError, ValueError):
-            raise LTSearchError(f"{where}: '{key}' must be a list of numbers, got {value!r}") from None
+            raise LTSearchError(f"{where}: '{key}' must be a list of numbers, got {shown(value)}") from None
     base = annotation.split("|")[0].strip()
     if base == "bool":
         if isinstance(value, bool):
             return value
-        raise LTSearchError(f"{where}: '{key}' must be true or false, got {value!r}")
+        raise LTSearchError(f"{where}: '{key}' must be true or false, got {shown(value)}")
     if base == "int":
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
-            raise LTSearchError(f"{where}: '{key}' must be an integer, got {value!r}")
+            raise LTSearchError(f"{where}: '{key}' must be an integer, got {shown(value)}")
         return int(value)
     if base == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise LTSearchError(f"{where}: '{key}' must be a finite number, got {value!r}")
+            raise LTSearchError(f"{where}: '{key}' must be a finite number, got {shown(value)}")
         return float(value)
     if base == "str":
         if not isinstance(value, str):
-            raise LTSearchError(f"{where}: '{key}' must be a string, got {value!r}")
+            raise LTSearchError(f"{where}: '{key}' must be a string, got {shown(value)}")
         return value
     return value
 
 
 def _build(cls, data: dict, where: str, prefix: str = ""):
     if not isinstance(data, dict):
-        raise LTSearchError(f"{where}: '{prefix.rstrip('.') or 'config'}' must be a mapping, got {data!r}")
+        raise LTSearchError(f"{where}: '{prefix.rstrip('.') or 'config'}' must be a mapping, got {shown(data)}")
     known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
+    unknown = sorted(set(data) - set(known), key=str)
     if unknown:
         raise LTSearchError(
-            f"{where}: unknown key '{prefix}{unknown[0]}'; allowed keys: {', '.join(sorted(known))}"
+            f"{where}: unknown key '{shown_key(f'{prefix}{unknown[0]}')}'; allowed keys: {', '.join(sorted(known))}"
         )
     kwargs = {}
     for name, f in known.items():
@@ -205,14 +206,25 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
         (cfg.eval_every >= 1, "eval_every", cfg.eval_every, "use eval_every >= 1"),
         (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda"), "device", cfg.device,
          "use auto, cpu, cuda or cuda:N"),
+        (0 <= cfg.seed <= MAX_SEED, "seed", cfg.seed, "use a seed in [0, 2**32 - 1] (numpy / torch generators)"),
+        (0 <= cfg.dataset.seed <= MAX_SEED, "dataset.seed", cfg.dataset.seed, "use a seed in [0, 2**32 - 1]"),
+        (cfg.epochs <= MAX_EPOCHS, "epochs", cfg.epochs, f"use at most {MAX_EPOCHS} epochs"),
+        (cfg.dataset.imbalance_ratio is None or cfg.dataset.imbalance_ratio <= MAX_IMBALANCE_RATIO,
+         "dataset.imbalance_ratio", cfg.dataset.imbalance_ratio, "use an imbalance ratio up to 1e6, e.g. 100"),
     ]
     for ok, key, value, fix in checks:
         if not ok:
-            raise LTSearchError(f"{where}: '{key}' = {value!r} is invalid; {fix}")
+            raise LTSearchError(f"{where}: '{key}' = {shown(value)} is invalid; {fix}")
     try:
         cfg.dataset.check()
     except LTSearchError as err:
         raise LTSearchError(f"{where}: {err}") from None
+    from ltsearch.data import DATASETS  # names known before the first trial (registries import torch)
+    from ltsearch.models import MODELS
+
+    for key, value, registry in (("model.name", cfg.model.name, MODELS), ("dataset.name", cfg.dataset.name, DATASETS)):
+        if value not in registry:
+            raise LTSearchError(f"{where}: '{key}' = {shown(value)} is unknown; use one of: {', '.join(registry.names())}")
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -221,7 +233,7 @@ def load_yaml(path: str | Path) -> dict:
     if not path.is_file():
         raise LTSearchError(f"{path}: no such file; check the path")
     try:
-        data = safe_load(path.read_text())
+        data = safe_load(read_text(path), where=str(path))  # bounded size, depth, aliases
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
@@ -236,10 +248,10 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, where: str = "YAML value") -> Any:
     """Parse a command-line value as a YAML 1.2 scalar (safe): 0.1 -> float, true -> bool, off -> "off"."""
     try:
-        return safe_load(text)
+        return safe_load(text, where=where)
     except yaml.YAMLError:
         return text
 
@@ -249,11 +261,11 @@ def apply_overrides(data: dict, overrides: list[str], flag: str = "--set") -> di
     out = copy.deepcopy(data)
     for item in overrides:
         if "=" not in item:
-            raise LTSearchError(f"{flag} {item!r}: expected key=value, e.g. {flag} optim.lr=0.05")
+            raise LTSearchError(f"{flag} {shown(item)}: expected key=value, e.g. {flag} optim.lr=0.05")
         key, _, text = item.partition("=")
         key = key.strip()
         if not key or any(not part for part in key.split(".")):
-            raise LTSearchError(f"{flag} {item!r}: empty key; use dotted keys like optim.lr=0.05")
+            raise LTSearchError(f"{flag} {shown(item)}: empty key; use dotted keys like optim.lr=0.05")
         node = out
         parts = key.split(".")
         for part in parts[:-1]:
@@ -261,9 +273,9 @@ def apply_overrides(data: dict, overrides: list[str], flag: str = "--set") -> di
             if nxt is None:
                 nxt = node[part] = {}
             if not isinstance(nxt, dict):
-                raise LTSearchError(f"{flag} {item!r}: '{part}' is not a section")
+                raise LTSearchError(f"{flag} {shown(item)}: '{part}' is not a section")
             node = nxt
-        node[parts[-1]] = parse_value(text)
+        node[parts[-1]] = parse_value(text, where=f"{flag} {shown_key(key)}")
     return out
 
 

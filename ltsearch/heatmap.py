@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 
 GROUP_PANELS = ("many", "medium", "few")
@@ -77,6 +78,9 @@ def _scalar(text: str) -> Any:
     return parse_param(text.strip())
 
 
+MAX_AXIS_POINTS = 100  # per axis: a grid of at most 100 x 100 trained points
+
+
 def parse_spec(spec: str, where: str = "--x") -> tuple[list, bool]:
     """``"1e-4:1e-1:4:log"`` -> ([1e-4, 1e-3, 1e-2, 1e-1], True); ``"a,b"`` -> (["a", "b"], False)."""
     spec = spec.strip()
@@ -88,22 +92,26 @@ def parse_spec(spec: str, where: str = "--x") -> tuple[list, bool]:
         if parts[-1].strip().lower() in ("log", "lin", "linear"):
             log = parts.pop().strip().lower() == "log"
         if len(parts) != 3:
-            raise LTSearchError(f"{where} {spec!r}: expected low:high:points[:log], e.g. 1e-4:1e-1:7:log")
+            raise LTSearchError(f"{where} {shown(spec)}: expected low:high:points[:log], e.g. 1e-4:1e-1:7:log")
         try:
             low, high = float(parts[0]), float(parts[1])
             points = int(parts[2])
         except ValueError:
-            raise LTSearchError(f"{where} {spec!r}: low and high must be numbers and points an integer, "
+            raise LTSearchError(f"{where} {shown(spec)}: low and high must be numbers and points an integer, "
                                 f"e.g. 1e-4:1e-1:7:log") from None
-        if points < 1:
-            raise LTSearchError(f"{where} {spec!r}: points must be >= 1")
+        if not 1 <= points <= MAX_AXIS_POINTS:
+            raise LTSearchError(f"{where} {shown(spec)}: points must be in [1, {MAX_AXIS_POINTS}] (a heatmap axis)")
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise LTSearchError(f"{where} {shown(spec)}: low and high must be finite numbers")
         if log and (low <= 0 or high <= 0):
-            raise LTSearchError(f"{where} {spec!r}: a log grid needs low > 0 and high > 0")
+            raise LTSearchError(f"{where} {shown(spec)}: a log grid needs low > 0 and high > 0")
         arr = np.geomspace(low, high, points) if log else np.linspace(low, high, points)
         return [float(f"{v:.6g}") for v in arr], log
     values = [_scalar(t) for t in spec.split(",") if t.strip() != ""]
     if not values:
-        raise LTSearchError(f"{where} {spec!r}: no values; use a,b,c")
+        raise LTSearchError(f"{where} {shown(spec)}: no values; use a,b,c")
+    if len(values) > MAX_AXIS_POINTS:
+        raise LTSearchError(f"{where}: {len(values)} values; a heatmap axis takes at most {MAX_AXIS_POINTS}")
     nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return values, len(nums) == len(values) and len(values) >= 3 and _looks_log(nums)
 
@@ -142,7 +150,7 @@ def parse_axis(method: str, text: str, where: str = "--x") -> Axis:
     param, sep, spec = text.partition("=")
     param = param.strip()
     if not param:
-        raise LTSearchError(f"{where} {text!r}: expected PARAM=SPEC, e.g. {where} optim.lr=1e-3:1e-1:5:log")
+        raise LTSearchError(f"{where} {shown(text)}: expected PARAM=SPEC, e.g. {where} optim.lr=1e-3:1e-1:5:log")
     key = resolve_key(method, param, where)
     if not sep:
         return Axis(param=param, key=key, values=None)

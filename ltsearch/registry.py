@@ -46,11 +46,13 @@ class Registry(Generic[T]):
         return deco
 
     def get(self, name: str) -> T:
+        from ltsearch.checks import shown_key
+
         try:
             return self._items[name]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable name (a list from YAML)
             raise LTSearchError(
-                f"unknown {self.kind} '{name}'; choose one of: {', '.join(sorted(self._items))}"
+                f"unknown {self.kind} '{shown_key(name)}'; choose one of: {', '.join(sorted(self._items))}"
             ) from None
 
     def names(self, pattern: str = "*") -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import typer
 from rich.console import Console
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 
 console = Console()  # human output (stdout)
@@ -47,7 +48,10 @@ def parse_seeds(text: str | None, flag: str = "--seeds") -> list[int] | None:
     try:
         seeds = [int(s) for s in text.split(",") if s.strip() != ""]
     except ValueError:
-        raise LTSearchError(f"{flag} {text!r}: expected integers separated by commas, e.g. {flag} 0,1,2") from None
+        raise LTSearchError(f"{flag} {shown(text)}: expected integers separated by commas, e.g. {flag} 0,1,2") from None
     if not seeds:
-        raise LTSearchError(f"{flag} {text!r}: give at least one seed, e.g. {flag} 0")
+        raise LTSearchError(f"{flag} {shown(text)}: give at least one seed, e.g. {flag} 0")
+    from ltsearch.checks import check_seeds
+
+    check_seeds(flag, seeds)  # in the generators' range, each once (mean ± std counts each seed once)
     return seeds

@@ -11,7 +11,31 @@ import typer
 from ltsearch.cli import datasets_cmd, inspect_cmd, presets_cmd, report_cmds, search_cmds, train_cmd
 from ltsearch.cli.common import user_errors
 
+class OneLineErrors(typer.core.TyperGroup):
+    """Flag parsing errors (``--trials 1e23`` for an integer, a missing value) as one line + exit 2,
+    like every other user error (Click would print usage, a hint and a boxed message)."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except Exception as err:  # Click's exceptions (Typer vendors its own Click: matched by shape)
+            if type(err).__name__ == "NoArgsIsHelpError":
+                err.show()
+                raise SystemExit(2) from None
+            if hasattr(err, "format_message") and isinstance(getattr(err, "exit_code", None), int):
+                typer.echo(f"error: {' '.join(err.format_message().split())}", err=True)
+                raise SystemExit(err.exit_code) from None
+            if type(err).__name__ == "Abort":
+                typer.echo("Aborted!", err=True)
+                raise SystemExit(1) from None
+            raise
+        raise SystemExit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="ltsearch",
     help="Hyperparameter search and honest leaderboards for long-tailed image classification "
          "(KPS + GA, LORT, LWR and their baselines).",

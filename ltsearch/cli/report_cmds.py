@@ -5,6 +5,7 @@ Command functions only; ``ltsearch/cli/main.py`` mounts them with ``user_errors`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,8 +22,11 @@ MetricOpt = Annotated[str, typer.Option("--metric", "-m", help="ranking metric (
 
 
 def _uri(uri: str | None) -> str:
+    from ltsearch.checks import check_reachable, check_tracking_uri
     from ltsearch.tracking import default_tracking_uri
 
+    check_tracking_uri("--tracking-uri", uri, write=False)  # a report reads: scheme, a real database, reachable
+    check_reachable("--tracking-uri", uri or os.environ.get("MLFLOW_TRACKING_URI"))
     if uri and "://" not in uri and not uri.startswith("sqlite:"):
         p = Path(uri).expanduser().resolve()
         return f"sqlite:///{p}" if p.suffix == ".db" else p.as_uri()

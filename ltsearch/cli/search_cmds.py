@@ -68,8 +68,7 @@ def run(
     no_live: bool = typer.Option(False, "--no-live", help="no live table (logs only)"),
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
-    from ltsearch.search.engine import SearchRequest, run_search
-    from ltsearch.search.progress import print_summary
+    from ltsearch.search.request import SearchRequest, check_request
 
     if search == "grid" and trials is not None:
         raise LTSearchError(f"--search grid runs every grid point, so --trials {trials} has no effect; drop "
@@ -83,6 +82,10 @@ def run(
         tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
         params=list(param), fixed=list(fix), sets=list(set_), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty())
+    check_request(req)  # every flag before torch / ray / mlflow are imported: the error comes at once
+    from ltsearch.search.engine import run_search
+    from ltsearch.search.progress import print_summary
+
     try:
         result = run_search(req)
     except KeyboardInterrupt as err:

@@ -31,6 +31,9 @@ def train(
     Examples: ``ltsearch train --preset kps/cifar10-lt --epochs 30 --set model.name=resnet20``;
     ``ltsearch train --config best.yaml --seeds 0,1,2``.
     """
+    from ltsearch.checks import check_train_flags
+
+    check_train_flags(epochs, out, seeds, tracking_uri)  # flags first, before the config and torch
     from ltsearch.config import apply_overrides, config_from_dict, load_yaml
     from ltsearch.presets import load_preset
 

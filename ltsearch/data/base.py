@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence, Union
+from typing import TYPE_CHECKING, Sequence, Union
 
 from ltsearch.config import VAL_MODES, DatasetConfig  # noqa: F401  (VAL_MODES re-exported)
 from ltsearch.errors import LTSearchError
@@ -110,11 +110,12 @@ DATASETS: Registry[DatasetBuilder] = Registry("dataset", instances=True)  # @DAT
 
 def default_root(name: str) -> Path:
     """``$LTSEARCH_DATA/<name>``, else ``~/.cache/ltsearch/data/<name>``."""
-    return Path(os.environ.get("LTSEARCH_DATA") or "~/.cache/ltsearch/data").expanduser() / name
+    return Path(os.environ.get("LTSEARCH_DATA") or "~/.cache/ltsearch/data").expanduser().absolute() / name
 
 
 def resolve_root(spec: DatasetSpec, must_exist: bool = True) -> Path:
-    root = Path(spec.root).expanduser() if spec.root else default_root(spec.name)
+    # absolute at use: a relative --data-root means the shell's folder, also inside a Ray trial
+    root = Path(spec.root).expanduser().absolute() if spec.root else default_root(spec.name)
     if must_exist and not root.is_dir():
         raise LTSearchError(
             f"{spec.name}: data root {root} does not exist; set dataset.root=/path/to/{spec.name} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -68,11 +69,34 @@ def decode_images(paths: Sequence[str | Path], size: int, threads: int = 2):
             out[i] = img
 
     n = len(paths)
-    if threads <= 1 or n < 256:
-        work(0, n)
-    else:
-        bounds = [n * k // threads for k in range(threads + 1)]
-        with ThreadPoolExecutor(threads) as pool:
-            for f in [pool.submit(work, a, b) for a, b in zip(bounds, bounds[1:])]:
-                f.result()
+    with _libpng_quiet():
+        if threads <= 1 or n < 256:
+            work(0, n)
+        else:
+            bounds = [n * k // threads for k in range(threads + 1)]
+            with ThreadPoolExecutor(threads) as pool:
+                for f in [pool.submit(work, a, b) for a, b in zip(bounds, bounds[1:])]:
+                    f.result()
     return out
+
+
+@contextlib.contextmanager
+def _libpng_quiet():
+    """libpng prints "libpng error: ..." on stderr (fd 2) for a corrupt PNG before torchvision raises;
+    the one-line error naming the file comes from :func:`corrupt`, so fd 2 is muted while decoding."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

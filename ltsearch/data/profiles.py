@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 from ltsearch.metrics import shot_groups  # noqa: F401  (re-exported: the data layer's groups)
 
@@ -18,7 +19,7 @@ def check_ratio(imbalance_ratio: float | None, where: str) -> float:
     ratio = float(imbalance_ratio)
     if not ratio > 1:
         raise LTSearchError(
-            f"{where}: imbalance_ratio = {imbalance_ratio!r} is invalid; use a ratio > 1, e.g. 100 (or profile 'none')"
+            f"{where}: imbalance_ratio = {shown(imbalance_ratio)} is invalid; use a ratio > 1, e.g. 100 (or profile 'none')"
         )
     return ratio
 
@@ -48,7 +49,7 @@ def profile_counts(profile: str, n_max: int, num_classes: int, imbalance_ratio: 
     if profile == "none":
         return [n_max] * num_classes
     if profile not in PROFILES:
-        raise LTSearchError(f"{where}: profile = {profile!r} is unknown; use one of {', '.join(PROFILES)}")
+        raise LTSearchError(f"{where}: profile = {shown(profile)} is unknown; use one of {', '.join(PROFILES)}")
     ratio = check_ratio(imbalance_ratio, where)
     fn = exp_counts if profile == "exp" else step_counts
     return fn(n_max, num_classes, ratio)

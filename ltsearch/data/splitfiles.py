@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ltsearch.errors import LTSearchError
 
+MAX_CLASSES = 100_000  # iNaturalist 2018 has 8,142; a label beyond this is a corrupt file, not a class
+
 
 def find_split_file(root: Path, name: str, required: bool = True) -> Path | None:
     """``root/name`` or ``root/splits/name``; a missing required file raises LTSearchError."""
@@ -40,11 +42,11 @@ def read_list(path: Path, num_classes: int | None = None) -> tuple[list[str], li
                 f"{path}:{n}: expected 'relative/path label', got {line.strip()[:80]!r}; "
                 "the split file may be truncated, re-download it"
             )
-        label = int(parts[1])
-        if label < 0 or (num_classes is not None and label >= num_classes):
-            upper = num_classes if num_classes is not None else "num_classes"
+        label = int(parts[1]) if len(parts[1]) <= 12 else MAX_CLASSES
+        if label < 0 or label >= (num_classes if num_classes is not None else MAX_CLASSES):
+            upper = num_classes if num_classes is not None else MAX_CLASSES
             raise LTSearchError(
-                f"{path}:{n}: label {label} out of range [0, {upper}); "
+                f"{path}:{n}: label {parts[1][:20]} out of range [0, {upper}); "
                 "fix the split file or use the matching training split"
             )
         paths.append(parts[0].strip())
@@ -72,6 +74,7 @@ def read_coco(path: Path) -> tuple[list[str], list[int], dict[int, str]]:
         ) from None
     if not pairs:
         raise LTSearchError(f"{path}: no annotations; re-download it")
+    check_labels(path, [c for _, c in pairs], MAX_CLASSES)
     return [p for p, _ in pairs], [c for _, c in pairs], names
 
 

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 from ltsearch.presets import paper_params
 
@@ -59,7 +60,7 @@ class Param:
 
     def check(self, value: Any, where: str) -> Any:
         """Return ``value`` coerced to this type, or raise an error naming ``where`` and the range."""
-        bad = LTSearchError(f"{where}: '{self.name}' = {value!r} is invalid; use {self.range_text()}")
+        bad = LTSearchError(f"{where}: '{self.name}' = {shown(value)} is invalid; use {self.range_text()}")
         if self.type == "categorical":
             if value not in (self.choices or ()):
                 raise bad

@@ -19,6 +19,7 @@ import copy
 import functools
 from pathlib import Path
 
+from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 from ltsearch.yamlio import safe_load
 
@@ -42,7 +43,7 @@ def _merge(a: dict, b: dict) -> dict:
 def _load(name: str) -> dict:
     path = PRESET_DIR / f"{name}.yaml"
     if "/" not in name or ".." in name or not path.is_file():
-        raise LTSearchError(f"preset {name!r}: no such preset; choose one of: {', '.join(list_presets())}")
+        raise LTSearchError(f"preset {shown(name)}: no such preset; choose one of: {', '.join(list_presets())}")
     data = safe_load(path.read_text()) or {}
     bad = sorted(set(data) - set(KEYS))
     if bad:

@@ -43,7 +43,7 @@ from ltsearch.search.dispatch import (
 from ltsearch.search.faults import fault_point
 from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder
-from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_request
+from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_plan, check_request
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, load_space
 from ltsearch.search.state import SearchState, write_atomic
@@ -459,6 +459,7 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
         base = apply_overrides(base, req.sets, flag="--set")
     cfg = config_from_dict(space.config_for(space.paper_point(base), base), where="search base config")
     get_method(space.method).resolve(cfg.method.params, dataset=space.dataset, where="search base config")
+    check_plan(req, space, base)  # grid size, grace period, servers reachable, a trial fits the cluster
     if req.search == "grid":
         grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base)
         if not grid or grid == [{}]:

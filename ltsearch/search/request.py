@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import re
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ltsearch import checks
 from ltsearch.errors import LTSearchError
-from ltsearch.search.space import SearchSpace, check_metric
+
+if TYPE_CHECKING:  # the space module imports the method registry (torch): not needed for flag checks
+    from ltsearch.search.space import SearchSpace
 
 SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
@@ -59,39 +63,144 @@ class SearchRequest:
 
 
 def check_request(req: SearchRequest) -> None:
+    """Every flag of ``req`` on its own, before any heavy import: finite numbers in range, seeds, names
+    and the paths they become, storage / tracking / Optuna URIs (and their local files), and whether
+    this machine can place one trial. Network checks come later (:func:`check_plan`)."""
     if req.search not in SEARCHES:
-        raise LTSearchError(f"--search {req.search!r} is invalid; use one of {', '.join(SEARCHES)}")
+        raise LTSearchError(f"--search {checks.shown(req.search)} is invalid; use one of {', '.join(SEARCHES)}")
     if req.scheduler not in SCHEDULERS:
-        raise LTSearchError(f"--scheduler {req.scheduler!r} is invalid; use asha, sh or none")
-    if req.trials < 1:
-        raise LTSearchError(f"--trials {req.trials} is invalid; use at least 1")
-    if req.epochs is not None and req.epochs < 1:
-        raise LTSearchError(f"--epochs {req.epochs} is invalid; use at least 1")
-    if req.grace_period < 1:
-        raise LTSearchError(f"--grace-period {req.grace_period} is invalid; use at least 1 epoch")
-    if req.reduction_factor <= 1:
-        raise LTSearchError(f"--reduction-factor {req.reduction_factor} is invalid; use a factor > 1, e.g. 2 or 3")
-    if req.cpus_per_trial <= 0:
-        raise LTSearchError(f"--cpus-per-trial {req.cpus_per_trial} is invalid; use > 0")
-    if req.gpus_per_trial is not None and req.gpus_per_trial < 0:
-        raise LTSearchError(f"--gpus-per-trial {req.gpus_per_trial} is invalid; use >= 0 (fractions allowed)")
-    if req.max_concurrent is not None and req.max_concurrent < 1:
-        raise LTSearchError(f"--max-concurrent {req.max_concurrent} is invalid; use at least 1")
+        raise LTSearchError(f"--scheduler {checks.shown(req.scheduler)} is invalid; use asha, sh or none")
+    num = checks.number
+    num("--trials", req.trials, low=1, high=checks.MAX_TRIALS, integer=True)
+    if req.epochs is not None:
+        num("--epochs", req.epochs, low=1, high=checks.MAX_EPOCHS, integer=True)
+    num("--grace-period", req.grace_period, low=1, high=checks.MAX_EPOCHS, integer=True,
+        fix="use at least 1 epoch, at most the run's length")
+    num("--reduction-factor", req.reduction_factor, low=1, low_open=True, high=checks.MAX_REDUCTION_FACTOR,
+        fix="use a factor > 1, e.g. 2 or 3")
+    num("--cpus-per-trial", req.cpus_per_trial, low=0, low_open=True, high=1e6, fix="use > 0, e.g. 1")
+    if req.gpus_per_trial is not None:
+        num("--gpus-per-trial", req.gpus_per_trial, low=0, high=1e4, fix="use >= 0 (fractions below 1 allowed)")
+        if req.gpus_per_trial > 1 and not float(req.gpus_per_trial).is_integer():
+            raise LTSearchError(f"--gpus-per-trial {req.gpus_per_trial:g} is invalid: above 1 a trial takes whole "
+                                f"GPUs; use a fraction below 1 or a whole number")
+    if req.max_concurrent is not None:
+        num("--max-concurrent", req.max_concurrent, low=1, high=checks.MAX_TRIALS, integer=True)
+    if req.num_cpus is not None:
+        num("--num-cpus", req.num_cpus, low=1, high=1e6, integer=True)
     if req.val not in ("split", "test"):
-        raise LTSearchError(f"--val {req.val!r} is invalid; use split (honest) or test (papers' protocol)")
-    if req.imbalance_ratio is not None and not req.imbalance_ratio > 1:
-        raise LTSearchError(f"--imbalance-ratio {req.imbalance_ratio} is invalid; use a ratio > 1, e.g. 100")
-    if req.retries < 0:
-        raise LTSearchError(f"--retries {req.retries} is invalid; use 0 (no re-run) or more re-runs of a failed trial")
+        raise LTSearchError(f"--val {checks.shown(req.val)} is invalid; use split (honest) or test (papers' protocol)")
+    if req.imbalance_ratio is not None:
+        num("--imbalance-ratio", req.imbalance_ratio, low=1, low_open=True, high=checks.MAX_IMBALANCE_RATIO,
+            fix="use a ratio > 1, e.g. 100")
+    num("--retries", req.retries, low=0, high=1000, integer=True,
+        fix="use 0 (no re-run) or more re-runs of a failed trial")
+    num("--grid-points", req.grid_points, low=1, high=checks.MAX_GRID_POINTS, integer=True)
     for r in req.rungs or []:
-        if not (isinstance(r, (int, float)) and r > 0 and r == r and r != float("inf")):
-            raise LTSearchError(f"--rungs {r!r} is invalid; give rung budgets as epochs (>= 1) or fractions of the "
-                                f"run (< 1), e.g. --rungs 0.25,0.5")
+        num("--rungs", r, low=0, low_open=True, high=1e6, fix="give rung budgets as epochs (>= 1) or fractions of "
+            "the run (< 1), e.g. --rungs 0.25,0.5")
     if not 1 <= req.brackets <= max(1, req.trials):
         raise LTSearchError(f"--brackets {req.brackets} is invalid; use 1 to --trials ({req.trials}) groups")
-    if req.grid_points < 1:
-        raise LTSearchError(f"--grid-points {req.grid_points} is invalid; use at least 1")
-    if req.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", req.name):
-        raise LTSearchError(f"--name {req.name!r} is invalid; use letters, digits, '.', '_' and '-'")
+    checks.check_seed("--seed", req.seed)
+    checks.check_storage_path("--storage-path", req.storage_path)
+    checks.check_name("--name", req.name, req.storage_path)
+    if req.study is not None:
+        checks.check_name("--study", req.study)
     if req.metric is not None:
+        from ltsearch.search.space import check_metric
+
         check_metric(req.metric)
+    checks.check_tracking_uri("--tracking-uri", req.tracking_uri)
+    checks.check_optuna_storage("--optuna-storage", req.optuna_storage)
+    address = req.ray_address or os.environ.get("RAY_ADDRESS")
+    if address:
+        checks.ray_address_parts(address)
+    else:  # a local Ray: this machine's CPUs (or --num-cpus) and GPUs
+        gpus = req.gpus_per_trial or 0
+        checks.check_trial_fits(req.cpus_per_trial, gpus, req.num_cpus or os.cpu_count() or 1,
+                                checks.local_gpu_count() if gpus else 0, "this machine")
+
+
+def check_plan(req: SearchRequest, space: SearchSpace, base: dict) -> None:
+    """Checks that need the parsed space and base config, then the services: the grid's size, the
+    grace period against the run's length, the MLflow / Optuna servers answering, and the Ray
+    cluster at ``--ray-address`` able to place one trial. Called by the engine before it writes."""
+    if req.search == "grid":
+        size = grid_size(req, space)
+        if size > checks.MAX_GRID_POINTS:
+            raise LTSearchError(f"--search grid: the grid has {size:,} points (more than {checks.MAX_GRID_POINTS:,}); "
+                                f"lower --grid-points, grid fewer parameters or use --search tpe")
+    if req.scheduler != "none" and req.grace_period > 1:
+        longest = longest_run(space, base)
+        if req.grace_period > longest:
+            raise LTSearchError(f"--grace-period {req.grace_period} is longer than the run ({longest} epochs), so no "
+                                f"trial could be stopped early; use --grace-period < {longest} or --scheduler none")
+    checks.check_reachable("--tracking-uri" if req.tracking_uri else "MLFLOW_TRACKING_URI",
+                           req.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"))
+    checks.check_reachable("--optuna-storage", req.optuna_storage)
+    check_cluster(req)
+
+
+def grid_size(req: SearchRequest, space: SearchSpace) -> int:
+    """An upper bound of the grid's points (conditional dims counted as if always active), computed
+    without building the grid."""
+    size = 1
+    over = set(req.grid_over) if req.grid_over is not None else None
+    for d in space.searched:
+        values = (req.grid_values or {}).get(d.name)
+        if values:
+            n = len(values)
+        elif over is not None and d.name not in over:
+            n = 1
+        elif d.kind == "categorical":
+            n = len(d.choices or [])
+        elif d.kind == "int":
+            n = min(req.grid_points, int(d.high) - int(d.low) + 1)
+        else:
+            n = req.grid_points
+        size *= max(n, 1)
+        if size > checks.MAX_GRID_POINTS:
+            return size
+    return size
+
+
+def longest_run(space: SearchSpace, base: dict) -> int:
+    """Epochs of the longest trial the space can produce (searched ``*epochs`` knobs at their high)."""
+    from ltsearch.search.space import _set_path
+    from ltsearch.search.trainable import planned_total
+
+    probe = space.config_for(space.paper_point(base), base)
+    for d in space.searched:
+        if d.name.endswith("epochs") and d.kind in ("int", "categorical"):
+            _set_path(probe, d.path, d.high if d.kind == "int" else max(d.choices))
+    return planned_total(probe)
+
+
+def check_cluster(req: SearchRequest) -> None:
+    """With ``--ray-address`` (or RAY_ADDRESS): the head answers, and one of its nodes can hold a trial.
+
+    Joins the cluster (the engine then reuses the connection) only after a TCP connect succeeded,
+    so an unreachable address fails in seconds instead of Ray's long retries."""
+    address = req.ray_address or os.environ.get("RAY_ADDRESS")
+    if not address:
+        return
+    flag = "--ray-address" if req.ray_address else "RAY_ADDRESS"
+    parts = checks.ray_address_parts(address)
+    if parts is not None:
+        checks.check_tcp(flag, parts[0], parts[1], address, "the Ray cluster")
+    import logging
+
+    import ray
+
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=not req.display,
+                     logging_level=logging.WARNING, configure_logging=True)
+        except Exception as err:  # ConnectionError, RuntimeError, ValueError from ray.init
+            raise LTSearchError(f"{flag} {checks.shown(address)}: cannot join the Ray cluster "
+                                f"({checks.shown(str(err).splitlines()[0] if str(err) else type(err).__name__)}); "
+                                f"check the address and RAY_AUTH_MODE / the auth token") from None
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    cpus = max((r.get("CPU", 0) for r in nodes), default=0)
+    gpus = max((r.get("GPU", 0) for r in nodes), default=0)
+    checks.check_trial_fits(req.cpus_per_trial, req.gpus_per_trial, cpus, gpus, f"the Ray cluster at {address}")

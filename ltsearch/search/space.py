@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from ltsearch.config import TrialConfig
+from ltsearch.checks import shown_key
 from ltsearch.errors import LTSearchError
 from ltsearch.methods import get_method
 
@@ -141,7 +142,7 @@ class SearchSpace:
         for d in self.dims:
             if d.name == name:
                 return d
-        raise LTSearchError(f"{self.source}: no parameter '{name}' in the {self.method} space; "
+        raise LTSearchError(f"{self.source}: no parameter '{shown_key(name)}' in the {self.method} space; "
                             f"have: {', '.join(d.name for d in self.dims) or 'none'}")
 
     def active(self, dim: Dim, values: dict) -> bool:

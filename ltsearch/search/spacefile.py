@@ -38,7 +38,6 @@ Command-line overrides (replace the whole entry): ``m_max=0.1:0.8``, ``s_base=8:
 """
 
 from __future__ import annotations
-from __future__ import annotations
 
 import copy
 import fnmatch
@@ -51,10 +50,11 @@ import yaml
 
 from ltsearch.config import (DEFAULT_DATASET, OptimConfig, ScheduleConfig, TrialConfig, config_from_dict,
                              load_yaml, parse_value)
+from ltsearch.checks import shown, shown_key
 from ltsearch.errors import LTSearchError
 from ltsearch.methods import METHODS, Param, get_method
 from ltsearch.presets import list_presets, load_preset, preset_name
-from ltsearch.search.space import DEFAULT_METRIC, Dim, SearchSpace, _same, deep_merge, get_path, set_path
+from ltsearch.search.space import DEFAULT_METRIC, Dim, SearchSpace, _same, deep_merge, get_path
 from ltsearch.train.schedules import LR_SCHEDULES
 
 SPACE_DIR = "search_spaces"
@@ -138,18 +138,18 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
                 metric: str | None = None) -> SearchSpace:
     if not isinstance(raw, dict):
         raise LTSearchError(f"{where}: top level must be a mapping with method, params, optim")
-    unknown = sorted(set(raw) - set(TOP_KEYS))
+    unknown = sorted(set(raw) - set(TOP_KEYS), key=str)
     if unknown:
-        raise LTSearchError(f"{where}: unknown key '{unknown[0]}'; allowed: {', '.join(TOP_KEYS)}")
+        raise LTSearchError(f"{where}: unknown key '{shown_key(unknown[0])}'; allowed: {', '.join(TOP_KEYS)}")
     file_method = raw.get("method")
     if file_method is None and method is None:
         raise LTSearchError(f"{where}: 'method' is missing; add e.g. 'method: kps'")
     if file_method is not None and method is not None and file_method != method:
-        raise LTSearchError(f"{where}: 'method' is {file_method!r} but the search is for {method!r}; "
+        raise LTSearchError(f"{where}: 'method' is {shown(file_method)} but the search is for {shown(method)}; "
                             f"use a {method} space file or run {file_method}")
     method = method or file_method
     if not isinstance(method, str) or method not in METHODS:
-        raise LTSearchError(f"{where}: method: unknown method {method!r}; choose one of: "
+        raise LTSearchError(f"{where}: method: unknown method {shown(method)}; choose one of: "
                             f"{', '.join(METHODS.names())}")
     registry = get_method(method)
 
@@ -166,9 +166,9 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
         w = f"{where}: datasets.{pattern}"
         if not isinstance(overlay, dict):
             raise LTSearchError(f"{w} must be a mapping with base / params / optim")
-        bad = sorted(set(overlay) - set(OVERLAY_KEYS))
+        bad = sorted(set(overlay) - set(OVERLAY_KEYS), key=str)
         if bad:
-            raise LTSearchError(f"{w}: unknown key '{bad[0]}'; allowed: {', '.join(OVERLAY_KEYS)}")
+            raise LTSearchError(f"{w}: unknown key '{shown_key(bad[0])}'; allowed: {', '.join(OVERLAY_KEYS)}")
         if overlay.get("recipe") is not None:
             recipe, recipe_where = overlay["recipe"], f"{w}: recipe"
         overlay_base = deep_merge(overlay_base, _section(overlay, "base", w))
@@ -202,12 +202,12 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
     dims: list[Dim] = []
     for name, spec in params_raw.items():
         if name not in registry.params:
-            raise LTSearchError(f"{where}: params.{name}: unknown parameter for method '{method}'; "
+            raise LTSearchError(f"{where}: params.{shown_key(name)}: unknown parameter for method '{method}'; "
                                 f"allowed: {', '.join(registry.params) or 'none'}")
         dims.append(_parse_dim(name, f"method.params.{name}", spec, registry.params[name], f"{where}: params.{name}"))
     for name, spec in optim_raw.items():
         if name not in SHARED:
-            raise LTSearchError(f"{where}: optim.{name}: unknown shared knob; allowed: {', '.join(SHARED)}")
+            raise LTSearchError(f"{where}: optim.{shown_key(name)}: unknown shared knob; allowed: {', '.join(SHARED)}")
         path, param = SHARED[name]
         dims.append(_parse_dim(f"optim.{name}", path, spec, param, f"{where}: optim.{name}"))
 
@@ -230,7 +230,7 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
     metric_name = metric or raw.get("metric") or DEFAULT_METRIC
     mode = raw.get("mode", "max")
     if mode not in ("max", "min"):
-        raise LTSearchError(f"{where}: mode: {mode!r} is invalid; use max or min")
+        raise LTSearchError(f"{where}: mode: {shown(mode)} is invalid; use max or min")
     check_metric(metric_name, where)
     space = SearchSpace(method=method, dataset=dataset, metric=metric_name, mode=mode, base=base, dims=dims,
                         source=where, description=str(raw.get("description") or registry.description))
@@ -278,7 +278,7 @@ def _paper_value(spec: Any, probe: dict, path: str, default: Any) -> Any:
 
 def check_metric(metric: str, where: str = "--metric") -> None:
     if not isinstance(metric, str) or not metric.strip() or metric.startswith("test/"):
-        raise LTSearchError(f"{where}: metric {metric!r} is invalid; use a reported validation metric like "
+        raise LTSearchError(f"{where}: metric {shown(metric)} is invalid; use a reported validation metric like "
                             f"val/acc, val/many, val/medium or val/few (never test/*)")
 
 
@@ -288,7 +288,7 @@ def _section(raw: dict, key: str, where: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise LTSearchError(f"{where}: '{key}' must be a mapping, got {value!r}")
+        raise LTSearchError(f"{where}: '{key}' must be a mapping, got {shown(value)}")
     return copy.deepcopy(value)
 
 
@@ -312,7 +312,7 @@ def _num(value: Any, where: str, key: str, param: Param) -> float:
         except ValueError:
             pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise LTSearchError(f"{where}: '{key}' must be a number, got {value!r}; use a bound inside "
+        raise LTSearchError(f"{where}: '{key}' must be a number, got {shown(value)}; use a bound inside "
                             f"{param.range_text()}")
     return value
 
@@ -323,9 +323,9 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
         spec = {"type": "categorical", "choices": spec}
     elif not isinstance(spec, dict):
         spec = {"fixed": spec}
-    bad = sorted(set(spec) - set(DIM_KEYS))
+    bad = sorted(set(spec) - set(DIM_KEYS), key=str)
     if bad:
-        raise LTSearchError(f"{where}: unknown key '{bad[0]}'; allowed: {', '.join(DIM_KEYS)}")
+        raise LTSearchError(f"{where}: unknown key '{shown_key(bad[0])}'; allowed: {', '.join(DIM_KEYS)}")
     if "paper" in spec:
         raise LTSearchError(f"{where}: paper takes true alone (fixed at the recipe's value); "
                             f"drop type / low / high / choices / fixed")
@@ -340,7 +340,7 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
         if kind is None:
             kind = "categorical" if "choices" in spec else param.type if param.type in ("float", "int") else None
         if kind not in KINDS:
-            raise LTSearchError(f"{where}: type {kind!r} is invalid; use float, int, categorical or fixed: V")
+            raise LTSearchError(f"{where}: type {shown(kind)} is invalid; use float, int, categorical or fixed: V")
     help_text = str(spec.get("help") or param.help)
     when = _parse_when(spec.get("when"), where)
     default = spec.get("default")
@@ -354,14 +354,14 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
             raise LTSearchError(f"{where}: a categorical takes choices: [...], not low/high/log")
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
-            raise LTSearchError(f"{where}: choices must be a non-empty list of values in {rng}, got {choices!r}")
+            raise LTSearchError(f"{where}: choices must be a non-empty list of values in {rng}, got {shown(choices)}")
         checked = []
         for c in choices:
             if param.type in ("float",) and isinstance(c, int) and not isinstance(c, bool):
                 c = float(c)
             checked.append(param.check(c, where))
         if len({repr(c) for c in checked}) != len(checked):
-            raise LTSearchError(f"{where}: choices {choices!r} repeat a value; list each value once")
+            raise LTSearchError(f"{where}: choices {shown(choices)} repeat a value; list each value once")
         dim = Dim(name, path, "categorical", choices=checked, when=when, help=help_text)
     else:
         if param.type not in ("float", "int"):
@@ -376,11 +376,11 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
         high = _num(spec["high"], where, "high", param)
         log = spec.get("log", False)
         if not isinstance(log, bool):
-            raise LTSearchError(f"{where}: log must be true or false, got {log!r}")
+            raise LTSearchError(f"{where}: log must be true or false, got {shown(log)}")
         if kind == "int":
             for key, v in (("low", low), ("high", high)):
                 if float(v) != int(v):
-                    raise LTSearchError(f"{where}: {key} {v!r} must be an integer for type: int")
+                    raise LTSearchError(f"{where}: {key} {shown(v)} must be an integer for type: int")
             low, high = int(low), int(high)
         else:
             low, high = float(low), float(high)
@@ -398,7 +398,7 @@ def _parse_dim(name: str, path: str, spec: Any, param: Param, where: str) -> Dim
     if default is not None:
         default = param.check(default, f"{where}: default")
         if not dim.contains(default):
-            raise LTSearchError(f"{where}: default {default!r} lies outside the searched values ({dim.describe()})")
+            raise LTSearchError(f"{where}: default {shown(default)} lies outside the searched values ({dim.describe()})")
         dim.default = default
     return dim
 
@@ -408,7 +408,7 @@ def _parse_when(when: Any, where: str) -> tuple[str, tuple] | None:
         return None
     if not isinstance(when, dict) or len(when) != 1:
         raise LTSearchError(f"{where}: when must name one parameter and its values, e.g. "
-                            f"when: {{lambda_schedule: step}}, got {when!r}")
+                            f"when: {{lambda_schedule: step}}, got {shown(when)}")
     (ctrl, values), = when.items()
     if not isinstance(values, list):
         values = [values]
@@ -424,6 +424,21 @@ def get_method_param(name: str, method: str) -> Param | None:
     return get_method(method).params.get(name)
 
 
+def _check_when_values(name: str, ctrl: str, allowed: tuple, where: str, registry_name: str) -> None:
+    """Every value of a ``when`` is one the controlling knob can take (its type and range)."""
+    key = ctrl[len("optim."):] if ctrl.startswith("optim.") else None
+    param = (SHARED[key][1] if key in SHARED else None) if key is not None else \
+        get_method_param(ctrl, registry_name) if registry_name else None
+    if param is None:
+        return  # an unknown controller: named by the caller's error
+    for value in allowed:
+        try:
+            param.check(value, where)
+        except LTSearchError:
+            raise LTSearchError(f"{where}: {name}: when {ctrl} = {shown(value)} never holds; {ctrl} takes "
+                                f"{shown(param.range_text(), 120)}") from None
+
+
 def _statically_active(d: Dim, by_name: dict[str, Dim], method_defaults: dict, base_cfg: dict,
                        where: str, seen: tuple = (), registry_name: str = "") -> bool:
     """Resolve conditions on fixed / unsearched controllers now; check searched ones."""
@@ -432,20 +447,21 @@ def _statically_active(d: Dim, by_name: dict[str, Dim], method_defaults: dict, b
     ctrl, allowed = d.when
     if ctrl in seen:
         raise LTSearchError(f"{where}: params.{d.name}: circular 'when' through {ctrl}")
+    _check_when_values(d.name, ctrl, allowed, where, registry_name)
     c = by_name.get(ctrl)
     if c is None:
         if ctrl.startswith("optim."):
             key = ctrl[len("optim."):]
             if key not in SHARED:
-                raise LTSearchError(f"{where}: {d.name}: when names unknown knob '{ctrl}'")
+                raise LTSearchError(f"{where}: {d.name}: when names unknown knob '{shown_key(ctrl)}'")
             value = get_path(base_cfg, SHARED[key][0])
         else:
             if ctrl not in method_defaults:
-                raise LTSearchError(f"{where}: {d.name}: when names unknown parameter '{ctrl}'")
+                raise LTSearchError(f"{where}: {d.name}: when names unknown parameter '{shown_key(ctrl)}'")
             value = method_defaults[ctrl]
             cp = get_method_param(ctrl, registry_name)
             if cp is not None and cp.choices and not any(_same(a, ch) for a in allowed for ch in cp.choices):
-                raise LTSearchError(f"{where}: {d.name}: when {ctrl} in {list(allowed)} never holds; "
+                raise LTSearchError(f"{where}: {d.name}: when {ctrl} in {shown(list(allowed))} never holds; "
                                     f"{ctrl} is one of {', '.join(map(str, cp.choices))}")
         active = any(_same(value, a) for a in allowed)
         d.when = None
@@ -460,7 +476,7 @@ def _statically_active(d: Dim, by_name: dict[str, Dim], method_defaults: dict, b
                             f"it is {c.kind}")
     hits = tuple(a for a in allowed if any(_same(a, ch) for ch in c.choices or []))
     if not hits:
-        raise LTSearchError(f"{where}: {d.name}: when {ctrl} in {list(allowed)} never holds; "
+        raise LTSearchError(f"{where}: {d.name}: when {ctrl} in {shown(list(allowed))} never holds; "
                             f"{ctrl} is one of {', '.join(map(str, c.choices or []))}")
     d.when = (ctrl, hits)
     return True
@@ -488,7 +504,7 @@ def _order(dims: list[Dim], where: str) -> list[Dim]:
 def _parse_override(item: str, flag: str, registry) -> tuple[str, Any]:
     """``m_max=0.1:0.8`` -> ("m_max", {type: float, low, high}); ``--fix n_base=50`` -> fixed."""
     if "=" not in item:
-        raise LTSearchError(f"{flag} {item!r}: expected NAME=VALUES, e.g. {flag} m_max=0.1:0.8")
+        raise LTSearchError(f"{flag} {shown(item)}: expected NAME=VALUES, e.g. {flag} m_max=0.1:0.8")
     name, _, text = item.partition("=")
     name, text = name.strip(), text.strip()
     if name.startswith("method.params."):
@@ -498,15 +514,15 @@ def _parse_override(item: str, flag: str, registry) -> tuple[str, Any]:
     if name.startswith("optim."):
         key = name[len("optim."):]
         if key not in SHARED:
-            raise LTSearchError(f"{flag} {item!r}: unknown shared knob '{key}'; allowed: {', '.join(SHARED)}")
+            raise LTSearchError(f"{flag} {shown(item)}: unknown shared knob '{shown_key(key)}'; allowed: {', '.join(SHARED)}")
         param = SHARED[key][1]
     else:
         if name not in registry.params:
-            raise LTSearchError(f"{flag} {item!r}: unknown parameter '{name}' for method '{registry.name}'; "
+            raise LTSearchError(f"{flag} {shown(item)}: unknown parameter '{shown_key(name)}' for method '{registry.name}'; "
                                 f"allowed: {', '.join(registry.params) or 'none'} or optim.<knob>")
         param = registry.params[name]
     if not text:
-        raise LTSearchError(f"{flag} {item!r}: no value; e.g. {flag} {name}=0.1:0.8")
+        raise LTSearchError(f"{flag} {shown(item)}: no value; e.g. {flag} {name}=0.1:0.8")
     if flag == "--fix":
         return name, {"fixed": parse_value(text)}
     if ":" in text and param.type in ("float", "int"):
@@ -520,11 +536,11 @@ def _parse_override(item: str, flag: str, registry) -> tuple[str, Any]:
             else:
                 kind = tag
         if len(parts) != 2:
-            raise LTSearchError(f"{flag} {item!r}: expected LOW:HIGH[:log], e.g. {name}=8:32:log")
+            raise LTSearchError(f"{flag} {shown(item)}: expected LOW:HIGH[:log], e.g. {name}=8:32:log")
         try:
             low, high = (float(p) for p in parts)
         except ValueError:
-            raise LTSearchError(f"{flag} {item!r}: bounds must be numbers, e.g. {name}=8:32:log") from None
+            raise LTSearchError(f"{flag} {shown(item)}: bounds must be numbers, e.g. {name}=8:32:log") from None
         spec: dict[str, Any] = {"type": kind, "low": low, "high": high}
         if log:
             spec["log"] = True

@@ -128,6 +128,39 @@ class _RetryingClient:
         return call
 
 
+def _has_schema(db: Path) -> bool:
+    """Whether MLflow's migrations have run on ``db`` (its alembic version table holds a row)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=LOCK_RETRY_S)
+        try:
+            return con.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+
+
+def create_store_once(uri: str, db: Path) -> None:
+    """Create / migrate a fresh sqlite store under a file lock: MLflow's schema migration is not safe
+    when two processes start on a new ``mlflow.db`` at the same moment (one fails). The lock file
+    lives in the temp folder (one per database path), so nothing is added beside the store."""
+    if db.is_file() and _has_schema(db):
+        return
+    import hashlib
+
+    from filelock import FileLock
+
+    key = hashlib.sha256(str(db.resolve()).encode()).hexdigest()[:16]
+    with FileLock(str(Path(tempfile.gettempdir()) / f"ltsearch-mlflow-{key}.lock"), timeout=LOCK_RETRY_S):
+        if db.is_file() and _has_schema(db):
+            return
+        from mlflow import MlflowClient
+
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates the tables, runs migrations
+
+
 class TrackingWriter:
     """Thin, idempotent wrapper around :class:`mlflow.MlflowClient` for ltsearch runs."""
 
@@ -147,6 +180,7 @@ class TrackingWriter:
             db = sqlite_path(self.uri)
             if db is not None:
                 db.parent.mkdir(parents=True, exist_ok=True)
+                create_store_once(self.uri, db)
             self._client = _RetryingClient(MlflowClient(tracking_uri=self.uri))
         return self._client
 

@@ -1,0 +1,47 @@
+"""Trial-config values rejected by ``config.py`` (types, ranges, registries' names) from a config file,
+a preset or ``--set``, for ``train`` and ``run``: known before the first trial starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import cfg, check_case
+
+CASES = [
+    ("unknown-method-config", lambda t: ["train", "--config", cfg(t, **{"method.name": "nope"})], ["nope"]),
+    ("unknown-dataset-config", lambda t: ["train", "--config", cfg(t, **{"dataset.name": "nope-lt"})], ["nope-lt"]),
+    ("unknown-model-config", lambda t: ["train", "--config", cfg(t, **{"model.name": "nope"})],
+     ["model.name", "nope", "resnet32"]),
+    ("unknown-model-set-train", lambda t: ["train", "--config", cfg(t), "--set", "model.name=nope"],
+     ["model.name", "nope"]),
+    ("unknown-model-set-run", lambda t: ["run", "ce", "--set", "model.name=nope"], ["model.name", "nope"]),
+    ("unknown-config-key", lambda t: ["train", "--config", cfg(t, **{"optim.learning_rate": 0.1})],
+     ["optim.learning_rate"]),
+    ("unknown-set-key", lambda t: ["train", "--config", cfg(t), "--set", "optim.lrr=0.1"], ["optim.lrr"]),
+    ("unknown-preset", lambda t: ["train", "--preset", "kps/mnist"], ["kps/mnist"]),
+    ("kps-m-max-negative-config", lambda t: ["train", "--config", cfg(
+        t, **{"method.name": "kps", "method.params": {"m_max": -0.5}})], ["m_max", "-0.5"]),
+    ("ir-le-1-config", lambda t: ["train", "--config", cfg(t, **{"dataset.imbalance_ratio": 0.5})],
+     ["imbalance_ratio", "0.5"]),
+    ("ir-le-1-set", lambda t: ["train", "--config", cfg(t), "--set", "dataset.imbalance_ratio=1"], ["imbalance_ratio"]),
+    ("ir-1e308-set", lambda t: ["train", "--config", cfg(t), "--set", "dataset.imbalance_ratio=1e308"],
+     ["imbalance_ratio"]),
+    ("negative-lr", lambda t: ["train", "--config", cfg(t), "--set", "optim.lr=-1"], ["optim.lr", "-1"]),
+    ("lr-not-number", lambda t: ["train", "--config", cfg(t), "--set", "optim.lr=fast"], ["optim.lr", "fast"]),
+    ("lr-nan", lambda t: ["train", "--config", cfg(t), "--set", "optim.lr=.nan"], ["optim.lr"]),
+    ("lr-inf", lambda t: ["train", "--config", cfg(t), "--set", "optim.lr=.inf"], ["optim.lr"]),
+    ("seed-huge-config", lambda t: ["train", "--config", cfg(t, seed=2**40)], ["seed", str(2**40)]),
+    ("dataset-seed-negative", lambda t: ["train", "--config", cfg(t, **{"dataset.seed": -1})], ["dataset.seed"]),
+    ("epochs-huge-set", lambda t: ["train", "--config", cfg(t), "--set", "epochs=1000000000"], ["epochs"]),
+    ("set-without-equals", lambda t: ["train", "--config", cfg(t), "--set", "optim.lr"], ["--set", "key=value"]),
+    ("huge-value-cut-short", lambda t: ["train", "--config", cfg(t), "--set", "optim.lr=" + "x" * 100_000],
+     ["optim.lr", "..."]),
+    ("huge-list-cut-short", lambda t: ["train", "--config", cfg(t), "--set",
+                                       "schedule.milestones=[" + ",".join(["a"] * 20_000) + "]"],
+     ["schedule.milestones", "..."]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_config_value_one_line_exit_2_writes_nothing(case, tmp_path):
+    check_case(case, tmp_path)

@@ -1,0 +1,57 @@
+"""Search-space values rejected by ``search/space.py`` and the plan checks (``request.py::check_plan``):
+unknown names, bounds outside a knob's range, conditions that never hold, grids too large, a grace
+period longer than the run."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import check_case, text
+
+CASES = [
+    ("unknown-method-run", lambda t: ["run", "nope"], ["nope", "unknown method"]),
+    ("unknown-dataset-run", lambda t: ["run", "kps", "--dataset", "nope-lt"], ["nope-lt"]),
+    ("unknown-param", lambda t: ["run", "kps", "--param", "m_min=0:1"], ["m_min", "--param"]),
+    ("unknown-fix", lambda t: ["run", "kps", "--fix", "optim.learning_rate=0.1"], ["learning_rate", "--fix"]),
+    ("unknown-space-key", lambda t: ["run", "kps", "--space", text(t, "space.yaml", "method: kps\nparms: {}\n")],
+     ["parms"]),
+    ("lort-delta-ge-1", lambda t: ["run", "lort", "--param", "delta=0.5:1.0"], ["delta", "1"]),
+    ("lort-delta-fix-1", lambda t: ["run", "lort", "--fix", "delta=1.2"], ["delta", "1.2"]),
+    ("lwr-theta-high", lambda t: ["run", "lwr", "--fix", "theta=1.5"], ["theta", "1.5", "[-1, 1]"]),
+    ("lwr-theta-low", lambda t: ["run", "lwr", "--param", "theta=-2:0.5"], ["theta", "-2", "[-1, 1]"]),
+    ("kps-m-max-negative", lambda t: ["run", "kps", "--fix", "m_max=-0.1"], ["m_max", "-0.1", "[0, 2]"]),
+    ("kps-n-base-1", lambda t: ["run", "kps", "--fix", "n_base=1"], ["n_base", "(1,"]),
+    ("kps-n-base-space", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", "method: kps\nparams:\n  n_base: {type: float, low: 0.5, high: 10}\n")],
+     ["space.yaml", "n_base", "0.5"]),
+    ("low-above-high", lambda t: ["run", "kps", "--param", "m_max=0.8:0.1"], ["m_max", "0.8", "0.1"]),
+    ("bound-inf", lambda t: ["run", "kps", "--param", "m_max=0.1:inf"], ["m_max"]),
+    ("empty-choices", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", "method: kps\nparams:\n  ga: {type: categorical, choices: []}\n")], ["space.yaml", "ga", "choices"]),
+    ("bad-choice", lambda t: ["run", "kps", "--param", "ga=column,diagonal"], ["ga", "diagonal"]),
+    ("log-zero-low", lambda t: ["run", "kps", "--param", "optim.weight_decay=0:0.001:log"],
+     ["weight_decay", "log", "low > 0"]),
+    ("log-negative-low-space", lambda t: ["run", "lwr", "--space", text(
+        t, "space.yaml", "method: lwr\nparams:\n  lambda_0: {type: float, low: 0, high: 10, log: true}\n")],
+     ["space.yaml", "lambda_0", "log"]),
+    ("space-bad-mode", lambda t: ["run", "kps", "--space", text(t, "space.yaml", "method: kps\nmode: sideways\n")],
+     ["space.yaml", "sideways"]),
+    ("param-no-value", lambda t: ["run", "kps", "--param", "m_max="], ["m_max"]),
+    ("when-value-never-taken", lambda t: ["run", "lwr", "--space", text(
+        t, "space.yaml", "method: lwr\nparams:\n  lambda_milestone: {type: float, low: 0.2, high: 0.8, "
+                         "when: {lambda_schedule: nope}}\n")], ["space.yaml", "lambda_schedule", "nope", "never"]),
+    ("when-shared-value-never-taken", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", "method: kps\nparams:\n  m_max: {type: float, low: 0.2, high: 0.8, "
+                         "when: {schedule: sideways}}\n")], ["space.yaml", "schedule", "sideways", "never"]),
+    ("unknown-model-space-base", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", "method: kps\nbase: {model: {name: resnet9000}}\n")], ["space.yaml", "resnet9000"]),
+    ("grid-too-large", lambda t: ["run", "kps", "--search", "grid", "--grid-points", "100"],
+     ["--search grid", "points", "10,000"]),
+    ("grace-period-longer-than-run", lambda t: ["run", "kps", "--epochs", "2", "--grace-period", "5"],
+     ["--grace-period 5", "2 epochs"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_space_value_one_line_exit_2_writes_nothing(case, tmp_path):
+    check_case(case, tmp_path)

@@ -1,0 +1,105 @@
+"""Stores rejected before anything is written (``checks.py``): storage / tracking / Optuna URIs with an
+unsupported scheme, stores that are not databases, read-only or full disks, servers and databases
+that do not answer (each within a few seconds, the URI named)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import cfg, check_case, text
+
+FULL_DISK = {"LTSEARCH_MIN_FREE_MB": str(10**12)}  # more than any disk has free: every disk counts as full
+READ_ONLY = "/proc/sys"  # a read-only mount in every Linux container
+
+
+def _truncated_db(t) -> str:
+    import sqlite3
+
+    db = t / "whole.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE x (a TEXT)")
+    con.executemany("INSERT INTO x VALUES (?)", [("y" * 500,)] * 200)
+    con.commit()
+    con.close()
+    data = db.read_bytes()
+    db.unlink()
+    (t / "mlflow.db").write_bytes(data[: len(data) // 2 + 100])
+    return "mlflow.db"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again: nothing listens there
+
+
+CASES = [
+    # ---- --storage-path ---------------------------------------------------------------------------
+    ("storage-s3", lambda t: ["run", "kps", "--storage-path", "s3://bucket/trials"], ["--storage-path", "s3", "not supported"]),
+    ("storage-gs", lambda t: ["run", "kps", "--storage-path", "gs://bucket/trials"], ["--storage-path", "gs"]),
+    ("storage-is-a-file", lambda t: ["run", "kps", "--storage-path", text(t, "afile", "x")], ["--storage-path", "a file"]),
+    ("storage-read-only", lambda t: ["run", "kps", "--storage-path", f"{READ_ONLY}/trials"],
+     ["--storage-path", "read-only"]),
+    ("storage-full-disk", lambda t: (["run", "kps"], FULL_DISK), ["full"]),
+    # ---- --tracking-uri ---------------------------------------------------------------------------
+    ("tracking-ftp", lambda t: ["run", "kps", "--tracking-uri", "ftp://host/mlflow"], ["--tracking-uri", "ftp"]),
+    ("tracking-directory", lambda t: ["run", "kps", "--tracking-uri", str(t)], ["--tracking-uri", "folder"]),
+    ("tracking-file-store-path", lambda t: ["run", "kps", "--tracking-uri", "mlruns"], ["--tracking-uri", "mlruns"]),
+    ("tracking-file-uri", lambda t: ["run", "kps", "--tracking-uri", "file:///tmp/mlruns"], ["--tracking-uri", "file"]),
+    ("tracking-sqlite-two-slashes", lambda t: ["run", "kps", "--tracking-uri", "sqlite://x.db"],
+     ["--tracking-uri", "three slashes"]),
+    ("tracking-not-sqlite", lambda t: ["run", "kps", "--tracking-uri", text(t, "mlflow.db", "not a database\n" * 20)],
+     ["mlflow.db", "not an sqlite file"]),
+    ("tracking-truncated-db", lambda t: ["run", "kps", "--tracking-uri", _truncated_db(t)], ["mlflow.db", "truncated"]),
+    ("tracking-default-truncated", lambda t: (_truncated_db(t) and ["run", "kps"]), ["mlflow.db", "truncated"]),
+    ("tracking-read-only-folder", lambda t: ["run", "kps", "--tracking-uri", f"sqlite:///{READ_ONLY}/mlflow.db"],
+     ["--tracking-uri", "read-only"]),
+    ("train-full-disk", lambda t: (["train", "--config", cfg(t), "--seeds", "0", "--out", "/tmp"], FULL_DISK),
+     ["full"]),
+    ("tracking-env-ftp", lambda t: (["run", "kps"], {"MLFLOW_TRACKING_URI": "ftp://host/x"}),
+     ["MLFLOW_TRACKING_URI", "ftp"]),
+    ("tracking-server-down", lambda t: ["run", "kps", "--tracking-uri", f"http://127.0.0.1:{_closed_port()}"],
+     ["--tracking-uri", "http://127.0.0.1:", "does not answer"]),
+    ("tracking-bad-url", lambda t: ["run", "kps", "--tracking-uri", "http://:99999"], ["--tracking-uri"]),
+    ("train-seeds-tracking-ftp", lambda t: ["train", "--config", cfg(t), "--seeds", "0,1", "--tracking-uri",
+                                            "ftp://host/x"], ["--tracking-uri", "ftp"]),
+    ("train-out-read-only", lambda t: ["train", "--config", cfg(t), "--out", f"{READ_ONLY}/out"], ["--out", "read-only"]),
+    ("leaderboard-tracking-ftp", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", "ftp://x/y"],
+     ["--tracking-uri", "ftp"]),
+    ("leaderboard-tracking-directory", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", str(t)],
+     ["--tracking-uri", "folder"]),
+    ("leaderboard-server-down", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri",
+                                           f"http://127.0.0.1:{_closed_port()}"], ["--tracking-uri", "does not answer"]),
+    ("leaderboard-truncated-db", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", _truncated_db(t)],
+     ["mlflow.db", "truncated"]),
+    # ---- --optuna-storage ---------------------------------------------------------------------------
+    ("optuna-redis", lambda t: ["run", "kps", "--optuna-storage", "redis://localhost:6379"], ["--optuna-storage", "redis"]),
+    ("optuna-not-a-url", lambda t: ["run", "kps", "--optuna-storage", "optuna.db"], ["--optuna-storage", "optuna.db"]),
+    ("optuna-bad-postgres-url", lambda t: ["run", "kps", "--optuna-storage", "postgresql://u:p@host:notaport/db"],
+     ["--optuna-storage"]),
+    ("optuna-sqlite-directory", lambda t: ["run", "kps", "--optuna-storage", f"sqlite:///{t}"], ["--optuna-storage", "folder"]),
+    ("optuna-sqlite-not-db", lambda t: ["run", "kps", "--optuna-storage", f"sqlite:///{t / text(t, 'o.db', 'junk' * 50)}"],
+     ["--optuna-storage", "not an sqlite file"]),
+    ("optuna-mysql-down", lambda t: ["run", "kps", "--optuna-storage", f"mysql://u:secret@127.0.0.1:{_closed_port()}/db"],
+     ["--optuna-storage"]),
+    # ---- --ray-address --------------------------------------------------------------------------------
+    ("ray-address-down", lambda t: ["run", "kps", "--ray-address", f"127.0.0.1:{_closed_port()}"],
+     ["--ray-address", "does not answer"]),
+    ("ray-env-address-down", lambda t: (["run", "kps"], {"RAY_ADDRESS": f"127.0.0.1:{_closed_port()}"}),
+     ["RAY_ADDRESS", "does not answer"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_store_one_line_exit_2_writes_nothing(case, tmp_path):
+    check_case(case, tmp_path)
+
+
+def test_passwords_never_printed(tmp_path):
+    from harness import run_cli
+
+    (tmp_path / "w").mkdir()
+    code, out = run_cli(["run", "kps", "--tracking-uri", "postgresql://u:hunter2@127.0.0.1:1/db"], tmp_path / "w")
+    assert code == 2 and "hunter2" not in out, out
