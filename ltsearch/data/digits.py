@@ -34,6 +34,7 @@ class DigitsLT(DatasetBuilder):
     """digits-lt: scikit-learn's 8x8 digits at 32x32, the embedded offline default (tiny)."""
 
     name = "digits-lt"
+    default_imbalance_ratio = 10.0  # what its search spaces search (search_spaces/*.yaml, digits-lt base)
 
     def load(self, spec: DatasetSpec) -> LTData:
         spec.check()
