@@ -30,7 +30,6 @@ from ltsearch.errors import LTSearchError
 from ltsearch.train.schedules import LR_SCHEDULES
 from ltsearch.yamlio import read_text, safe_load
 
-
 DEFAULT_DATASET = "digits-lt"  # the embedded offline dataset: the default of every command
 VAL_MODES = ("split", "test")
 MODEL_INITS = ("default", "authors")
@@ -219,7 +218,9 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
         cfg.dataset.check()
     except LTSearchError as err:
         raise LTSearchError(f"{where}: {err}") from None
-    from ltsearch.data import DATASETS  # names known before the first trial (registries import torch)
+    from ltsearch.data import (
+        DATASETS,  # names known before the first trial (registries import torch)
+    )
     from ltsearch.models import MODELS
 
     for key, value, registry in (("model.name", cfg.model.name, MODELS), ("dataset.name", cfg.dataset.name, DATASETS)):

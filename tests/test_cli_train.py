@@ -18,7 +18,7 @@ def test_train_from_config_writes_outputs_and_prints_the_table(tmp_path):
     cfg = tmp_path / "ce.yaml"
     cfg.write_text(yaml.safe_dump(tiny_config("ce", epochs=2)))
     out = tmp_path / "run"
-    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(out), "--set", "optim.lr=0.04"])
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out), "--set", "optim.lr=0.04"])
     assert res.exit_code == 0, res.output
     assert "overall" in res.output and "test" in res.output
     saved = yaml.safe_load((out / "config.yaml").read_text())
@@ -32,7 +32,7 @@ def test_train_unknown_key_is_one_line_exit_2_and_writes_nothing(tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml.safe_dump(data))
     out = tmp_path / "run"
-    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(out)])
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out)])
     assert res.exit_code == 2
     assert "optim.learning_rate" in res.output and "Traceback" not in res.output
     assert not out.exists()
@@ -41,14 +41,14 @@ def test_train_unknown_key_is_one_line_exit_2_and_writes_nothing(tmp_path):
 def test_train_bad_method_param_names_range(tmp_path):
     cfg = tmp_path / "kps.yaml"
     cfg.write_text(yaml.safe_dump(tiny_config("kps", m_max=-0.1)))
-    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(tmp_path / "x")])
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(tmp_path / "x")])
     assert res.exit_code == 2
     assert "m_max" in res.output and "[0, 2]" in res.output
 
 
 def test_train_preset_with_overrides(tmp_path):
     out = tmp_path / "p"
-    res = runner.invoke(app, ["train", "--preset", "kps/cifar10-lt", "--epochs", "1", "--out", str(out),
+    res = runner.invoke(app, ["train", "--preset", "kps/cifar10-lt", "--epochs", "1", "--output", str(out),
                               "--set", "dataset.name=digits-lt", "--set", "model.name=resnet8",
                               "--set", "device=cpu", "--set", "schedule.warmup_epochs=0"])
     assert res.exit_code == 0, res.output
@@ -81,7 +81,7 @@ def test_train_ce_on_real_cifar10_lt(cifar10_root, tmp_path):
     """`ltsearch train` on CIFAR-10-LT IR100 from the shared JPEG tree (one ResNet-8 epoch)."""
     out = tmp_path / "cifar"
     res = runner.invoke(app, ["train", "--preset", "kps/cifar10-lt", "--data-root", str(cifar10_root),
-                              "--epochs", "1", "--out", str(out), "--set", "method.name=ce", "--set", "method.params={}",
+                              "--epochs", "1", "--output", str(out), "--set", "method.name=ce", "--set", "method.params={}",
                               "--set", "model.name=resnet8", "--set", "optim.batch_size=128"])
     assert res.exit_code == 0, res.output
     result = json.loads((out / "result.json").read_text())

@@ -214,7 +214,7 @@ def test_two_drivers_share_one_study_in_postgres(cluster, mlflow_server, postgre
     assert users == {"team-ce-alice": {"alice"}, "team-ce-bob": {"bob"}}
 
     # one leaderboard of the dataset merges both drivers' trials (and the earlier search's)
-    from ltsearch.leaderboard import build
+    from ltsearch.reports.leaderboard import build
 
     board = build("digits-lt", tracking_uri=mlflow_server.uri, reference=False)
     searches = [r["search"] for r in board.rows if r["kind"] != "paper"]

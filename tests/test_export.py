@@ -18,7 +18,7 @@ def store(tmp_path_factory):
 
 def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     import ltsearch.tracking.final as final
-    from ltsearch import leaderboard
+    from ltsearch.reports import leaderboard
     from ltsearch.cli.main import app as main_app
     from ltsearch.config import config_from_dict
 
@@ -44,7 +44,7 @@ def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     import ltsearch.tracking.writer as writer
 
     monkeypatch.setattr(writer, "log_final_runs", final.log_final_runs, raising=False)
-    res = runner.invoke(main_app, ["train", "--config", str(out), "--seeds", "0,1", "--out", str(tmp_path / "tr"),
+    res = runner.invoke(main_app, ["train", "--config", str(out), "--seeds", "0,1", "--output", str(tmp_path / "tr"),
                                    "--tracking-uri", store["uri"]])
     assert res.exit_code == 0, res.output
     board = leaderboard.build("digits-lt", 10, method="focal", tracking_uri=store["uri"])
@@ -62,7 +62,7 @@ def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
 
 
 def test_export_paper_budget_and_errors(store, tmp_path):
-    from ltsearch.export import apply_paper_budget
+    from ltsearch.reports.export import apply_paper_budget
 
     cfg = {"epochs": 2, "schedule": {"name": "multistep", "warmup_epochs": 0, "milestones": [0.8]},
            "method": {"name": "kps", "params": {"m_max": 0.3}}}

@@ -20,7 +20,7 @@ def store(tmp_path_factory):
 
 def test_specs_and_keys():
     from ltsearch.errors import LTSearchError
-    from ltsearch.heatmap import parse_axis, parse_spec
+    from ltsearch.reports.heatmap import parse_axis, parse_spec
 
     vals, log = parse_spec("1e-4:1e-1:4:log")
     assert vals == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1]) and log
@@ -38,7 +38,7 @@ def test_specs_and_keys():
 def test_grid_search_heatmap_png_csv_terminal_and_artifacts(store):
     from mlflow import MlflowClient
 
-    from ltsearch import heatmap as hm
+    from ltsearch.reports import heatmap as hm
 
     png = store["png"]
     assert png.is_file() and png.stat().st_size > 5000
@@ -64,7 +64,7 @@ def test_grid_search_heatmap_png_csv_terminal_and_artifacts(store):
 
 
 def test_from_search_pivots_runs_and_marks_the_best_cell(store, tmp_path):
-    from ltsearch import heatmap as hm
+    from ltsearch.reports import heatmap as hm
     from ltsearch.tracking import reader
 
     out = tmp_path / "again.png"
@@ -87,7 +87,7 @@ def test_from_search_pivots_runs_and_marks_the_best_cell(store, tmp_path):
 
 
 def test_duplicates_are_averaged_and_missing_cells_are_blank():
-    from ltsearch import heatmap as hm
+    from ltsearch.reports import heatmap as hm
 
     def run(rid, x, y, v):
         return {"run_id": rid, "params": {"method.params.m_max": str(x), "optim.lr": str(y)},
@@ -102,16 +102,16 @@ def test_duplicates_are_averaged_and_missing_cells_are_blank():
 
 
 def test_importance_of_the_search(store):
-    from ltsearch.importance import importance_for_search
+    from ltsearch.reports.importance import importance_for_search
 
     imp = importance_for_search(store["uri"], EXPERIMENT, SEARCH, "val/acc")
     assert set(imp) == {"gamma", "optim.lr"}
     assert sum(imp.values()) == pytest.approx(1.0, abs=1e-6) or all(v == 0 for v in imp.values())
-    res = runner.invoke(report_app(), ["importance", "--dataset", "digits-lt", "--search", SEARCH, "--json",
+    res = runner.invoke(report_app(), ["importance", "--dataset", "digits-lt", "--name", SEARCH, "--json",
                                        "--tracking-uri", store["uri"]])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["importances"] == pytest.approx(imp) and data["logged_to"]
-    res = runner.invoke(report_app(), ["importance", "--dataset", "digits-lt", "--search", "nope",
+    res = runner.invoke(report_app(), ["importance", "--dataset", "digits-lt", "--name", "nope",
                                        "--tracking-uri", store["uri"]])
     assert res.exit_code == 2 and "nope" in res.output

@@ -28,15 +28,14 @@ GRID_X, GRID_Y = (0.0, 2.0), (0.01, 0.05)  # focal gamma, optim.lr
 
 
 def report_app():
-    """The four report commands mounted as in ltsearch/cli/main.py."""
+    """The four report commands mounted as in ltsearch/cli/main.py (each carries its error wrapper)."""
     import typer
 
     from ltsearch.cli import report_cmds
-    from ltsearch.cli.common import user_errors
 
     app = typer.Typer()
     for name in ("leaderboard", "heatmap", "export", "importance"):
-        app.command(name)(user_errors(getattr(report_cmds, name)))
+        app.command(name)(getattr(report_cmds, name))
     return app
 
 
@@ -145,7 +144,7 @@ def grid_runs(store) -> list[dict]:
 
 
 def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
-    from ltsearch import leaderboard
+    from ltsearch.reports import leaderboard
 
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     assert board.experiment == EXPERIMENT
@@ -184,7 +183,8 @@ def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
 
 
 def test_reference_rows_are_not_ranked(store, monkeypatch):
-    from ltsearch import leaderboard, presets
+    from ltsearch import presets
+    from ltsearch.reports import leaderboard
 
     fake = [{"method": "kps", "acc": 99.5, "many": 99.0, "medium": 98.0, "few": None, "source": "Paper T1",
              "model": "resnet32"}]
@@ -197,7 +197,7 @@ def test_reference_rows_are_not_ranked(store, monkeypatch):
 
 
 def test_formats_parse_back(store):
-    from ltsearch import leaderboard
+    from ltsearch.reports import leaderboard
 
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     # CSV round trip
@@ -256,7 +256,7 @@ def test_html_opens_in_headless_chromium(store, tmp_path):
     import matplotlib.image as mpimg
     import numpy as np
 
-    from ltsearch import leaderboard
+    from ltsearch.reports import leaderboard
 
     page = tmp_path / "lb.html"
     page.write_text(leaderboard.to_html(leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])))

@@ -78,7 +78,7 @@ def test_every_method_trains_end_to_end_through_ltsearch_train_and_beats_chance(
     monkeypatch.chdir(tmp_path)  # the default stage-1 cache is ./trials/cache
     path = tmp_path / f"{method}.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    res = CliRunner().invoke(app, ["train", "--config", str(path), "--out", str(tmp_path / "run")])
+    res = CliRunner().invoke(app, ["train", "--config", str(path), "--output", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["test/acc"] > 20.0, result  # chance: 10 %

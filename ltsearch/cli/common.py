@@ -1,25 +1,35 @@
-"""Shared CLI pieces: one console for humans, errors as one line + exit code 2, option aliases."""
+"""Shared CLI pieces: the consoles, the one error wrapper, and the option vocabulary.
+
+Every command declares its options with the ``Annotated`` aliases below, so a flag means the
+same thing everywhere: ``-d/--dataset``, ``-r/--imbalance-ratio``, ``--data-root``,
+``-s/--set``, ``-n/--trials``, ``-e/--epochs``, ``-m/--metric``, ``-o/--output``,
+``-f/--format``, ``--name`` (a search's name), ``--tracking-uri``, ``--json``.
+This module stays light (typer, rich): nothing heavy is imported before a command has
+checked its input.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import sys
-from typing import Any, Callable
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 
-console = Console()  # human output (stdout)
-err_console = Console(stderr=True)  # diagnostics
+console = Console()  # human output (stdout); diagnostics go to err_console (stderr)
+err_console = Console(stderr=True)
 
 
 def fail(message: str) -> None:
     """Print one error line on stderr and exit with code 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True, highlight=False)
     raise typer.Exit(code=LTSearchError.exit_code)
 
 
@@ -55,3 +65,48 @@ def parse_seeds(text: str | None, flag: str = "--seeds") -> list[int] | None:
 
     check_seeds(flag, seeds)  # in the generators' range, each once (mean ± std counts each seed once)
     return seeds
+
+
+def check_metric(metric: str | None, flag: str = "--metric") -> None:
+    """A metric name that can be logged (``val/acc``, ``val/few``, ``test/acc``)."""
+    if metric is not None and (not metric or metric.startswith("/") or metric.endswith("/")):
+        raise LTSearchError(f"{flag} {metric!r}: use a logged metric such as val/acc, val/few or test/acc")
+
+
+def check_positive(value: float | None, flag: str, what: str = "a number >= 1") -> None:
+    if value is not None and not value >= 1:
+        raise LTSearchError(f"{flag} {value}: use {what}")
+
+
+def default_ratio(dataset: str) -> float | None:
+    """The imbalance ratio used when -r is not given: the dataset's own (digits-lt 10, CIFAR 100)."""
+    from ltsearch.data import DATASETS
+
+    return DATASETS.get(dataset).default_imbalance_ratio
+
+
+# ---- the option vocabulary -------------------------------------------------------------
+MethodArg = Annotated[str, typer.Argument(help="method: kps, lort, lwr, ce, focal, ldam-drw, bs, la or cb",
+                                          show_default=False)]
+DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset name, e.g. cifar10-lt (list them with: "
+                                         "ltsearch datasets)")]
+RatioOpt = Annotated[Optional[float], typer.Option(
+    "--imbalance-ratio", "-r", help="imbalance ratio n_max / n_min (> 1); default: the dataset's own "
+    "(for reports: the ratio that has runs)")]
+DataRootOpt = Annotated[Optional[Path], typer.Option("--data-root", help="folder of the dataset's files "
+                                                     "(not needed for digits-lt)")]
+ValOpt = Annotated[str, typer.Option("--val", help="split: tune on a validation split (honest); test: tune on "
+                                     "the test set (the papers' protocol)")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", "-s", help="override a trial-config key, e.g. "
+                                                     "--set model.name=resnet20 (repeatable)")]
+EpochsOpt = Annotated[Optional[int], typer.Option("--epochs", "-e", help="epochs per trial (stage 1 for LORT)")]
+TrialsOpt = Annotated[Optional[int], typer.Option("--trials", "-n", help="number of trials (tpe / random; "
+                                                  "default 8)")]
+MetricOpt = Annotated[str, typer.Option("--metric", "-m", help="the search metric; a trial scores its value at "
+                                        "its best epoch (best/METRIC)")]
+TrackingUriOpt = Annotated[Optional[str], typer.Option(
+    "--tracking-uri", help="MLflow store: a URI or a .db file (default: MLFLOW_TRACKING_URI, else ./mlflow.db)")]
+StoragePathOpt = Annotated[Path, typer.Option("--storage-path", help="folder of the Ray Tune trial folders")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON on stdout")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write")]
+MethodFilterOpt = Annotated[Optional[str], typer.Option("--method", help="only this method's rows")]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from ltsearch.cli.common import console, print_json, user_errors
+from ltsearch.cli.common import (
+    DataRootOpt,
+    JsonOpt,
+    RatioOpt,
+    ValOpt,
+    console,
+    default_ratio,
+    print_json,
+    user_errors,
+)
 
 app = typer.Typer(help="List datasets and show their class counts and shot groups.", invoke_without_command=True)
 
@@ -32,19 +41,18 @@ def list_datasets(ctx: typer.Context) -> None:
 @app.command("show")
 @user_errors
 def show(
-    name: Annotated[str, typer.Argument(help="dataset name, e.g. cifar10-lt")],
-    imbalance_ratio: Annotated[Optional[float], typer.Option("--imbalance-ratio", "-r",
-                                                             help="n_max / n_min (> 1); default 100")] = None,
-    root: Annotated[Optional[str], typer.Option("--root", help="data root (split files for ImageNet-LT etc.)")] = None,
-    val: Annotated[str, typer.Option("--val", help="split | test")] = "split",
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    name: Annotated[str, typer.Argument(help="dataset name, e.g. cifar10-lt", show_default=False)],
+    imbalance_ratio: RatioOpt = None,
+    data_root: DataRootOpt = None,
+    val: ValOpt = "split",
+    as_json: JsonOpt = False,
 ) -> None:
     """Per-class training counts and many / medium / few groups (no images needed for CIFAR)."""
-    from ltsearch.data import DATASETS, DatasetSpec, describe_dataset
+    from ltsearch.data import DatasetSpec, describe_dataset
 
-    builder = DATASETS.get(name)
-    ir = imbalance_ratio if imbalance_ratio is not None else getattr(builder, "default_imbalance_ratio", 100.0)
-    info = describe_dataset(DatasetSpec(name=name, root=root, imbalance_ratio=ir, val=val))
+    ir = default_ratio(name) if imbalance_ratio is None else imbalance_ratio
+    info = describe_dataset(DatasetSpec(name=name, root=None if data_root is None else str(data_root),
+                                        imbalance_ratio=ir, val=val))
     if as_json:
         print_json(info)
         return

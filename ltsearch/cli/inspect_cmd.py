@@ -6,19 +6,29 @@ from typing import Annotated, Optional
 
 import typer
 
-from ltsearch.cli.common import console, print_json
+from ltsearch.cli.common import (
+    DataRootOpt,
+    DatasetOpt,
+    JsonOpt,
+    RatioOpt,
+    console,
+    default_ratio,
+    print_json,
+    user_errors,
+)
 from ltsearch.errors import LTSearchError
 
 
+@user_errors
 def inspect(
-    method: Annotated[str, typer.Argument(help="method to inspect (kps)")],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="dataset name")] = "cifar10-lt",
-    imbalance_ratio: Annotated[Optional[float], typer.Option("--imbalance-ratio", "-r")] = 100.0,
-    root: Annotated[Optional[str], typer.Option("--root", help="data root for split-file datasets")] = None,
+    method: Annotated[str, typer.Argument(help="method to inspect (kps)", show_default=False)],
+    dataset: DatasetOpt = "digits-lt",
+    imbalance_ratio: RatioOpt = None,
+    data_root: DataRootOpt = None,
     m_max: Annotated[Optional[float], typer.Option("--m-max", help="largest margin (eq. 29)")] = None,
     s_base: Annotated[Optional[float], typer.Option("--s-base", help="base scale (eq. 30)")] = None,
     n_base: Annotated[Optional[float], typer.Option("--n-base", help="radius base (eq. 26)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON with keys r, m, m_prime, s")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print KPS's r, m, m' and s per class (eqs. 26-30) for a dataset's training counts."""
     from ltsearch.data import DatasetSpec, describe_dataset
@@ -29,7 +39,9 @@ def inspect(
         raise LTSearchError(f"inspect {method!r}: only 'kps' derives class-wise lists; use: ltsearch inspect kps")
     given = {k: v for k, v in {"m_max": m_max, "s_base": s_base, "n_base": n_base}.items() if v is not None}
     params = get_method("kps").resolve(given, dataset=dataset, where="inspect")
-    info = describe_dataset(DatasetSpec(name=dataset, root=root, imbalance_ratio=imbalance_ratio))
+    ratio = default_ratio(dataset) if imbalance_ratio is None else imbalance_ratio
+    info = describe_dataset(DatasetSpec(name=dataset, root=None if data_root is None else str(data_root),
+                                        imbalance_ratio=ratio))
     lists = kps_lists(info["train_counts"], params["m_max"], params["s_base"], params["n_base"])
     out = {k: [round(float(v), 6) for v in lists[k]] for k in ("r", "m", "m_prime", "s")}
     if as_json:
@@ -37,7 +49,7 @@ def inspect(
         return
     from rich.table import Table
 
-    table = Table(title=f"KPS lists on {dataset} (m_max={params['m_max']}, s_base={params['s_base']}, "
+    table = Table(title=f"KPS lists on {dataset}{'' if ratio is None else f' IR {ratio:g}'} (m_max={params['m_max']}, s_base={params['s_base']}, "
                         f"n_base={params['n_base']})")
     for col in ("class", "n", "r", "m", "m'", "s"):
         table.add_column(col, justify="right")

@@ -1,15 +1,27 @@
 """The ``ltsearch`` command: a thin root app joining one module per command group.
 
-Heavy libraries (torch, ray, mlflow, optuna) are imported inside the commands, so
-``ltsearch --help`` is instant.
+Every command function carries the one error wrapper (``cli.common.user_errors``) itself, so
+the root only mounts them. Heavy libraries (torch, ray, mlflow, optuna) are imported inside
+the commands, after their input is checked, so ``ltsearch --help`` and every bad-input error
+are instant.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from ltsearch.cli import datasets_cmd, inspect_cmd, presets_cmd, report_cmds, search_cmds, train_cmd
-from ltsearch.cli.common import user_errors
+from ltsearch import __version__
+from ltsearch.cli import (
+    datasets_cmd,
+    inspect_cmd,
+    presets_cmd,
+    report_cmds,
+    search_cmds,
+    train_cmd,
+)
+
 
 class OneLineErrors(typer.core.TyperGroup):
     """Flag parsing errors (``--trials 1e23`` for an integer, a missing value) as one line + exit 2,
@@ -40,21 +52,35 @@ app = typer.Typer(
     help="Hyperparameter search and honest leaderboards for long-tailed image classification "
          "(KPS + GA, LORT, LWR and their baselines).",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_show_locals=False,
 )
 
-app.command("train")(user_errors(train_cmd.train))
-app.command("inspect")(user_errors(inspect_cmd.inspect))
-app.add_typer(datasets_cmd.app, name="datasets")
-app.add_typer(presets_cmd.app, name="presets")
 
-app.command("run")(user_errors(search_cmds.run))
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ltsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="print the version and exit", is_eager=True,
+                                          callback=_version)] = False,
+) -> None:
+    """Hyperparameter search and honest leaderboards for long-tailed image classification
+    (KPS + GA, LORT, LWR and their baselines)."""
+
+
+app.command("run")(search_cmds.run)
 app.add_typer(search_cmds.spaces_app, name="spaces")
-app.command("leaderboard")(user_errors(report_cmds.leaderboard))
-app.command("heatmap")(user_errors(report_cmds.heatmap))
-app.command("export")(user_errors(report_cmds.export))
-app.command("importance")(user_errors(report_cmds.importance))
+app.command("train")(train_cmd.train)
+app.add_typer(presets_cmd.app, name="presets")
+app.command("leaderboard")(report_cmds.leaderboard)
+app.command("heatmap")(report_cmds.heatmap)
+app.command("export")(report_cmds.export)
+app.command("importance")(report_cmds.importance)
+app.command("inspect")(inspect_cmd.inspect)
+app.add_typer(datasets_cmd.app, name="datasets")
 
 
 def main() -> None:

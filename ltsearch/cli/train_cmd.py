@@ -8,28 +8,37 @@ from typing import Annotated, Optional
 
 import typer
 
-from ltsearch.cli.common import console, parse_seeds
+from ltsearch.cli.common import (
+    DataRootOpt,
+    EpochsOpt,
+    SetOpt,
+    TrackingUriOpt,
+    console,
+    parse_seeds,
+    user_errors,
+)
 from ltsearch.errors import LTSearchError
 
 
+@user_errors
 def train(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="trial config YAML")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", "-p",
                                                   help="paper preset METHOD/DATASET, e.g. kps/cifar10-lt")] = None,
-    overrides: Annotated[Optional[list[str]], typer.Option("--set", "-s",
-                                                           help="override a key: --set optim.lr=0.05")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="override epochs")] = None,
-    seeds: Annotated[Optional[str], typer.Option("--seeds", help="final runs over seeds, e.g. 0,1,2")] = None,
-    data_root: Annotated[Optional[str], typer.Option("--data-root", help="dataset root folder")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="output folder (default trials/train/...)")] = None,
+    overrides: SetOpt = None,
+    epochs: EpochsOpt = None,
+    seeds: Annotated[Optional[str], typer.Option("--seeds", help="final runs over seeds, e.g. 0,1,2 "
+                                                 "(logged to MLflow)")] = None,
+    data_root: DataRootOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--output", "-o", help="output folder (default "
+                                                "trials/train/METHOD-DATASET-TIME)")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="resume from the output folder's checkpoint")] = True,
-    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri",
-                                                        help="log final runs to MLflow (with --seeds)")] = None,
+    tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Train one config and print overall / many / medium / few accuracy on val and test.
 
-    Examples: ``ltsearch train --preset kps/cifar10-lt --epochs 30 --set model.name=resnet20``;
-    ``ltsearch train --config best.yaml --seeds 0,1,2``.
+    Examples: ltsearch train --preset kps/cifar10-lt --epochs 30 --set model.name=resnet20;
+    ltsearch train --config best.yaml --seeds 0,1,2
     """
     from ltsearch.checks import check_train_flags
 

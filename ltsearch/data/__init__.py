@@ -12,7 +12,15 @@
 from __future__ import annotations
 
 from . import cifar, digits, files  # noqa: F401  (register the builders)
-from .base import DATASETS, DatasetBuilder, DatasetSpec, FileSplit, LTData, TensorSplit, summarize
+from .base import (
+    DATASETS,
+    DatasetBuilder,
+    DatasetSpec,
+    FileSplit,
+    LTData,
+    TensorSplit,
+    summarize,
+)
 from .profiles import balanced_half, exp_counts, shot_groups, step_counts
 
 __all__ = [

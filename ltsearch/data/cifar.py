@@ -19,12 +19,12 @@ from ltsearch.errors import LTSearchError
 from .base import (
     CIFAR_MEAN,
     CIFAR_STD,
+    DATASETS,
     DatasetBuilder,
     DatasetSpec,
     LTData,
     TensorSplit,
     half_sizes,
-    DATASETS,
     resolve_root,
     split_val,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from .base import DatasetBuilder, DatasetSpec, LTData, TensorSplit, DATASETS, split_val
+from .base import DATASETS, DatasetBuilder, DatasetSpec, LTData, TensorSplit, split_val
 from .profiles import profile_counts
 
 N_MAX = 120
@@ -32,6 +32,9 @@ def digits_images():
 @DATASETS.register("digits-lt")
 class DigitsLT(DatasetBuilder):
     """digits-lt: scikit-learn's 8x8 digits at 32x32, the embedded offline default (tiny)."""
+
+    name = "digits-lt"
+    default_imbalance_ratio = 10.0  # what its search spaces search (search_spaces/*.yaml, digits-lt base)
 
     def load(self, spec: DatasetSpec) -> LTData:
         spec.check()

@@ -9,13 +9,13 @@ from pathlib import Path, PurePosixPath
 from ltsearch.errors import LTSearchError
 
 from .base import (
+    DATASETS,
     IMAGENET_MEAN,
     IMAGENET_STD,
     DatasetBuilder,
     DatasetSpec,
     FileSplit,
     LTData,
-    DATASETS,
     resolve_root,
     split_val,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ltsearch.losses.kps import GA_MODES, MARGIN_MODES, M_MAX, N_BASE, S_BASE, KPSLoss
+from ltsearch.losses.kps import GA_MODES, M_MAX, MARGIN_MODES, N_BASE, S_BASE, KPSLoss
 from ltsearch.methods.base import Criterion, Method, Param
 from ltsearch.methods.registry import METHODS
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ltsearch.config import TrialConfig
 from ltsearch.checks import shown_key
+from ltsearch.config import TrialConfig
 from ltsearch.errors import LTSearchError
 from ltsearch.methods import get_method
 

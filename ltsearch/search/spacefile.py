@@ -48,13 +48,27 @@ from typing import Any
 
 import yaml
 
-from ltsearch.config import (DEFAULT_DATASET, OptimConfig, ScheduleConfig, TrialConfig, config_from_dict,
-                             load_yaml, parse_value)
 from ltsearch.checks import shown, shown_key
+from ltsearch.config import (
+    DEFAULT_DATASET,
+    OptimConfig,
+    ScheduleConfig,
+    TrialConfig,
+    config_from_dict,
+    load_yaml,
+    parse_value,
+)
 from ltsearch.errors import LTSearchError
 from ltsearch.methods import METHODS, Param, get_method
 from ltsearch.presets import list_presets, load_preset, preset_name
-from ltsearch.search.space import DEFAULT_METRIC, Dim, SearchSpace, _same, deep_merge, get_path
+from ltsearch.search.space import (
+    DEFAULT_METRIC,
+    Dim,
+    SearchSpace,
+    _same,
+    deep_merge,
+    get_path,
+)
 from ltsearch.train.schedules import LR_SCHEDULES
 
 SPACE_DIR = "search_spaces"

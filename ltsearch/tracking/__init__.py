@@ -40,6 +40,22 @@ def default_tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / DEFAULT_TRACKING_DB}"
 
 
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """``uri`` or MLFLOW_TRACKING_URI or ``sqlite:///<cwd>/mlflow.db``; a bare path becomes sqlite."""
+    uri = uri or default_tracking_uri()
+    if "://" not in uri and not uri.startswith("sqlite:"):
+        p = Path(uri).expanduser().resolve()
+        uri = f"sqlite:///{p}" if p.suffix == ".db" else p.as_uri()
+    return uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///"):])
+    return None
+
+
 def experiment_name(dataset: str, imbalance_ratio: float | None) -> str:
     """``cifar10-lt-ir100``; ``imagenet-lt`` when the dataset has a fixed profile."""
     if imbalance_ratio is None:

@@ -25,6 +25,7 @@ from ltsearch.tracking import (
     TAG_VAL_PROTOCOL,
     default_tracking_uri,
     experiment_name,
+    sqlite_path,
 )
 
 FINAL_METRIC_PREFIXES = ("test/", "val/", "best/")
@@ -46,10 +47,8 @@ def experiment_for_config(cfg) -> str:
 
 def artifact_root_for(tracking_uri: str) -> str | None:
     """Artifacts next to a sqlite store (``<db dir>/mlartifacts``) instead of the working directory."""
-    if tracking_uri.startswith("sqlite:///"):
-        db = Path(tracking_uri[len("sqlite:///"):])
-        return (db.resolve().parent / "mlartifacts").as_uri()
-    return None
+    db = sqlite_path(tracking_uri)
+    return None if db is None else (db.resolve().parent / "mlartifacts").as_uri()
 
 
 def ensure_experiment(client, name: str, tracking_uri: str) -> str:

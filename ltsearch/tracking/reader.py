@@ -23,6 +23,7 @@ from ltsearch.tracking import (
     TAG_STATUS,
     default_tracking_uri,
     experiment_name,
+    sqlite_path,
 )
 
 FINISHED_STATUSES = ("completed", "stopped")  # TAG_STATUS values of a trial worth showing
@@ -41,11 +42,8 @@ def client(tracking_uri: str | None = None):
 
 def store_missing(tracking_uri: str | None = None) -> bool:
     """True for a sqlite store whose file does not exist (reading must not create it)."""
-    uri = tracking_uri or default_tracking_uri()
-    if uri.startswith("sqlite:///"):
-        path = uri[len("sqlite:///"):]
-        return path != ":memory:" and not Path(path).exists()
-    return False
+    path = sqlite_path(tracking_uri or default_tracking_uri())
+    return path is not None and str(path) != ":memory:" and not path.exists()
 
 
 def _quote(value: str) -> str:

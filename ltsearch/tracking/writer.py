@@ -25,29 +25,14 @@ from ltsearch.tracking import (
     TAG_STATUS,
     TAG_TRIAL_ID,
     TAG_USER,
-    default_tracking_uri,
+    resolve_tracking_uri,  # noqa: F401  (re-exported: the engine imports it from here)
+    sqlite_path,
 )
 
 PARENT_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
 MAX_PARAM_LEN = 6000
 ARTIFACT_DIR = "mlartifacts"
-
-
-def resolve_tracking_uri(uri: str | None = None) -> str:
-    """``uri`` or MLFLOW_TRACKING_URI or ``sqlite:///<cwd>/mlflow.db``; a bare path becomes sqlite."""
-    uri = uri or default_tracking_uri()
-    if "://" not in uri and not uri.startswith("sqlite:"):
-        p = Path(uri).expanduser().resolve()
-        uri = f"sqlite:///{p}" if p.suffix == ".db" else p.as_uri()
-    return uri
-
-
-def sqlite_path(uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI (None for other stores)."""
-    if uri.startswith("sqlite:///"):
-        return Path(uri[len("sqlite:///"):])
-    return None
 
 
 def store_dir(uri: str) -> Path:

@@ -20,10 +20,21 @@ import torch
 from ltsearch.config import TrialConfig, config_from_dict, dump_yaml
 from ltsearch.errors import LTSearchError, TrialDivergedError
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
-from ltsearch.train.stage_cache import FeatureCache, Stage1Cache, file_key, locked, stage1_key
-from ltsearch.train.device import autocast, memory_format, seed_everything, select_device
+from ltsearch.train.device import (
+    autocast,
+    memory_format,
+    seed_everything,
+    select_device,
+)
 from ltsearch.train.evaluate import collect_logits, diagnostics, split_metrics
 from ltsearch.train.schedules import lr_at
+from ltsearch.train.stage_cache import (
+    FeatureCache,
+    Stage1Cache,
+    file_key,
+    locked,
+    stage1_key,
+)
 
 Report = Callable[[int, dict], None]
 EVAL_BATCH = 512

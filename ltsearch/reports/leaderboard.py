@@ -21,13 +21,22 @@ import hashlib
 import html as html_lib
 import io
 import json
-import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ltsearch.errors import LTSearchError
+from ltsearch.reports.fmt import (
+    DASH,
+    fmt_float,
+    fmt_params,
+    fmt_pm,
+    higher_is_better,
+    num,
+    objective,
+    short_key,
+)
 from ltsearch.tracking import (
     TAG_METHOD,
     TAG_SEARCH,
@@ -40,7 +49,6 @@ from ltsearch.tracking import (
 
 GROUPS = ("acc", "many", "medium", "few")
 FORMATS = ("table", "markdown", "csv", "html", "json")
-DASH = "—"
 # flattened config keys that never count as "key params" of a row
 _NOT_KEY = {"seed", "device", "amp", "channels_last", "compile", "dataset.root", "dataset.download",
             "dataset.name", "dataset.imbalance_ratio", "eval_every", "method.name"}
@@ -63,32 +71,6 @@ class Leaderboard:
 
 
 # ---- building rows ---------------------------------------------------------------------
-def higher_is_better(metric: str) -> bool:
-    return "loss" not in metric and "error" not in metric
-
-
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def best_of_history(history: list[tuple[int, float]], metric: str) -> tuple[float | None, int | None]:
-    """(best value, its epoch) of a metric history; the first epoch wins ties."""
-    best, step = None, None
-    sign = 1 if higher_is_better(metric) else -1
-    for s, v in history:
-        if v is None or not math.isfinite(v):
-            continue
-        if best is None or sign * v > sign * best:
-            best, step = v, s
-    return best, step
-
-
 def _key_params(method: str, runs: list[dict]) -> list[str]:
     """Flattened keys shown as the method's key params: its registry params present in the runs,
     then any other config key whose value varies across the runs (a searched knob like optim.lr)."""
@@ -106,24 +88,18 @@ def _key_params(method: str, runs: list[dict]) -> list[str]:
     return keys + extra_method + others
 
 
-def _short(key: str) -> str:
-    return key[len("method.params."):] if key.startswith("method.params.") else key
-
-
 def _params_of(run: dict, keys: list[str]) -> dict[str, Any]:
     from ltsearch.tracking.reader import parse_param
 
-    return {_short(k): parse_param(run["params"][k]) for k in keys if k in run["params"]}
+    return {short_key(k): parse_param(run["params"][k]) for k in keys if k in run["params"]}
 
 
 def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict | None:
     m = run["metrics"]
-    val, epoch = best_of_history(history, metric)
-    if val is None:
-        val = _num(m.get(f"best/{metric}", m.get(metric)))
+    val, epoch = objective(run, metric, history)
     if val is None:
         return None
-    epochs = _num(m.get("epochs_run"))
+    epochs = num(m.get("epochs_run"))
     if epochs is None and history:
         epochs = max(s for s, _ in history)
     tags = run["tags"]
@@ -140,7 +116,7 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
         "tuned_on_test": tags.get(TAG_VAL_PROTOCOL) == "test" or run["params"].get("dataset.val") == "test",
     })
     for g in GROUPS:
-        row[f"test_{g}"] = _num(m.get(f"test/{g}"))
+        row[f"test_{g}"] = num(m.get(f"test/{g}"))
     return row
 
 
@@ -167,11 +143,11 @@ def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) ->
         first = members[0]
         method = first["tags"].get(TAG_METHOD) or first["params"].get("method.name", "?")
         row = _empty_row("final", method)
-        vals = [_num(r["metrics"].get(f"best/{metric}", r["metrics"].get(metric))) for r in members]
+        vals = [objective(r, metric)[0] for r in members]
         row["val"], row["val_std"] = _mean_std(vals)
         for g in GROUPS:
-            row[f"test_{g}"], row[f"test_{g}_std"] = _mean_std([_num(r["metrics"].get(f"test/{g}")) for r in members])
-        epochs = [_num(r["metrics"].get("epochs_run")) for r in members]
+            row[f"test_{g}"], row[f"test_{g}_std"] = _mean_std([num(r["metrics"].get(f"test/{g}")) for r in members])
+        epochs = [num(r["metrics"].get("epochs_run")) for r in members]
         epochs = [e for e in epochs if e is not None]
         row.update({
             "params": _params_of(first, keys_of.get(method) or _key_params(method, members)),
@@ -217,7 +193,7 @@ def reference_rows(dataset: str, imbalance_ratio: float | None, method: str | No
         if rep.get("imbalance_ratio") is not None and imbalance_ratio is None:
             row["note"] = f"IR {rep['imbalance_ratio']:g}; {row['note']}"
         for g in GROUPS:
-            row[f"test_{g}"] = _num(rep.get(g))
+            row[f"test_{g}"] = num(rep.get(g))
         rows.append(row)
     rows.sort(key=lambda r: (-(r["test_acc"] or 0.0), r["method"], r["model"], r["note"]))
     return rows
@@ -267,28 +243,6 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
 
 
 # ---- formatting ------------------------------------------------------------------------
-def fmt_float(v: float | None, digits: int = 2) -> str:
-    return DASH if v is None else f"{v:.{digits}f}"
-
-
-def fmt_value(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v).lower() if isinstance(v, bool) else "null"
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def fmt_params(params: dict) -> str:
-    return ", ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
-
-
-def fmt_pm(mean: float | None, std: float | None) -> str:
-    if mean is None:
-        return DASH
-    return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f}"
-
-
 def _kind_text(row: dict) -> str:
     if row["kind"] == "paper":
         return "paper"

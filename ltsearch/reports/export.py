@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
+from ltsearch.tracking import resolve_tracking_uri
 from ltsearch.yamlio import safe_load
 
 
@@ -74,12 +75,11 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
                   paper_budget: bool = False, metric: str = "val/acc",
                   tracking_uri: str | None = None) -> dict[str, Any]:
     """Write the config of leaderboard row ``rank`` to ``output``; returns a summary dict."""
-    from ltsearch import leaderboard
     from ltsearch.config import config_from_dict
-    from ltsearch.tracking import default_tracking_uri
+    from ltsearch.reports import leaderboard
     from ltsearch.tracking.reader import search_runs
 
-    uri = tracking_uri or default_tracking_uri()
+    uri = resolve_tracking_uri(tracking_uri)
     if rank < 1:
         raise LTSearchError(f"--rank {rank}: ranks start at 1")
     board = leaderboard.build(dataset, imbalance_ratio, method=method, metric=metric, tracking_uri=uri,

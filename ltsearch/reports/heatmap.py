@@ -21,6 +21,14 @@ import numpy as np
 
 from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
+from ltsearch.reports.fmt import (
+    DASH,
+    fmt_value,
+    higher_is_better,
+    objective,
+    same,
+    short_key,
+)
 
 GROUP_PANELS = ("many", "medium", "few")
 
@@ -61,14 +69,6 @@ class Grid:
             return None
         flat = np.nanargmax(arr) if self.maximize else np.nanargmin(arr)
         return tuple(int(i) for i in np.unravel_index(flat, arr.shape))
-
-
-def fmt_value(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v).lower() if isinstance(v, bool) else "null"
-    if isinstance(v, float):
-        return f"{v:.3g}" if v != 0 and (abs(v) < 1e-2 or abs(v) >= 1e4) else f"{v:g}"
-    return str(v)
 
 
 # ---- specs -------------------------------------------------------------------------
@@ -159,16 +159,9 @@ def parse_axis(method: str, text: str, where: str = "--x") -> Axis:
 
 
 # ---- the grid from runs ----------------------------------------------------------------
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
-            and not isinstance(b, bool):
-        return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-12)
-    return a == b or str(a) == str(b)
-
-
 def _index(values: list, v: Any) -> int | None:
     for i, u in enumerate(values):
-        if _same(u, v):
+        if same(u, v):
             return i
     return None
 
@@ -187,7 +180,6 @@ def _sorted_values(vals: list) -> list:
 def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", groups: bool = False,
                    tracking_uri: str | None = None, histories: dict | None = None) -> Grid:
     """Pivot trial runs (reader dicts) into the grid (mean over runs that share a cell)."""
-    from ltsearch.leaderboard import best_of_history, higher_is_better
     from ltsearch.tracking import reader
 
     pts = []
@@ -220,9 +212,7 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
         if i is None or j is None:
             continue
         hist = histories[metric].get(run["run_id"], [])
-        best, step = best_of_history(hist, metric)
-        if best is None:
-            best = run["metrics"].get(f"best/{metric}", run["metrics"].get(metric))
+        best, step = objective(run, metric, hist)
         if best is None:
             continue
         counts[i, j] += 1
@@ -313,7 +303,7 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None) -> dict[str
         for i in range(ny):
             for j in range(nx):
                 v = arr[i, j]
-                text = "—" if np.isnan(v) else f"{v:.1f}"
+                text = DASH if np.isnan(v) else f"{v:.1f}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="black" if (np.isnan(v) or v > mid) else "white")
         best = grid.best_cell(key)
@@ -371,10 +361,6 @@ def rich_heatmap(grid: Grid, panel: str | None = None):
 
 
 # ---- running a grid through the search engine ------------------------------------------
-def _dim_name(axis: Axis) -> str:
-    return axis.key[len("method.params."):] if axis.key.startswith("method.params.") else axis.key
-
-
 def _spec_value(v: Any) -> str:
     if isinstance(v, float):
         return np.format_float_positional(v, trim="-")
@@ -392,7 +378,7 @@ def run_grid_search(method: str, dataset: str, imbalance_ratio: float | None, x:
 
     from ltsearch.search.engine import SearchRequest, run_search
 
-    xn, yn = _dim_name(x), _dim_name(y)
+    xn, yn = short_key(x.key), short_key(y.key)
     params = [f"{n}={','.join(_spec_value(v) for v in a.values)}" for n, a in ((xn, x), (yn, y))]
     name = name or f"heatmap-{method}-{xn}-{yn}-{time.strftime('%Y%m%d-%H%M%S')}".replace("/", "_")
     req = SearchRequest(method=method, dataset=dataset, imbalance_ratio=imbalance_ratio, search="grid",

@@ -12,18 +12,19 @@ import math
 from typing import Any
 
 from ltsearch.errors import LTSearchError
+from ltsearch.reports.fmt import higher_is_better, objective, short_key
 
 # config keys that are bookkeeping, never hyperparameters
 _SKIP = {"seed", "device", "amp", "channels_last", "compile", "dataset.root", "dataset.download", "eval_every"}
 
 
-def _short(key: str) -> str:
-    return key[len("method.params."):] if key.startswith("method.params.") else key
-
-
 def infer_distributions(values: dict[str, list[Any]]):
     """``{param: distribution}`` for the params that vary (constants carry no importance)."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
 
     out = {}
     for key, vals in values.items():
@@ -56,17 +57,12 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     from optuna.distributions import CategoricalDistribution
     from optuna.importance import FanovaImportanceEvaluator
 
-    from ltsearch.leaderboard import best_of_history, higher_is_better
     from ltsearch.tracking.reader import parse_param
 
     points = []
     for run in runs:
-        value = None
-        if histories and histories.get(run["run_id"]):
-            value, _ = best_of_history(histories[run["run_id"]], metric)
+        value, _ = objective(run, metric, (histories or {}).get(run["run_id"]))
         if value is None:
-            value = run["metrics"].get(f"best/{metric}", run["metrics"].get(metric))
-        if value is None or not math.isfinite(value):
             continue
         params = {k: parse_param(v) for k, v in run["params"].items() if k not in _SKIP}
         points.append((params, float(value)))
@@ -78,7 +74,7 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     if not dists:
         raise LTSearchError("importance: no parameter varies across the search's trials")
     if len({v for _, v in points}) < 2:  # every trial scored the same: nothing explains anything
-        return {_short(k): 0.0 for k in sorted(dists)}
+        return {short_key(k): 0.0 for k in sorted(dists)}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     direction = "maximize" if higher_is_better(metric) else "minimize"
     study = optuna.create_study(direction=direction)
@@ -93,8 +89,8 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     except RuntimeError as err:  # e.g. zero variance within every tree
         if "variance" not in str(err):
             raise
-        return {_short(k): 0.0 for k in sorted(dists)}
-    return {_short(k): float(v) for k, v in sorted(imp.items(), key=lambda kv: (-kv[1], kv[0]))}
+        return {short_key(k): 0.0 for k in sorted(dists)}
+    return {short_key(k): float(v) for k, v in sorted(imp.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
 def importance_for_search(tracking_uri: str | None, experiment: str, search_name: str,
