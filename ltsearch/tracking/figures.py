@@ -249,7 +249,7 @@ def importance_bars(importances: dict[str, float], path: str | Path, title: str 
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title or "parameter importance", fontsize=11)
     if warning:
-        ax.text(0.5, 0.5, warning, transform=ax.transAxes, ha="center", va="center", fontsize=11,
+        ax.text(0.98, 0.04, warning, transform=ax.transAxes, ha="right", va="bottom", fontsize=10,
                 color="#c00000", fontweight="bold", wrap=True,
                 bbox={"facecolor": "white", "edgecolor": "#c00000", "alpha": 0.9})
     fig.tight_layout()

@@ -54,15 +54,18 @@ def artifact_root_for(tracking_uri: str) -> str | None:
 
 def ensure_experiment(client, name: str, tracking_uri: str) -> str:
     """The id of experiment ``name``, created (artifacts next to a sqlite store) when absent."""
+    from ltsearch.tracking.writer import EXPERIMENT_TAGS, tag_experiment_kind
+
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         if exp.lifecycle_stage != "active":
             client.restore_experiment(exp.experiment_id)
+        tag_experiment_kind(client, exp)
         return exp.experiment_id
     root = artifact_root_for(tracking_uri)
     location = f"{root}/{name}" if root else None
     try:
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_TAGS)
     except Exception:  # created concurrently
         exp = client.get_experiment_by_name(name)
         if exp is None:
