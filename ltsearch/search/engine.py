@@ -206,6 +206,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     """Run (or resume) one search; returns the trials and the best config."""
     space, base = prepare(req)
     from ltsearch.tracking import TAG_STATUS, TAG_VAL_PROTOCOL, experiment_name
+    from ltsearch.tracking.artifacts import log_training_dataset
     from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, search_tags
 
     experiment = experiment_name(space.dataset, base["dataset"].get("imbalance_ratio"))
@@ -273,6 +274,7 @@ def run_search(req: SearchRequest) -> SearchResult:
         writer.log_params(parent_id, _space_params(space, req, max_t))
         writer.log_text(parent_id, space.to_yaml(), "space.yaml")
         writer.log_text(parent_id, dump_yaml(base), "base_config.yaml")
+        log_training_dataset(writer, parent_id, data if data is not None else base["dataset"])
     else:
         parent_id = parent.info.run_id
         _check_same_search(parent_id, tracking_uri, name, space, base)
@@ -568,4 +570,7 @@ def _finish_parent(writer, result: SearchResult, interrupted: bool) -> None:
     writer.set_tags(rid, tags)
     if result.best_config is not None:
         writer.log_text(rid, dump_yaml(result.best_config), "best_config.yaml")
+    from ltsearch.tracking.artifacts import log_search_importance
+
+    log_search_importance(writer, rid, result.experiment, result.name, result.metric)
     writer.end_run(rid, "KILLED" if interrupted else "FINISHED")

@@ -18,6 +18,8 @@ from ltsearch.search.trainable import (FINAL_KEY, LAST_EPOCH_KEY, NODE_KEY, PROT
                                        sampled_values)
 from ltsearch.tracking import (TAG_DATASET, TAG_FAILURE, TAG_KIND, TAG_METHOD, TAG_NODE, TAG_SEARCH, TAG_SEED,
                                TAG_STATUS, TAG_TRIAL_ID, TAG_VAL_PROTOCOL)
+from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
+from ltsearch.tracking.names import mark_stopped, trial_run_name
 from ltsearch.tracking.writer import TrackingWriter
 
 
@@ -94,7 +96,7 @@ class MlflowTrialLogger(Callback):
         tags = {TAG_KIND: "trial", TAG_SEARCH: self.search, TAG_METHOD: cfg["method"]["name"],
                 TAG_DATASET: self.dataset_tag, TAG_STATUS: "running", TAG_TRIAL_ID: trial_id,
                 TAG_SEED: cfg.get("seed", self.seed), TAG_VAL_PROTOCOL: self.val_protocol}
-        rid = self.writer.create_run(self.experiment_id, f"{self.search}-{trial_id}", tags,
+        rid = self.writer.create_run(self.experiment_id, trial_run_name(trial_id), tags,
                                      parent=self.parent_run_id)
         self.writer.log_params(rid, flatten(cfg))
         runs[trial_id] = rid
@@ -149,8 +151,10 @@ class MlflowTrialLogger(Callback):
         if failure:
             tags[TAG_FAILURE] = failure
         self.writer.set_tags(rid, tags)
+        end = "FAILED" if status == "failed" else "FINISHED"
         if status == "stopped":
             epochs = last.get("epoch", last.get(LAST_EPOCH_KEY))
+            end = mark_stopped(self.writer, rid, trial_id, epochs)
             if epochs is not None:
                 self.writer.log_metrics(rid, {"epochs_run": epochs}, step=int(epochs))
         out = self.plan.out_dir(trial_id)
@@ -159,7 +163,9 @@ class MlflowTrialLogger(Callback):
         else:
             self.writer.log_text(rid, dump_yaml(self.plan.config_for(config)), "config.yaml")
         self.writer.log_artifact(rid, out / "per_class.csv")
-        self.writer.end_run(rid, "FAILED" if status == "failed" else "FINISHED")
+        log_trial_figures(self.writer, rid, out)
+        log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
+        self.writer.end_run(rid, end)
         self._finished.add(trial_id)
 
     def values(self, config: dict) -> dict:

@@ -151,6 +151,9 @@ def log_trial_figures(writer, run_id: str, trial_dir: str | Path, num_classes_li
     return logged
 
 
+_SUMMARIES: dict[str, dict] = {}
+
+
 def _dataset_summary(data) -> dict:
     """``{name, imbalance_ratio, train_counts, class_names, root}`` from an LTData, a
     ``summarize`` / ``describe_dataset`` dict, a dataset config dict or a list of counts."""
@@ -160,9 +163,12 @@ def _dataset_summary(data) -> dict:
         from ltsearch.data import DatasetSpec, describe_dataset
 
         spec = DatasetSpec(**{k: v for k, v in data.items() if k in DatasetSpec.__dataclass_fields__})
-        out = dict(describe_dataset(spec))
-        out.setdefault("root", data.get("root"))
-        return out
+        key = repr(spec)
+        if key not in _SUMMARIES:  # one description per process (every trial of a search asks)
+            out = dict(describe_dataset(spec))
+            out.setdefault("root", data.get("root"))
+            _SUMMARIES[key] = out
+        return _SUMMARIES[key]
     if isinstance(data, dict):
         return dict(data)
     return {"name": data.name, "imbalance_ratio": getattr(data, "imbalance_ratio", None),

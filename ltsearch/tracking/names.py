@@ -55,3 +55,13 @@ def ui_url(server: str, experiment_id: str, run_id: str | None = None, tab: str 
     if run_id is None:
         return f"{base}/runs{UI_QUERY}"
     return f"{base}/runs/{run_id}{'/' + tab if tab else ''}{UI_QUERY}"
+
+
+STOPPED_RUN_STATUS = "KILLED"  # MLflow status of a scheduler-stopped trial: a distinct icon in the runs table
+
+
+def mark_stopped(writer, run_id: str, trial_id: str, epochs: int | None) -> str:
+    """Rename a scheduler-stopped trial's run ``t03 stopped@e4``; returns the MLflow status to end
+    it with (``KILLED``, shown apart from completed runs; ``ltsearch.status`` stays the record)."""
+    writer.client.update_run(run_id, name=trial_run_name(trial_id, "stopped", epochs))
+    return STOPPED_RUN_STATUS
