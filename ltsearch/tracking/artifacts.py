@@ -179,7 +179,8 @@ def training_dataset(data, source: str | None = None):
     """The training split as an ``mlflow.data`` PandasDataset: one row per class (``class,
     name, train_count, group``), named ``<dataset>-ir<R>-train``, with a profile giving the
     class and image counts, the imbalance ratio n_max / n_min, the shot-group sizes and the
-    source (``source``, else the data root, else ``ltsearch:<dataset>`` for embedded data)."""
+    source (``source``, else the data root, else a code source naming ltsearch's loader for
+    embedded data)."""
     import json
     import warnings
 
@@ -196,11 +197,18 @@ def training_dataset(data, source: str | None = None):
     frame = pd.DataFrame({"class": range(len(counts)), "name": [str(n) for n in names], "train_count": counts,
                           "group": [group_of.get(i, "") for i in range(len(counts))]})
     nonzero = [c for c in counts if c > 0]
-    src = source or (str(s["root"]) if s.get("root") else f"ltsearch:{s['name']}")
+    src = source or (str(s["root"]) if s.get("root") else None)
+    if src is None:  # embedded data (digits-lt): built by ltsearch's loader, no folder to point at
+        from mlflow.data.code_dataset_source import CodeDatasetSource
+
+        where = CodeDatasetSource({"ltsearch.dataset": s["name"], "loader": "ltsearch.data.load_dataset"})
+        src = f"ltsearch.data.load_dataset('{s['name']}')"
+    else:
+        where = src
     name = f"{experiment_name(s['name'], s.get('imbalance_ratio'))}-train"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = from_pandas(frame, source=src, name=name, targets="train_count")
+        ds = from_pandas(frame, source=where, name=name, targets="train_count")
     profile = {"num_classes": len(counts), "num_train_images": sum(counts),
                "imbalance_ratio": round(max(nonzero) / min(nonzero), 4) if nonzero else None,
                "requested_imbalance_ratio": s.get("imbalance_ratio"),
@@ -224,8 +232,12 @@ def log_training_dataset(writer, run_id: str, data, source: str | None = None) -
 
         from mlflow.entities import Dataset, DatasetInput, InputTag
 
+        import warnings
+
         ds, profile = training_dataset(data, source)
-        e = ds._to_mlflow_entity()
+        with warnings.catch_warnings():  # schema inference hints about integer columns
+            warnings.simplefilter("ignore")
+            e = ds._to_mlflow_entity()
         entity = Dataset(name=e.name, digest=e.digest, source_type=e.source_type, source=e.source, schema=e.schema,
                          profile=json.dumps(profile))
         writer.client.log_inputs(run_id, datasets=[DatasetInput(entity, [InputTag("mlflow.data.context", "train")])])

@@ -129,7 +129,8 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
     exp_name = experiment_for_config(cfg)
     exp_id = ensure_experiment(client, exp_name, uri)
     prov = _provenance(config_path)
-    writer = TrackingWriter(uri)
+    tracker = TrackingWriter(uri)
+    train_set = data  # ``data`` is reused below for each seed's config dict
     source_trial = _source_trial_name(client, prov)
     source = str(Path(cfg.dataset.root).expanduser().resolve()) if cfg.dataset.root else None
     run_ids = []
@@ -171,9 +172,9 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
             writer.writerows(per_class)
             client.log_text(rid, buf.getvalue(), "per_class.csv")
         if run_dirs is not None:
-            log_trial_figures(writer, rid, run_dirs[len(run_ids)])
-        if data is not None:
-            log_training_dataset(writer, rid, data, source=source)
+            log_trial_figures(tracker, rid, run_dirs[len(run_ids)])
+        if train_set is not None:
+            log_training_dataset(tracker, rid, train_set, source=source)
         client.set_terminated(rid, "FINISHED")
         run_ids.append(rid)
     return run_ids
