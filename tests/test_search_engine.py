@@ -76,7 +76,7 @@ def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, me
         for key in ("train/loss", "lr", "val/acc", "test/acc", "best/val/acc", "epochs_run"):
             assert key in child.data.metrics, key
         assert [m.step for m in client.get_metric_history(child.info.run_id, "val/acc")] == list(range(1, epochs + 1))
-        assert {a.path for a in client.list_artifacts(child.info.run_id)} == {"config.yaml", "per_class.csv"}
+        assert {a.path for a in client.list_artifacts(child.info.run_id)} >= {"config.yaml", "per_class.csv"}
     # paper point enqueued first: one child has the paper's method params
     paper = {"kps": ("method.params.m_max", "0.5"), "lort": ("method.params.delta", "0.98"),
              "lwr": ("method.params.theta", "0.4")}[method]

@@ -77,13 +77,14 @@ def train(
 
         load_checkpoint(params["backbone"])
     base = out or Path("trials") / "train" / f"{cfg.method.name}-{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    results = []
+    results, run_dirs = [], []
     for seed in seed_list:
         run_cfg = config_from_dict({**cfg.to_dict(), "seed": seed}, where=where)
         run_dir = base / f"seed{seed}" if len(seed_list) > 1 or seeds else base
         results.append(_train_one(run_cfg, run_dir, resume, data))
+        run_dirs.append(run_dir)
     if seeds:
-        _log_final_runs(cfg, results, seed_list, config, tracking_uri)
+        _log_final_runs(cfg, results, seed_list, config, tracking_uri, run_dirs, data)
 
 
 def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
@@ -127,8 +128,10 @@ def _print_table(result: dict) -> None:
     console.print(table)
 
 
-def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri) -> None:
-    """Final runs go to MLflow, linked to the search they came from (the exported ``ltsearch:`` block)."""
+def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs, data) -> None:
+    """Final runs go to MLflow, linked to the search they came from (the exported ``ltsearch:`` block),
+    with their figures and the training set as their dataset input."""
     from ltsearch.tracking.final import log_final_runs
 
-    log_final_runs(cfg, results, seed_list, config_path=config_path, tracking_uri=tracking_uri)
+    log_final_runs(cfg, results, seed_list, config_path=config_path, tracking_uri=tracking_uri,
+                   run_dirs=run_dirs, data=data)

@@ -167,7 +167,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     fault_point("close")
     state.status = "completed"
     save()
-    recorder.close_parent(state, _summary(result), result.best_run_id, result.best_config, "completed")
+    recorder.close_parent(state, _summary(result), result.best_run_id, result.best_config, "completed", space.metric)
     return result
 
 
@@ -237,7 +237,7 @@ def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Pat
 def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
     from ltsearch.tracking.reader import read_artifact_text
 
-    before = read_artifact_text(parent_id, "base_config.yaml", recorder.writer.tracking_uri)
+    before = read_artifact_text(parent_id, "base_config.yaml", recorder.writer.uri)
     if before is not None and before != dump_yaml(base):
         raise LTSearchError(f"--resume: search '{name}' started with another base config (see its base_config.yaml "
                             f"in MLflow); resume with the same --set/--epochs flags, or start a new search with "

@@ -30,6 +30,8 @@ from ltsearch.tracking import (
     TAG_TRIAL_ID,
     TAG_VAL_PROTOCOL,
 )
+from ltsearch.tracking.artifacts import log_search_importance, log_training_dataset, log_trial_figures
+from ltsearch.tracking.names import STOPPED_RUN_STATUS
 from ltsearch.tracking.writer import TrackingWriter, search_tags
 
 TAG_BUDGET = "ltsearch.budget"  # planned epochs of the run (all stages)
@@ -108,6 +110,7 @@ class Recorder:
             self.writer.log_params(rid, params)
             self.writer.log_text(rid, space_yaml, "space.yaml")
             self.writer.log_text(rid, base_yaml, "base_config.yaml")
+            log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
         else:
             self.writer.reopen(rid)
             self.writer.set_tags(rid, {TAG_STATUS: "running"})
@@ -115,11 +118,14 @@ class Recorder:
         return rid
 
     def close_parent(self, state: SearchState, summary: dict[str, float] | None, best_run: str | None,
-                     best_config: dict | None, status: str) -> None:
-        """End the parent: ``completed`` with the summary (written once), ``stopped`` or ``failed``."""
+                     best_config: dict | None, status: str, metric: str = "val/acc") -> None:
+        """End the parent: ``completed`` with the summary (written once) and the parameter
+        importance plot, ``stopped`` or ``failed``."""
         rid = self.parent_id
         if rid is None:
             return
+        if status == "completed":
+            log_search_importance(self.writer, rid, self.experiment, self.name, metric)
         if summary is not None and not self.writer.logged_steps(rid, "trials/total"):
             self.writer.log_metrics(rid, summary, step=0)
         tags: dict[str, Any] = {TAG_STATUS: status}
@@ -216,7 +222,13 @@ class Recorder:
         per_class = inside(out / "per_class.csv", out)
         if per_class is not None:
             self.writer.log_artifact(rid, per_class)
-        self.writer.end_run(rid, "FAILED" if rec.status == "failed" else "FINISHED")
+        if out.is_dir() and not out.is_symlink():
+            log_trial_figures(self.writer, rid, out)
+        log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
+        end = {"failed": "FAILED", "stopped": STOPPED_RUN_STATUS}.get(rec.status, "FINISHED")
+        if rec.status == "stopped":  # visibly stopped in the runs table: its name and its status
+            self.writer.client.update_run(rid, name=f"{rec.id} stopped@e{rec.epochs}")
+        self.writer.end_run(rid, end)
 
     def promoted(self, rec: RunRecord) -> None:
         if rec.run_id:

@@ -49,3 +49,251 @@ def log_importance(experiment: str, search_name: str, importances: dict[str, flo
     client.log_text(parent["run_id"], json.dumps({"metric": metric, "importances": importances}, indent=2),
                     "importance.json")
     return parent["run_id"]
+
+
+# --- figures, datasets and importance of trials and searches (issue 14.6) ------------------
+FIGURE_FILES = ("learning_curves.png", "per_class_accuracy.png", "confusion_matrix.png")
+IMPORTANCE_MIN_COMPLETED = 5  # fewer completed trials: importance is printed with a warning
+TAG_IMPORTANCE_WARNING = "ltsearch.importance_warning"
+
+
+def _warn(what: str, err: BaseException) -> None:
+    import logging
+
+    logging.getLogger("ltsearch.tracking").warning("%s: %s: %s", what, type(err).__name__, err)
+
+
+def _trial_title(trial_dir: Path) -> str:
+    """``kps on digits-lt-ir10, resnet8`` from the trial folder's config.yaml ('' if absent)."""
+    try:
+        from ltsearch.tracking import experiment_name
+        from ltsearch.yamlio import safe_load
+
+        cfg = safe_load((trial_dir / "config.yaml").read_text()) or {}
+        ds = cfg.get("dataset", {})
+        return (f"{cfg.get('method', {}).get('name', '?')} on "
+                f"{experiment_name(ds.get('name', '?'), ds.get('imbalance_ratio'))}, {cfg.get('model', {}).get('name', '?')}")
+    except Exception:
+        return ""
+
+
+def trial_figures(trial_dir: str | Path, out_dir: str | Path, num_classes_limit: int = 100) -> list[Path]:
+    """Render the PNGs a trial folder allows into ``out_dir``: learning curves (from
+    ``metrics.jsonl``), per-class accuracy head to tail (``per_class.csv``) and the confusion
+    matrix (``confusion.csv``, up to ``num_classes_limit`` classes). A figure whose input is
+    missing or unreadable is skipped with a logged warning; returns the files written."""
+    from ltsearch.tracking import figures, outputs
+
+    trial_dir, out_dir = Path(trial_dir), Path(out_dir)
+    title = _trial_title(trial_dir)
+    written: list[Path] = []
+    rows = None
+    if (trial_dir / outputs.PER_CLASS_FILE).is_file():
+        try:
+            rows = outputs.read_per_class(trial_dir / outputs.PER_CLASS_FILE)
+        except Exception as err:
+            _warn(f"per-class CSV of {trial_dir}", err)
+    if (trial_dir / outputs.METRICS_FILE).is_file():
+        try:
+            epochs = outputs.read_metrics(trial_dir / outputs.METRICS_FILE)
+            if epochs:
+                written.append(figures.learning_curves(epochs, out_dir / FIGURE_FILES[0], title))
+        except Exception as err:
+            _warn(f"learning curves of {trial_dir}", err)
+    if rows:
+        try:
+            written.append(figures.per_class_accuracy(rows, out_dir / FIGURE_FILES[1], title))
+        except Exception as err:
+            _warn(f"per-class figure of {trial_dir}", err)
+    conf = trial_dir / outputs.CONFUSION_FILE
+    if conf.is_file():
+        try:
+            names, matrix = outputs.read_confusion(conf)
+            if len(names) <= num_classes_limit:
+                by_class = {r["class"]: r for r in rows or []}
+                counts = groups = None
+                if len(by_class) == len(names):
+                    counts = [by_class[i]["train_count"] for i in range(len(names))]
+                    groups = [by_class[i]["group"] for i in range(len(names))]
+                written.append(figures.confusion_matrix(names, matrix, out_dir / FIGURE_FILES[2], counts, groups,
+                                                        title=f"confusion matrix (test) — {title}" if title else ""))
+        except Exception as err:
+            _warn(f"confusion matrix of {trial_dir}", err)
+    return written
+
+
+def log_trial_figures(writer, run_id: str, trial_dir: str | Path, num_classes_limit: int = 100) -> list[str]:
+    """Log a trial's figures (and its ``confusion.csv``) to run ``run_id``; returns the artifact
+    names. ``writer`` is a :class:`~ltsearch.tracking.writer.TrackingWriter`; ``trial_dir`` the
+    folder :func:`ltsearch.train.run_trial` wrote (works for stopped trials too: whatever
+    exists is drawn). Never raises: a figure that cannot be drawn or uploaded is logged as a
+    warning, so a plot never fails a search.
+
+    >>> log_trial_figures(writer, rid, "trials/kps-.../trials/a1b2c_00003")  # doctest: +SKIP
+    ['learning_curves.png', 'per_class_accuracy.png', 'confusion_matrix.png', 'confusion.csv']
+    """
+    import tempfile
+
+    from ltsearch.tracking.outputs import CONFUSION_FILE
+
+    trial_dir = Path(trial_dir)
+    logged: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for png in trial_figures(trial_dir, tmp, num_classes_limit):
+                writer.log_artifact(run_id, png)
+                logged.append(png.name)
+        if (trial_dir / CONFUSION_FILE).is_file():
+            writer.log_artifact(run_id, trial_dir / CONFUSION_FILE)
+            logged.append(CONFUSION_FILE)
+    except Exception as err:
+        _warn(f"figures of run {run_id}", err)
+    return logged
+
+
+_SUMMARIES: dict[str, dict] = {}
+
+
+def _dataset_summary(data) -> dict:
+    """``{name, imbalance_ratio, train_counts, class_names, root}`` from an LTData, a
+    ``summarize`` / ``describe_dataset`` dict, a dataset config dict or a list of counts."""
+    if isinstance(data, (list, tuple)):
+        return {"name": "dataset", "imbalance_ratio": None, "train_counts": [int(c) for c in data]}
+    if isinstance(data, dict) and "train_counts" not in data:  # a dataset config section
+        from ltsearch.data import DatasetSpec, describe_dataset
+
+        spec = DatasetSpec(**{k: v for k, v in data.items() if k in DatasetSpec.__dataclass_fields__})
+        key = repr(spec)
+        if key not in _SUMMARIES:  # one description per process (every trial of a search asks)
+            out = dict(describe_dataset(spec))
+            out.setdefault("root", data.get("root"))
+            _SUMMARIES[key] = out
+        return _SUMMARIES[key]
+    if isinstance(data, dict):
+        return dict(data)
+    return {"name": data.name, "imbalance_ratio": getattr(data, "imbalance_ratio", None),
+            "train_counts": list(data.train_counts), "class_names": list(getattr(data, "class_names", []) or [])}
+
+
+def training_dataset(data, source: str | None = None):
+    """The training split as an ``mlflow.data`` PandasDataset: one row per class (``class,
+    name, train_count, group``), named ``<dataset>-ir<R>-train``, with a profile giving the
+    class and image counts, the imbalance ratio n_max / n_min, the shot-group sizes and the
+    source (``source``, else the data root, else a code source naming ltsearch's loader for
+    embedded data)."""
+    import warnings
+
+    import pandas as pd
+    from mlflow.data.pandas_dataset import from_pandas
+
+    from ltsearch.metrics import shot_groups
+    from ltsearch.tracking import experiment_name
+
+    s = _dataset_summary(data)
+    counts = [int(c) for c in s["train_counts"]]
+    names = list(s.get("class_names") or []) or [str(i) for i in range(len(counts))]
+    group_of = {c: g for g, cs in shot_groups(counts).items() for c in cs}
+    frame = pd.DataFrame({"class": range(len(counts)), "name": [str(n) for n in names], "train_count": counts,
+                          "group": [group_of.get(i, "") for i in range(len(counts))]})
+    nonzero = [c for c in counts if c > 0]
+    src = source or (str(s["root"]) if s.get("root") else None)
+    if src is None:  # embedded data (digits-lt): built by ltsearch's loader, no folder to point at
+        from mlflow.data.code_dataset_source import CodeDatasetSource
+
+        where = CodeDatasetSource({"ltsearch.dataset": s["name"], "loader": "ltsearch.data.load_dataset"})
+        src = f"ltsearch.data.load_dataset('{s['name']}')"
+    else:
+        where = src
+    name = f"{experiment_name(s['name'], s.get('imbalance_ratio'))}-train"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = from_pandas(frame, source=where, name=name, targets="train_count")
+    profile = {"num_classes": len(counts), "num_train_images": sum(counts),
+               "imbalance_ratio": round(max(nonzero) / min(nonzero), 4) if nonzero else None,
+               "requested_imbalance_ratio": s.get("imbalance_ratio"),
+               "shot_groups": {g: len(cs) for g, cs in shot_groups(counts).items()},
+               "source": src, "train_counts": counts}
+    return ds, profile
+
+
+def log_training_dataset(writer, run_id: str, data, source: str | None = None) -> str | None:
+    """Log the training set as an MLflow dataset input (context ``train``) of run ``run_id``.
+
+    ``data`` is an :class:`ltsearch.data.LTData`, its ``summarize`` dict, a dataset config
+    section (``{"name": "digits-lt", "imbalance_ratio": 10, ...}``, counted without loading
+    images where the dataset allows) or a list of per-class counts. The dataset's profile
+    (shown in the UI's dataset drawer) holds the counts and the imbalance ratio. Idempotent
+    (MLflow keeps one input per dataset digest and context); returns the dataset name, None
+    (with a logged warning) when it could not be logged.
+    """
+    try:
+        import json
+
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        import warnings
+
+        ds, profile = training_dataset(data, source)
+        with warnings.catch_warnings():  # schema inference hints about integer columns
+            warnings.simplefilter("ignore")
+            e = ds._to_mlflow_entity()
+        entity = Dataset(name=e.name, digest=e.digest, source_type=e.source_type, source=e.source, schema=e.schema,
+                         profile=json.dumps(profile))
+        writer.client.log_inputs(run_id, datasets=[DatasetInput(entity, [InputTag("mlflow.data.context", "train")])])
+        return e.name
+    except Exception as err:
+        _warn(f"training dataset of run {run_id}", err)
+        return None
+
+
+def _importance_for_search():
+    """The fANOVA entry point, wherever the importance module lives (one place to change)."""
+    try:
+        from ltsearch.reports.importance import importance_for_search
+    except ImportError:
+        from ltsearch.importance import importance_for_search
+    return importance_for_search
+
+
+def log_search_importance(writer, parent_run_id: str, experiment: str, search: str, metric: str = "val/acc",
+                          min_completed: int = IMPORTANCE_MIN_COMPLETED) -> dict | None:
+    """fANOVA importance of a finished search on its parent run: ``importance.json``
+    (``{metric, importances, completed_trials, warning}``) and ``importance.png``.
+
+    With fewer than ``min_completed`` completed trials the plot carries a red warning and the
+    parent gets the tag ``ltsearch.importance_warning``; with too few trials for fANOVA at
+    all (or nothing varied) only the warning is drawn. Call once at the end of each search
+    (``run_search``'s ``_finish_parent``). Never raises; returns the JSON written (None on
+    failure, with a logged warning).
+    """
+    import json
+    import tempfile
+
+    from ltsearch.errors import LTSearchError
+    from ltsearch.tracking import TAG_STATUS, figures, reader
+
+    try:
+        runs = reader.trial_runs(experiment, writer.uri, search=search)
+        completed = sum(1 for r in runs if r["tags"].get(TAG_STATUS) == "completed")
+        warning = None
+        if completed < min_completed:
+            warning = (f"only {completed} trial{'s' if completed != 1 else ''} completed (< {min_completed}): "
+                       f"importance is not meaningful")
+        try:
+            imp = _importance_for_search()(writer.uri, experiment, search, metric)
+        except LTSearchError as err:
+            imp, warning = {}, str(err)
+        doc = {"metric": metric, "importances": imp, "completed_trials": completed, "warning": warning}
+        with tempfile.TemporaryDirectory() as tmp:
+            png = figures.importance_bars(imp, Path(tmp) / "importance.png",
+                                          title=f"fANOVA importance of {search} ({metric})", warning=warning)
+            writer.log_artifact(parent_run_id, png)
+        writer.log_text(parent_run_id, json.dumps(doc, indent=2), "importance.json")
+        if warning:
+            writer.set_tags(parent_run_id, {TAG_IMPORTANCE_WARNING: warning})
+        elif TAG_IMPORTANCE_WARNING in writer.client.get_run(parent_run_id).data.tags:  # resumed: enough now
+            writer.client.delete_tag(parent_run_id, TAG_IMPORTANCE_WARNING)
+        return doc
+    except Exception as err:
+        _warn(f"importance of search {search}", err)
+        return None

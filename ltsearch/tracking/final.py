@@ -53,15 +53,18 @@ def artifact_root_for(tracking_uri: str) -> str | None:
 
 def ensure_experiment(client, name: str, tracking_uri: str) -> str:
     """The id of experiment ``name``, created (artifacts next to a sqlite store) when absent."""
+    from ltsearch.tracking.writer import EXPERIMENT_TAGS, tag_experiment_kind
+
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         if exp.lifecycle_stage != "active":
             client.restore_experiment(exp.experiment_id)
+        tag_experiment_kind(client, exp)
         return exp.experiment_id
     root = artifact_root_for(tracking_uri)
     location = f"{root}/{name}" if root else None
     try:
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_TAGS)
     except Exception:  # created concurrently
         exp = client.get_experiment_by_name(name)
         if exp is None:
@@ -87,15 +90,32 @@ def _param_value(v: Any) -> str:
     return text if len(text) <= 6000 else text[:6000]
 
 
+def _source_trial_name(client, prov: dict) -> str | None:
+    """The short name (``t03``) of the trial run an exported config came from, if any."""
+    if not prov.get("source_run"):
+        return None
+    try:
+        return client.get_run(str(prov["source_run"])).info.run_name
+    except Exception:
+        return None
+
+
 def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: str | Path | None = None,
-                   tracking_uri: str | None = None) -> list[str]:
+                   tracking_uri: str | None = None, run_dirs: list[str | Path] | None = None,
+                   data=None) -> list[str]:
     """Log one ``final`` run per seed; returns the run ids.
 
     ``cfg`` is the validated :class:`~ltsearch.config.TrialConfig` (its seed is replaced by
     each seed), ``results`` the :func:`ltsearch.train.run_trial` results in seed order,
     ``config_path`` the YAML given to ``ltsearch train`` (its ``ltsearch:`` block names the
-    source run / search).
+    source run / search). With ``run_dirs`` (the seeds' output folders) each run gets its
+    figures (:func:`~ltsearch.tracking.artifacts.log_trial_figures`); with ``data`` (the
+    loaded LTData) the training set is logged as the runs' dataset input.
     """
+    from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
+    from ltsearch.tracking.names import final_run_name
+    from ltsearch.tracking.writer import TrackingWriter
+
     import getpass
 
     from mlflow import MlflowClient
@@ -108,6 +128,10 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
     exp_name = experiment_for_config(cfg)
     exp_id = ensure_experiment(client, exp_name, uri)
     prov = _provenance(config_path)
+    tracker = TrackingWriter(uri)
+    train_set = data  # ``data`` is reused below for each seed's config dict
+    source_trial = _source_trial_name(client, prov)
+    source = str(Path(cfg.dataset.root).expanduser().resolve()) if cfg.dataset.root else None
     run_ids = []
     for seed, result in zip(seed_list, results):
         data = {**cfg.to_dict(), "seed": int(seed)}
@@ -127,7 +151,7 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
             tags[TAG_USER] = getpass.getuser()
         except Exception:
             pass
-        run = client.create_run(exp_id, tags=tags, run_name=f"final-{cfg.method.name}-seed{seed}")
+        run = client.create_run(exp_id, tags=tags, run_name=final_run_name(cfg.method.name, seed, source_trial))
         rid = run.info.run_id
         now = int(time.time() * 1000)
         params = [Param(k, _param_value(v)) for k, v in sorted(flatten(data).items())]
@@ -146,6 +170,10 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
             writer.writeheader()
             writer.writerows(per_class)
             client.log_text(rid, buf.getvalue(), "per_class.csv")
+        if run_dirs is not None:
+            log_trial_figures(tracker, rid, run_dirs[len(run_ids)])
+        if train_set is not None:
+            log_training_dataset(tracker, rid, train_set, source=source)
         client.set_terminated(rid, "FINISHED")
         run_ids.append(rid)
     return run_ids

@@ -146,6 +146,20 @@ def create_store_once(uri: str, db: Path) -> None:
         MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates the tables, runs migrations
 
 
+# A model-training experiment, not a GenAI one: MLflow 3.x UIs that honour the experiment's
+# kind open it on its runs table. MLflow 3.17 decides the landing page by a per-browser
+# "GenAI | Model training" switch instead (URL ``?workflowType=machine_learning``, see
+# :func:`ltsearch.tracking.names.ui_url`); the tag is kept for the UIs that read it.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_TAGS = {EXPERIMENT_KIND_TAG: "custom_model_development"}
+
+
+def tag_experiment_kind(client, experiment) -> None:
+    """Tag an existing experiment (an ``Experiment`` entity) as model training, once."""
+    if experiment.tags.get(EXPERIMENT_KIND_TAG) is None:
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_TAGS[EXPERIMENT_KIND_TAG])
+
+
 class TrackingWriter:
     """Thin, idempotent wrapper around :class:`mlflow.MlflowClient` for ltsearch runs."""
 
@@ -176,17 +190,19 @@ class TrackingWriter:
         if exp is not None:
             if exp.lifecycle_stage == "deleted":
                 self.client.restore_experiment(exp.experiment_id)
+            tag_experiment_kind(self.client, exp)
             return exp.experiment_id
         location = None
         if sqlite_path(self.uri) is not None:
             location = (store_dir(self.uri) / ARTIFACT_DIR / name).resolve().as_uri()
         try:
-            return self.client.create_experiment(name, artifact_location=location)
+            exp_id = self.client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_TAGS)
         except Exception:  # created concurrently by another process
             exp = self.client.get_experiment_by_name(name)
             if exp is None:
                 raise
-            return exp.experiment_id
+            exp_id = exp.experiment_id
+        return exp_id
 
     # ---- finding runs -----------------------------------------------------------
     def find_runs(self, experiment_id: str, tags: dict[str, str], parent: str | None = None) -> list:
