@@ -18,7 +18,7 @@ import optuna  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 
 from ltsearch.config import load_yaml  # noqa: E402
-from ltsearch import leaderboard  # noqa: E402
+from ltsearch.reports import leaderboard  # noqa: E402
 from ltsearch.search.engine import run_search  # noqa: E402
 from ltsearch.search.request import SearchRequest  # noqa: E402
 from ltsearch.tracking import TAG_KIND, TAG_SEARCH, TAG_STATUS, TAG_TRIAL_ID  # noqa: E402
