@@ -174,8 +174,10 @@ def print_summary(result, console=None) -> None:
         console.print(f"Optuna: {result.optuna_storage} (study {result.study_name})")
     store = f" --tracking-uri {result.tracking_uri}" if not result.tracking_uri.startswith("sqlite") else ""
     console.print("next:", markup=False)
-    console.print(f"  ltsearch leaderboard --dataset {result.dataset}{store}", markup=False, highlight=False)
-    console.print(f"  ltsearch export --search {result.name}{store} -o best.yaml && ltsearch train --config best.yaml",
-                  markup=False, highlight=False)
+    ir = result.experiment.rsplit("-ir", 1)[1] if "-ir" in result.experiment else None
+    data = f"-d {result.dataset}" + (f" -r {ir}" if ir else "")
+    console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", markup=False, highlight=False)
+    console.print(f"  ltsearch export {data} --method {result.method}{store} -o best.yaml && "
+                  f"ltsearch train --config best.yaml --seeds 0,1,2", markup=False, highlight=False)
     if result.tracking_uri.startswith("sqlite"):
         console.print(f"  mlflow ui --backend-store-uri {result.tracking_uri}", markup=False, highlight=False)
