@@ -39,15 +39,14 @@ def run(
     epochs: EpochsOpt = None,
     search: Annotated[str, typer.Option("--search", help="how to sample: tpe, random or grid")] = "tpe",
     grid_points: Annotated[int, typer.Option("--grid-points", help="grid: points per numeric range")] = 3,
-    scheduler: Annotated[str, typer.Option("--scheduler", help="early stopping: asha, sh (successive halving "
-                                           "over complete schedules) or none")] = "asha",
+    scheduler: Annotated[str, typer.Option("--scheduler", help="early stopping: sh (successive halving over "
+                                           "complete schedules, the default), asha or none")] = "sh",
     grace_period: Annotated[int, typer.Option("--grace-period", help="asha: epochs before a trial may be "
-                                              "stopped; sh: the first rung's epochs")] = 1,
+                                              "stopped")] = 1,
     reduction_factor: Annotated[float, typer.Option("--reduction-factor", help="asha / sh: keep 1 in this many "
-                                                    "trials at each rung")] = 2.0,
+                                                    "trials at each rung")] = 3.0,
     rungs: Annotated[Optional[str], typer.Option("--rungs", help="sh: the lower rungs' budgets, in epochs or as "
-                                                 "fractions of the run, e.g. 0.25,0.5 (default: --grace-period "
-                                                 "times --reduction-factor to the k)")] = None,
+                                                 "fractions of the run (default 0.25,0.5)")] = None,
     brackets: Annotated[int, typer.Option("--brackets", help="sh: run the configs in this many consecutive "
                                           "groups; TPE learns from each group before the next")] = 1,
     metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="the search metric (default: the "

@@ -43,22 +43,15 @@ from ltsearch.search.trainable import (
 )
 
 
-def rung_budgets(full: int, grace: int, eta: float, rungs: list[float] | None = None) -> list[int]:
-    """The sh budgets, each below ``full``, then ``full``.
+DEFAULT_RUNGS = (0.25, 0.5)  # sh: lower rungs at 1/4 and 1/2 of the full budget (bench/RESULTS.md, P2)
 
-    ``rungs`` gives the lower rungs as epochs (>= 1) or fractions of the full budget (< 1), e.g.
-    ``[0.25, 0.5]`` -> ``[3, 6, 12]`` for 12 epochs; without it they are ``grace * eta**k``.
-    """
-    if rungs:
-        lower = [max(1, round(r * full)) if r < 1 else int(r) for r in rungs]
-        return sorted({b for b in lower if b < full}) + [int(full)]
-    budgets: list[int] = []
-    b = float(grace)
-    while round(b) < full:
-        if not budgets or round(b) > budgets[-1]:
-            budgets.append(int(round(b)))
-        b *= eta
-    return budgets + [int(full)]
+
+def rung_budgets(full: int, rungs: list[float] | tuple | None = None) -> list[int]:
+    """The sh budgets: the lower rungs (epochs >= 1, or fractions of ``full`` < 1; default
+    :data:`DEFAULT_RUNGS`), each rounded, kept when below ``full``, then ``full`` itself:
+    ``[3, 6, 12]`` for 12 epochs, ``[5, 10, 20]`` for 20."""
+    lower = [max(1, round(r * full)) if r < 1 else int(r) for r in (rungs or DEFAULT_RUNGS)]
+    return sorted({b for b in lower if b < full}) + [int(full)]
 
 
 def survivors(n: int, eta: float) -> int:

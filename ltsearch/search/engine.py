@@ -208,7 +208,7 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
     if state is None:
         grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values) if req.search == "grid" else None
         configs = len(grid) if grid is not None else req.trials
-        budgets = rung_budgets(max_t, req.grace_period, req.reduction_factor, req.rungs) if req.scheduler == "sh" else [max_t]
+        budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" else [max_t]
         state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
                             configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1)
         write_atomic(folder / "space.yaml", space_text)
@@ -541,9 +541,9 @@ def _space_params(space: SearchSpace, req: SearchRequest, max_t: int) -> dict[st
         out.update({"asha.grace_period": req.grace_period, "asha.reduction_factor": req.reduction_factor,
                     "asha.time_attr": "epoch", "objective": objective_key(space.metric)})
     if req.scheduler == "sh":
-        out.update({"sh.grace_period": req.grace_period, "sh.reduction_factor": req.reduction_factor,
+        out.update({"sh.reduction_factor": req.reduction_factor,
                     "sh.brackets": req.brackets,
-                    "sh.budgets": ",".join(map(str, rung_budgets(max_t, req.grace_period, req.reduction_factor, req.rungs)))})
+                    "sh.budgets": ",".join(map(str, rung_budgets(max_t, req.rungs)))})
     out["objective"] = objective_key(space.metric)
     if req.search == "grid":
         out["grid_points"] = req.grid_points

@@ -34,10 +34,10 @@ class SearchRequest:
     grid_points: int = 3  # points per float / int range in a grid
     grid_over: list[str] | None = None  # grid only these dims (others at the paper value)
     grid_values: dict[str, list] | None = None  # explicit grid values per dim
-    scheduler: str = "asha"  # asha | sh | none
-    grace_period: int = 1  # ASHA: epochs before a trial can be stopped; sh: the first rung's budget
-    reduction_factor: float = 2.0  # ASHA / sh: keep 1 / reduction_factor of the trials at each rung
-    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions of the run (< 1)
+    scheduler: str = "sh"  # sh | asha | none (default from P2, bench/RESULTS.md)
+    grace_period: int = 1  # ASHA: epochs before a trial can be stopped
+    reduction_factor: float = 3.0  # ASHA / sh: keep 1 / reduction_factor of the trials at each rung
+    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/4, 1/2
     brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)
@@ -130,7 +130,7 @@ def check_plan(req: SearchRequest, space: SearchSpace, base: dict) -> None:
         if size > checks.MAX_GRID_POINTS:
             raise LTSearchError(f"--search grid: the grid has {size:,} points (more than {checks.MAX_GRID_POINTS:,}); "
                                 f"lower --grid-points, grid fewer parameters or use --search tpe")
-    if req.scheduler != "none" and req.grace_period > 1:
+    if req.scheduler == "asha" and req.grace_period > 1:
         longest = longest_run(space, base)
         if req.grace_period > longest:
             raise LTSearchError(f"--grace-period {req.grace_period} is longer than the run ({longest} epochs), so no "

@@ -47,7 +47,7 @@ CASES = [
         t, "space.yaml", "method: kps\nbase: {model: {name: resnet9000}}\n")], ["space.yaml", "resnet9000"]),
     ("grid-too-large", lambda t: ["run", "kps", "--search", "grid", "--grid-points", "100"],
      ["--search grid", "points", "10,000"]),
-    ("grace-period-longer-than-run", lambda t: ["run", "kps", "--epochs", "2", "--grace-period", "5"],
+    ("grace-period-longer-than-run", lambda t: ["run", "kps", "--epochs", "2", "--scheduler", "asha", "--grace-period", "5"],
      ["--grace-period 5", "2 epochs"]),
 ]
 
