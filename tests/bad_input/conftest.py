@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness import preload
+from .harness import preload
 
 
 @pytest.fixture(scope="session", autouse=True)

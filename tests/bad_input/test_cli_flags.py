@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import cfg, check_case
+from .harness import cfg, check_case
 
 LONG = "a" * 300
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import cfg, check_case
+from .harness import cfg, check_case
 
 CASES = [
     ("unknown-method-config", lambda t: ["train", "--config", cfg(t, **{"method.name": "nope"})], ["nope"]),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import cfg, check_case
+from .harness import cfg, check_case
 
 
 def _png(path: Path, size: int = 32) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import check_case, text
+from .harness import check_case, text
 
 CASES = [
     ("unknown-method-run", lambda t: ["run", "nope"], ["nope", "unknown method"]),

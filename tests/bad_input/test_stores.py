@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import cfg, check_case, text
+from .harness import cfg, check_case, text
 
 FULL_DISK = {"LTSEARCH_MIN_FREE_MB": str(10**12)}  # more than any disk has free: every disk counts as full
 READ_ONLY = "/proc/sys"  # a read-only mount in every Linux container

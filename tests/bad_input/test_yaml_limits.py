@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import alias_bomb, cfg, check_case, deep, text
+from .harness import alias_bomb, cfg, check_case, deep, text
 
 PWN = '!!python/object/apply:os.system ["touch pwned"]\n'
 
