@@ -103,3 +103,26 @@ def test_passwords_never_printed(tmp_path):
     (tmp_path / "w").mkdir()
     code, out = run_cli(["run", "kps", "--tracking-uri", "postgresql://u:hunter2@127.0.0.1:1/db"], tmp_path / "w")
     assert code == 2 and "hunter2" not in out, out
+
+
+@pytest.mark.slow
+def test_cluster_that_cannot_place_one_trial(tmp_path):
+    """A real one-node Ray cluster with 1 CPU: a search asking 2 CPUs per trial is refused at once
+    (one line naming the flag and the cluster) instead of waiting forever for a node that never comes."""
+    from cluster_utils import RayCluster
+
+    from harness import listing, run_cli
+
+    cluster = RayCluster(cpus_per_node=1).start(nodes=1)
+    try:
+        work = tmp_path / "w"
+        work.mkdir()
+        env = {k: cluster.env[k] for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_USAGE_STATS_ENABLED")}
+        code, out = run_cli(["run", "ce", "--ray-address", cluster.address, "--cpus-per-trial", "2", "--trials", "1",
+                             "--no-live"], work, env, timeout=300)
+        lines = [ln for ln in out.strip().splitlines() if ln.strip()]
+        assert code == 2 and len(lines) == 1, out[-3000:]
+        assert "--cpus-per-trial 2" in lines[0] and cluster.address in lines[0] and "1 CPUs" in lines[0], lines[0]
+        assert listing(work) == set()
+    finally:
+        cluster.stop()
