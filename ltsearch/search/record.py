@@ -96,7 +96,7 @@ class MlflowTrialLogger(Callback):
         tags = {TAG_KIND: "trial", TAG_SEARCH: self.search, TAG_METHOD: cfg["method"]["name"],
                 TAG_DATASET: self.dataset_tag, TAG_STATUS: "running", TAG_TRIAL_ID: trial_id,
                 TAG_SEED: cfg.get("seed", self.seed), TAG_VAL_PROTOCOL: self.val_protocol}
-        rid = self.writer.create_run(self.experiment_id, trial_run_name(trial_id), tags,
+        rid = self.writer.create_run(self.experiment_id, trial_run_name(trial_id, index=len(runs)), tags,
                                      parent=self.parent_run_id)
         self.writer.log_params(rid, flatten(cfg))
         runs[trial_id] = rid
