@@ -86,6 +86,8 @@ def test_run_names_are_short_and_distinct():
     short = [names.trial_run_name(t) for t in ids]
     assert short[:2] == ["t00", "t01"] and len(set(short)) == 12 and max(map(len, short)) == 3
     assert names.trial_run_name("5f3ab_00003", "stopped", 4) == "t03 stopped@e4"
+    assert names.trial_run_name("e31cbb66", index=7) == "t07" and names.trial_run_name("e31cbb66") == "t-1cbb66"
+    assert names.with_status("t07 stopped@e2", "stopped", 3) == "t07 stopped@e3"
     assert names.final_run_name("kps", 1, "t03") == "kps-t03-s1" and names.final_run_name("kps", 0) == "kps-s0"
     assert names.ui_url("http://h:5000/", "7", "abc", "artifacts") == \
         "http://h:5000/#/experiments/7/runs/abc/artifacts?workflowType=machine_learning"
@@ -131,7 +133,7 @@ def test_logged_figures_and_dataset_read_back_through_mlflow(trained, writer):
 
     from ltsearch.tracking.names import mark_stopped
 
-    assert mark_stopped(writer, rid2, "ab_00001", 3) == "KILLED"
+    assert mark_stopped(writer, rid2, "e31cbb66", 3) == "KILLED"
     assert writer.client.get_run(rid2).info.run_name == "t01 stopped@e3"
 
 

@@ -150,6 +150,9 @@ def per_class_accuracy(rows: Sequence[dict], path: str | Path, title: str = "") 
 
     ax_n.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax_n.yaxis.set_minor_formatter(NullFormatter())
+    if positive:  # headroom for the count labels
+        top = max(positive)
+        ax_n.set_ylim(top=top * (1.8 if ax_n.get_yscale() == "log" else 1.15))
     if n <= 30:
         for i, c in enumerate(counts):
             ax_n.text(i, c, str(c), ha="center", va="bottom", fontsize=7)

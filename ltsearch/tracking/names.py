@@ -1,7 +1,7 @@
 """Short, distinct MLflow run names (the UI cuts long names to their first ~20 characters).
 
-Scheme: a search's parent run is the search name; its trials are ``t00``, ``t01``, ... (Tune's
-trial counter, three digits past 99 trials); a trial the scheduler stopped early is renamed
+Scheme: a search's parent run is the search name; its trials are ``t00``, ``t01``, ... in the
+order they started (three digits past 99 trials); a trial the scheduler stopped early is renamed
 ``t03 stopped@e4`` (the epoch it reached); a final run of ``ltsearch train --seeds`` is
 ``<method>-s<seed>``, or ``<method>-t03-s<seed>`` when its config was exported from trial
 ``t03`` (the ``ltsearch:`` provenance block).
@@ -20,15 +20,24 @@ def trial_index(trial_id: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def trial_run_name(trial_id: str, status: str | None = None, epochs: int | None = None) -> str:
-    """``t03`` for Tune trial ``a1b2c_00003``; ``t03 stopped@e4`` for a scheduler-stopped trial
-    that reached epoch 4. Ids without a counter keep their last 6 characters."""
-    idx = trial_index(trial_id)
+def trial_run_name(trial_id: str, status: str | None = None, epochs: int | None = None,
+                   index: int | None = None) -> str:
+    """``t03`` for the search's fourth trial: ``index`` (the recorder's count of trial runs
+    already under the parent, i.e. start order), else Tune's counter of ``a1b2c_00003``
+    (Optuna-sampled trials have plain hex ids: give ``index``), else the id's last 6
+    characters. ``t03 stopped@e4`` for a scheduler-stopped trial that reached epoch 4."""
+    idx = index if index is not None else trial_index(trial_id)
     name = (f"t{idx:02d}" if idx < 100 else f"t{idx:03d}") if idx is not None else f"t-{str(trial_id)[-6:]}"
+    return with_status(name, status, epochs)
+
+
+def with_status(name: str, status: str | None, epochs: int | None = None) -> str:
+    """``t03`` -> ``t03 stopped@e4`` (status ``stopped``) or ``t03 failed``; other statuses keep it."""
+    name = name.split(" ")[0]
     if status == "stopped":
-        name += f" stopped@e{int(epochs)}" if epochs is not None else " stopped"
-    elif status == "failed":
-        name += " failed"
+        return name + (f" stopped@e{int(epochs)}" if epochs is not None else " stopped")
+    if status == "failed":
+        return name + " failed"
     return name
 
 
@@ -61,7 +70,8 @@ STOPPED_RUN_STATUS = "KILLED"  # MLflow status of a scheduler-stopped trial: a d
 
 
 def mark_stopped(writer, run_id: str, trial_id: str, epochs: int | None) -> str:
-    """Rename a scheduler-stopped trial's run ``t03 stopped@e4``; returns the MLflow status to end
+    """Rename a scheduler-stopped trial's run ``t03`` to ``t03 stopped@e4``; returns the MLflow status to end
     it with (``KILLED``, shown apart from completed runs; ``ltsearch.status`` stays the record)."""
-    writer.client.update_run(run_id, name=trial_run_name(trial_id, "stopped", epochs))
+    current = writer.client.get_run(run_id).info.run_name or trial_run_name(trial_id)
+    writer.client.update_run(run_id, name=with_status(current, "stopped", epochs))
     return STOPPED_RUN_STATUS
