@@ -269,7 +269,7 @@ def simulate(T: Table) -> tuple[list[dict], set]:
                 row("sh", f"grace {g}, eta {e}", sim_sh(T, g, e, missing))
     for g in GRACES:
         for e in ETAS:
-            if g * e < T.E:
+            if g < T.E:
                 row("hyperband", f"grace {g}, eta {e}", sim_hyperband(T, g, e, missing))
     for g in GRACES:
         for e in ETAS:
