@@ -295,16 +295,31 @@ def report(table: dict, rows: list[dict]) -> str:
     budgets = sorted({int(k.split(':')[1]) for k in table["runs"]})
     lines += ["Spearman of each budget's best-epoch val/acc with the full-budget objective (over the configs "
               "measured at both): complete schedule scaled to b / the first b epochs of the full schedule.", "",
-              "| b | complete schedule | prefix | configs |", "|---|---|---|---|"]
+              "Rank of the full-budget best config at that budget (1 = first; ties share the best rank).", "",
+              "| b | complete schedule | prefix | configs | best config's rank: complete / prefix |",
+              "|---|---|---|---|---|"]
+
+    def rank(vals):
+        if vals[bi] is None:
+            return "—"
+        return str(1 + sum(v is not None and v > vals[bi] for v in vals))
+
     for b in sorted(set(budgets) | {1, 2, 3, 4, 6, 8, 9}):
         if b > T.E:
             continue
         comp = [T.value(i, b) for i in range(T.n)]
         n_comp = sum(v is not None for v in comp)
         pre = [T.prefix(i, b) for i in range(T.n)]
-        lines.append(f"| {b} | {fmt(spearman(comp, full) if n_comp == T.n else None)} | "
-                     f"{fmt(spearman(pre, full))} | {n_comp} |")
-    lines += ["", "| scheduler | setting | rungs (epochs) | configs per rung | epochs / full | returned config | gap (pt) | Spearman per rung |",
+        rho = fmt(spearman(comp, full)) + ("" if n_comp in (0, T.n) or spearman(comp, full) is None else " *")
+        lines.append(f"| {b} | {rho} | "
+                     f"{fmt(spearman(pre, full))} | {n_comp} | {rank(comp)} / {rank(pre)} |")
+    lines += ["", "\\* over the configs measured at that budget only (the survivors that some sh setting trains "
+              "there). — : undefined (every config has the same value, e.g. chance accuracy after 1 epoch).", ""]
+    lines += ["Gap = best full-budget val/acc over the configs - the full-budget val/acc of the config the "
+              "scheduler returns. sh / Hyperband rank ties by sampling order. ASHA: one trial at a time in "
+              "sampling order, best-so-far value at each rung. Spearman per rung: over all configs "
+              "(for budgets measured on survivors only, over those).", ""]
+    lines += ["| scheduler | setting | rungs (epochs) | configs per rung | epochs / full | returned config | gap (pt) | Spearman per rung |",
               "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.get("incomplete"):
@@ -317,8 +332,10 @@ def report(table: dict, rows: list[dict]) -> str:
     lines.append("")
     if ok:
         c = min(ok, key=lambda r: (r["ratio"], r["gap"]))
-        lines.append(f"Cheapest with gap <= 0.5 pt: {c['scheduler']} {c['setting']} ({c['ratio']:.3f} of the epochs, "
-                     f"gap {c['gap']:.2f} pt).")
+        ties = [f"{r['scheduler']} {r['setting']}" for r in ok if abs(r["ratio"] - c["ratio"]) < 1e-9]
+        lines.append(f"Cheapest with gap <= 0.5 pt: {'; '.join(ties)} ({c['ratio']:.3f} of the epochs).")
+    else:
+        lines.append("No setting keeps the gap <= 0.5 pt.")
     return "\n".join(lines) + "\n"
 
 
