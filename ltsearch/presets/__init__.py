@@ -43,7 +43,9 @@ def _merge(a: dict, b: dict) -> dict:
 def _load(name: str) -> dict:
     path = PRESET_DIR / f"{name}.yaml"
     if "/" not in name or ".." in name or not path.is_file():
-        raise LTSearchError(f"preset {shown(name)}: no such preset; choose one of: {', '.join(list_presets())}")
+        methods = sorted({n.split("/")[0] for n in list_presets()})
+        raise LTSearchError(f"preset {shown(name)}: no such preset; use METHOD/DATASET with a method of "
+                            f"{', '.join(methods)} (ltsearch presets list shows all)")
     data = safe_load(path.read_text()) or {}
     bad = sorted(set(data) - set(KEYS))
     if bad:

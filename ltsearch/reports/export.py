@@ -38,8 +38,8 @@ def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:
 
     name = f"{method}/{dataset}"
     if name not in list_presets():
-        have = ", ".join(list_presets())
-        raise LTSearchError(f"--paper-budget: no paper preset {name}; presets: {have}")
+        have = ", ".join(p for p in list_presets() if p.startswith(f"{method}/")) or "none"
+        raise LTSearchError(f"--paper-budget: no paper preset {name}; {method} has: {have}")
     preset = load_preset(name)["config"]
     out = copy.deepcopy(config)
     if "epochs" in preset:

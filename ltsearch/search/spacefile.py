@@ -270,7 +270,7 @@ def recipe_base(method: str, dataset: str, recipe: Any, where: str) -> dict:
     if recipe is None:
         return {}
     if not isinstance(recipe, str) or recipe not in list_presets():
-        raise LTSearchError(f"{where}: {recipe!r} is not a preset; use one of: {', '.join(list_presets())}")
+        raise LTSearchError(f"{where}: {recipe!r} is not a preset; use METHOD/DATASET as ltsearch presets list shows")
     cfg = load_preset(recipe)["config"]
     out = {k: v for k, v in cfg.items() if k not in ("dataset", "method")}
     if (cfg.get("method") or {}).get("name") == method:
