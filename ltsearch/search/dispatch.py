@@ -42,7 +42,6 @@ from ltsearch.search.trainable import (
     objective_key,
 )
 
-
 DEFAULT_RUNGS = (0.25, 0.5)  # sh: lower rungs at 1/4 and 1/2 of the full budget (bench/RESULTS.md, P2)
 
 

@@ -30,7 +30,11 @@ from ltsearch.tracking import (
     TAG_TRIAL_ID,
     TAG_VAL_PROTOCOL,
 )
-from ltsearch.tracking.artifacts import log_search_importance, log_training_dataset, log_trial_figures
+from ltsearch.tracking.artifacts import (
+    log_search_importance,
+    log_training_dataset,
+    log_trial_figures,
+)
 from ltsearch.tracking.names import STOPPED_RUN_STATUS
 from ltsearch.tracking.writer import TrackingWriter, search_tags
 

@@ -11,13 +11,12 @@ previous or the next version, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ltsearch.errors import LTSearchError
+from ltsearch.fileio import write_atomic
 
 STATE_FILE = "search.json"
 DONE = ("completed", "stopped", "failed")
@@ -131,26 +130,6 @@ def _build(cls, data: dict):
         raise TypeError(f"expected a mapping for {cls.__name__}")
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a new temporary file in the same folder (never follows a
-    pre-existing temporary file or symlink: the temporary name is random and created with O_EXCL)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def inside(path: Path, root: Path) -> Path | None:

@@ -228,10 +228,9 @@ def log_training_dataset(writer, run_id: str, data, source: str | None = None) -
     """
     try:
         import json
+        import warnings
 
         from mlflow.entities import Dataset, DatasetInput, InputTag
-
-        import warnings
 
         ds, profile = training_dataset(data, source)
         with warnings.catch_warnings():  # schema inference hints about integer columns

@@ -112,16 +112,15 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
     figures (:func:`~ltsearch.tracking.artifacts.log_trial_figures`); with ``data`` (the
     loaded LTData) the training set is logged as the runs' dataset input.
     """
-    from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
-    from ltsearch.tracking.names import final_run_name
-    from ltsearch.tracking.writer import TrackingWriter
-
     import getpass
 
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
 
     from ltsearch.config import dump_yaml, flatten
+    from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
+    from ltsearch.tracking.names import final_run_name
+    from ltsearch.tracking.writer import TrackingWriter
 
     uri = tracking_uri or default_tracking_uri()
     client = MlflowClient(tracking_uri=uri)

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
+from ltsearch.fileio import open_atomic
+
 CONFUSION_FILE = "confusion.csv"
 PER_CLASS_FILE = "per_class.csv"
 METRICS_FILE = "metrics.jsonl"
@@ -58,13 +60,11 @@ def write_confusion(path: str | Path, labels: Any, predictions: Any, num_classes
         path = path / CONFUSION_FILE
     names = [str(n) for n in (class_names or range(num_classes))]
     matrix = confusion_counts(labels, predictions, num_classes)
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
+    with open_atomic(path, newline="") as f:
         w = csv.writer(f)
         w.writerow(["true\\pred", *names])
         for name, row in zip(names, matrix):
             w.writerow([name, *row])
-    tmp.replace(path)
     return path
 
 
@@ -119,10 +119,8 @@ def write_per_class(path: str | Path, rows: Sequence[dict]) -> Path:
     fields: list[str] = []
     for r in rows:
         fields.extend(k for k in r if k not in fields)
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
+    with open_atomic(path, newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
-    tmp.replace(path)
     return path

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ltsearch.errors import LTSearchError
+from ltsearch.fileio import open_atomic
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:
@@ -18,19 +17,8 @@ def save_atomic(obj: Any, path: str | Path) -> None:
     The temporary name is random and created exclusively, so a link planted at a predictable
     ``*.tmp`` name is never followed; the rename replaces a link at ``path``, never its target.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with open_atomic(path, "wb") as f:
+        torch.save(obj, f)
 
 
 def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict:

@@ -19,6 +19,7 @@ import torch
 
 from ltsearch.config import TrialConfig, config_from_dict, dump_yaml
 from ltsearch.errors import LTSearchError, TrialDivergedError
+from ltsearch.fileio import open_atomic, write_atomic
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
 from ltsearch.train.device import (
     autocast,
@@ -99,7 +100,7 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         _refuse_links(out)
-        (out / "config.yaml").write_text(dump_yaml(cfg.to_dict()))
+        write_atomic(out / "config.yaml", dump_yaml(cfg.to_dict()))
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head, init=cfg.model.init)
     stages = method.stages(cfg, params, data.train_counts, model.feat_dim)
@@ -131,7 +132,8 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     return run.finish()
 
 
-OUTPUTS = ("config.yaml", "checkpoint.pt", "best.pt", "stage1.pt", "metrics.jsonl", "per_class.csv", "result.json")
+OUTPUTS = ("config.yaml", "checkpoint.pt", "best.pt", "stage1.pt", "metrics.jsonl", "per_class.csv", "result.json",
+           "confusion.csv")
 
 
 def _refuse_links(out: Path) -> None:
@@ -191,7 +193,7 @@ class _Run:
             self.best_state = load_checkpoint(best_path, map_location="cpu")["model"]
         if self.out is not None:  # the checkpoint is the truth: every epoch it holds, exactly once
             lines = "".join(json.dumps(h) + "\n" for h in self.progress.history)
-            (self.out / "metrics.jsonl").write_text(lines)
+            write_atomic(self.out / "metrics.jsonl", lines)
 
     def eval_loader(self, split):
         return self.make_loader(split, train=False, batch_size=EVAL_BATCH, seed=self.cfg.seed, **self.loader_kw)
@@ -237,6 +239,8 @@ class _Run:
                 logits, labels = self.logits("val", stage, features)
                 metrics.update(_prefixed("val", split_metrics(logits, labels, self.data.num_classes,
                                                               self.data.train_counts)))
+                if self.out is not None:  # a stopped trial keeps its per-class view of the last evaluation
+                    self._write_val_per_class(logits, labels)
             improved = self._select(metrics)
             if self.best is not None:
                 metrics[self.best_key] = self.best
@@ -322,6 +326,19 @@ class _Run:
                 z = 0.5 * (z + self.model.head(f2.to(self.device)).float())
         return z, y.to(self.device)
 
+    def _write_val_per_class(self, logits, labels) -> None:
+        """``per_class.csv`` with this epoch's validation accuracy per class (test: not evaluated);
+        ``finish`` replaces it with the selected epoch's val and test."""
+        from ltsearch.metrics import shot_groups
+        from ltsearch.tracking.outputs import write_per_class
+
+        data = self.data
+        val = split_metrics(logits, labels, data.num_classes, data.train_counts)
+        group_of = {c: g for g, cs in shot_groups(data.train_counts).items() for c in cs}
+        write_per_class(self.out / "per_class.csv", [
+            {"class": i, "name": data.class_names[i], "train_count": int(data.train_counts[i]), "group": group_of[i],
+             "val_acc": val["per_class"][i], "test_acc": None} for i in range(data.num_classes)])
+
     def finish(self) -> dict:
         """Evaluate val and test once more; write per-class CSV and result.json."""
         from ltsearch.metrics import shot_groups
@@ -353,12 +370,15 @@ class _Run:
             val_history = [h["val/acc"] for h in self.progress.history if "val/acc" in h]
             result["best/val/acc"] = max(val_history + [val["acc"]])
         if self.out is not None:
-            with open(self.out / "per_class.csv", "w", newline="") as f:
+            from ltsearch.tracking.outputs import write_confusion
+
+            write_confusion(self.out, test_labels, test_logits.argmax(dim=1), data.num_classes, data.class_names)
+            with open_atomic(self.out / "per_class.csv", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=list(per_class[0]))
                 writer.writeheader()
                 writer.writerows(per_class)
-            (self.out / "result.json").write_text(
-                json.dumps({k: v for k, v in result.items() if k != "per_class"}, indent=2))
+            write_atomic(self.out / "result.json", json.dumps({k: v for k, v in result.items() if k != "per_class"},
+                                                             indent=2))
         return result
 
 
