@@ -418,7 +418,8 @@ def _quiet_libraries() -> None:
     for key, value in (("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1"), ("RAY_AIR_NEW_OUTPUT", "0"),
                        ("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000"),
                        ("TUNE_GLOBAL_CHECKPOINT_S", "30"), ("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0"),
-                       ("MLFLOW_LOGGING_LEVEL", "WARNING")):
+                       ("MLFLOW_LOGGING_LEVEL", "WARNING"),
+                       ("RAY_install_failure_signal_handler", "false")):  # no C++ stack dump on SIGTERM
         os.environ.setdefault(key, value)
     warnings.filterwarnings("ignore", module="optuna")
     warnings.filterwarnings("ignore", module="ray")
