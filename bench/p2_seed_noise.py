@@ -1,7 +1,7 @@
 """How stable is P2's full-budget ranking? The top configs of ``p2_<dataset>.json`` retrained at the
 full budget with other training seeds (same data split), best-epoch val/acc each.
 
-    python bench/p2_seed_noise.py digits-lt [--top 3] [--seeds 1,2]
+    python bench/p2_seed_noise.py digits-lt [--top 3] [--seeds 1,2] [--configs 0,2,7]
 
 Writes ``bench/results/p2_<dataset>_seeds.json``.
 """
@@ -22,6 +22,7 @@ def main() -> None:
     ap.add_argument("dataset")
     ap.add_argument("--top", type=int, default=3)
     ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--configs", default="", help="also these config indices, e.g. 0,2,7")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     import torch
@@ -31,6 +32,7 @@ def main() -> None:
     T = p2.Table(table)
     full = T.full()
     top = sorted(range(T.n), key=lambda i: -full[i])[:args.top]
+    top += [int(c) for c in args.configs.split(",") if c and int(c) not in top]
     out_path = p2.RESULTS / f"p2_{args.dataset}_seeds.json"
     out = json.loads(out_path.read_text()) if out_path.is_file() else {}
     from ltsearch.search.engine import _load_data

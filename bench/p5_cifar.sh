@@ -12,8 +12,9 @@ set -euo pipefail
 R=${1:?give the CIFAR-10 image-folder root (e.g. ~/.cache/ltsearch/cifar10-jpg)}
 WHAT=${2:-all}
 EPOCHS=${EPOCHS:-20}
-GRACE=${GRACE:-2}   # sh first rung (epochs); from the P2 frontier, see bench/RESULTS.md
-ETA=${ETA:-3}       # sh reduction factor
+GRACE=${GRACE:-2}   # sh first rung (epochs): provisional, the cheapest sh keeping the winner on digits-lt (P2;
+                    # CIFAR-10-LT P2 not measured yet, see bench/RESULTS.md "P2 frontier")
+ETA=${ETA:-2}       # sh reduction factor (rungs 2, 4, 8, 16, 20 epochs at 20-epoch trials)
 TRIALS=${TRIALS:-24}
 LT=(--dataset cifar10-lt --imbalance-ratio 100 --data-root "$R")
 common=(--set model.name=resnet8 --set optim.batch_size=128)
