@@ -6,15 +6,15 @@
 #   bench/p5_cifar.sh /path/to/cifar10-jpg [baselines|kps|lort|board|all]
 #
 # The searches use `--scheduler sh` (successive halving over complete schedules scaled to each rung's
-# budget) with the settings chosen from P2 (bench/RESULTS.md, "P2 frontier"): GRACE and ETA below.
+# budget) with the default settings chosen from P2 (bench/RESULTS.md, "P2 frontier"): rungs at 1/4 and 1/2 of
+# the budget, keep 1 in 3 (RUNGS and ETA below).
 # Results: trials/ (per-trial folders), mlflow.db + optuna.db, trials/train/p5-* (baselines).
 set -euo pipefail
 R=${1:?give the CIFAR-10 image-folder root (e.g. ~/.cache/ltsearch/cifar10-jpg)}
 WHAT=${2:-all}
 EPOCHS=${EPOCHS:-20}
-GRACE=${GRACE:-2}   # sh first rung (epochs): provisional, the cheapest sh keeping the winner on digits-lt (P2;
-                    # CIFAR-10-LT P2 not measured yet, see bench/RESULTS.md "P2 frontier")
-ETA=${ETA:-2}       # sh reduction factor (rungs 2, 4, 8, 16, 20 epochs at 20-epoch trials)
+RUNGS=${RUNGS:-0.25,0.5}  # sh lower rungs as fractions of the budget: 5, 10 of 20 epochs (the default)
+ETA=${ETA:-3}             # sh: keep 1 in 3 at each rung (the default)
 TRIALS=${TRIALS:-24}
 LT=(--dataset cifar10-lt --imbalance-ratio 100 --data-root "$R")
 common=(--set model.name=resnet8 --set optim.batch_size=128)
@@ -22,20 +22,19 @@ cli() { PYTHONPATH="${PYTHONPATH:-$PWD}" python -m ltsearch.cli.main "$@"; }
 
 baselines() {
   # paper-default KPS (+GA, column; Table 2 schedule scaled by --epochs: milestones at 0.8 / 0.9 of the run)
-  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --out trials/train/p5-kps-paper
-  # paper-default Balanced Softmax: the same recipe with the BS loss (no BS preset; as bench/cifar_methods.py)
-  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" \
-    --set method.name=bs --set 'method.params={}' --out trials/train/p5-bs-paper
+  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --output trials/train/p5-kps-paper
+  # paper-default Balanced Softmax: its preset (the KPS CIFAR recipe with the BS loss)
+  cli train --preset bs/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --output trials/train/p5-bs-paper
   # paper-default LORT (CIFAR-100-LT preset on CIFAR-10-LT): stage 1 CE 20 epochs (lr 0.01, wd 5e-3, cosine),
   # stage 2 delta 0.98, lr 5e-4, wd 0, 20 epochs, flip TTA
   cli train --preset lort/cifar100-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" \
-    --set dataset.name=cifar10-lt --set dataset.imbalance_ratio=100 --out trials/train/p5-lort-paper
+    --set dataset.name=cifar10-lt --set dataset.imbalance_ratio=100 --output trials/train/p5-lort-paper
 }
 
 kps_search() {
   # KPS: m_max, s_base, ga, ga_start, lr, wd searched (search_spaces/kps.yaml); the paper point is trial 0
   cli run kps "${LT[@]}" --epochs "$EPOCHS" --trials "$TRIALS" --search tpe --seed 0 \
-    --scheduler sh --grace-period "$GRACE" --reduction-factor "$ETA" --val split \
+    --scheduler sh --rungs "$RUNGS" --reduction-factor "$ETA" --val split \
     "${common[@]}" --name p5-kps-sh --no-live
 }
 
@@ -43,7 +42,7 @@ lort_search() {
   # LORT: stage-2 lr, wd and delta searched; stage 1 pinned at the paper's recipe (one cached backbone
   # per rung budget, shared by all trials)
   cli run lort "${LT[@]}" --epochs "$EPOCHS" --trials "$TRIALS" --search tpe --seed 0 \
-    --scheduler sh --grace-period "$GRACE" --reduction-factor "$ETA" --val split \
+    --scheduler sh --rungs "$RUNGS" --reduction-factor "$ETA" --val split \
     "${common[@]}" --set optim.lr=0.01 --set optim.weight_decay=5e-3 --name p5-lort-sh --no-live
 }
 
