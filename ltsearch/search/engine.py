@@ -106,6 +106,7 @@ class SearchResult:
     epochs_consumed: int = 0
     full_epochs: int = 0  # epochs to train every config at its full budget
     elapsed_s: float = 0.0
+    experiment_id: str | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -351,7 +352,8 @@ def _result(req, space, base, state: SearchState, recorder: Recorder, plan: Tria
         best_metrics=dict(best.metrics) if best else {}, best_run_id=best.run_id if best else None,
         parent_run_id=recorder.parent_id, tracking_uri=tracking_uri, storage_dir=str(folder),
         optuna_storage=study.url if study is not None else None, study_name=state.study if study is not None else None,
-        scheduler=state.scheduler, epochs_consumed=state.epochs_consumed(), full_epochs=full)
+        scheduler=state.scheduler, epochs_consumed=state.epochs_consumed(), full_epochs=full,
+        experiment_id=recorder.experiment_id)
 
 
 def _summary(result: SearchResult) -> dict[str, float]:

@@ -179,5 +179,11 @@ def print_summary(result, console=None) -> None:
     console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", markup=False, highlight=False)
     console.print(f"  ltsearch export {data} --method {result.method}{store} -o best.yaml && "
                   f"ltsearch train --config best.yaml --seeds 0,1,2", markup=False, highlight=False)
+    from ltsearch.tracking.names import ui_url
+
     if result.tracking_uri.startswith("sqlite"):
-        console.print(f"  mlflow ui --backend-store-uri {result.tracking_uri}", markup=False, highlight=False)
+        console.print(f"  mlflow ui --backend-store-uri {result.tracking_uri}   # then open "
+                      f"{ui_url('http://127.0.0.1:5000', result.experiment_id or '0')}", markup=False, highlight=False)
+    elif result.tracking_uri.startswith("http"):
+        console.print(f"  open {ui_url(result.tracking_uri, result.experiment_id or '0')}", markup=False,
+                      highlight=False)
