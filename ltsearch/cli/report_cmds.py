@@ -1,6 +1,6 @@
 """``ltsearch leaderboard | heatmap | export | importance``: reports over the MLflow store.
 
-Command functions only; ltsearch/cli/main.py mounts them with ``user_errors``.
+Command functions only (each wrapped by ``user_errors``); ltsearch/cli/main.py mounts them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ltsearch.cli.common import (
+    BudgetOpt,
     DatasetOpt,
     JsonOpt,
     MethodArg,
@@ -20,12 +21,14 @@ from ltsearch.cli.common import (
     SetOpt,
     StoragePathOpt,
     TrackingUriOpt,
+    check_dataset,
     check_metric,
     console,
     print_json,
     user_errors,
 )
 from ltsearch.errors import LTSearchError
+from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri
 
 @user_errors
@@ -40,6 +43,7 @@ def leaderboard(
                                                    "stdout (replaced atomically)")] = None,
     export: Annotated[bool, typer.Option("--export", help="write leaderboards/EXPERIMENT.md and .csv")] = False,
     search: Annotated[Optional[str], typer.Option("--name", help="only the trials of the search of this name")] = None,
+    budget: BudgetOpt = None,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Rank the finished trials (and final multi-seed runs) of a dataset, with the papers' numbers.
@@ -52,21 +56,23 @@ def leaderboard(
     if fmt not in lb.FORMATS:
         raise LTSearchError(f"--format {fmt!r}: choose one of {', '.join(lb.FORMATS)}")
     check_metric(metric)
+    check_dataset(dataset)
     if method is not None:
         from ltsearch.methods import METHODS
 
         METHODS.get(method)
     if top is not None and top < 1:
         raise LTSearchError(f"--top {top}: use a positive number of rows, e.g. --top 10")
+    if output is not None:
+        check_target(output)
     board = lb.build(dataset, imbalance_ratio, method=method, metric=metric, top=top,
-                     tracking_uri=resolve_tracking_uri(tracking_uri), search=search)
+                     tracking_uri=resolve_tracking_uri(tracking_uri), search=search, budget=budget)
     if export:
         for p in lb.export_files(board):
             console.print(f"wrote {p}")
         return
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(lb.render(board, "markdown" if fmt == "table" else fmt))
+        write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt))
         console.print(f"wrote {output}")
         return
     if fmt == "table":
@@ -89,6 +95,8 @@ def export(
     paper_budget: Annotated[bool, typer.Option("--paper-budget",
                                                help="epochs and schedule of the paper preset")] = False,
     metric: MetricOpt = "val/acc",
+    budget: Annotated[Optional[int], typer.Option("--budget", help="rank among the rows of this many planned "
+                                                  "epochs (default: the largest budget)")] = None,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Write the full trial config of a leaderboard row as YAML for ltsearch train.
@@ -99,10 +107,12 @@ def export(
     from ltsearch.reports.export import export_config
 
     check_metric(metric)
+    check_dataset(dataset)
     if epochs is not None and epochs < 1:
         raise LTSearchError(f"--epochs {epochs}: use epochs >= 1")
     info = export_config(dataset, output, imbalance_ratio=imbalance_ratio, method=method, rank=rank,
-                         epochs=epochs, paper_budget=paper_budget, metric=metric, tracking_uri=resolve_tracking_uri(tracking_uri))
+                         epochs=epochs, paper_budget=paper_budget, metric=metric, tracking_uri=resolve_tracking_uri(tracking_uri),
+                         budget=budget)
     val = "—" if info["value"] is None else f"{info['value']:.2f}"
     console.print(f"wrote {info['output']}: {info['method']} rank {info['rank']} of {info['experiment']} "
                   f"(run {info['run_id'][:8]}, search {info['search'] or '-'}, {metric} {val}, "
@@ -125,6 +135,7 @@ def importance(
     from ltsearch.tracking.reader import resolve_experiment
 
     check_metric(metric)
+    check_dataset(dataset)
     uri = resolve_tracking_uri(tracking_uri)
     experiment = resolve_experiment(dataset, imbalance_ratio, uri)
     imp = importance_for_search(uri, experiment, search, metric)
@@ -171,6 +182,9 @@ def heatmap(
                                                 "heatmap-METHOD-X-Y-TIME)")] = None,
     storage_path: StoragePathOpt = Path("trials"),
     num_cpus: Annotated[Optional[int], typer.Option("--num-cpus", help="CPUs of the local Ray")] = None,
+    fig_format: Annotated[str, typer.Option("--format", "-f", help="figure format: png (200 dpi), pdf or svg")] = "png",
+    separate_scales: Annotated[bool, typer.Option("--separate-scales", help="one colour scale per panel "
+                                                  "(default: one shared scale, comparable)")] = False,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Sensitivity heatmap of a metric over two parameters: a figure, a terminal heatmap and CSV.
@@ -183,7 +197,14 @@ def heatmap(
     from ltsearch.tracking import reader
 
     check_metric(metric)
+    check_dataset(dataset)
     uri = resolve_tracking_uri(tracking_uri)
+    if fig_format not in hm.FIGURE_FORMATS:
+        raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(hm.FIGURE_FORMATS)}")
+    if output is not None:
+        check_target(output)
+        if output.suffix.lstrip(".").lower() not in hm.FIGURE_FORMATS:
+            output = output.with_name(output.name + f".{fig_format}")
     xa, ya = hm.parse_axis(method, x, "--x"), hm.parse_axis(method, y, "--y")
     if xa.key == ya.key:
         raise LTSearchError(f"--x and --y both set {xa.key}; choose two different parameters")
@@ -195,14 +216,20 @@ def heatmap(
                                             num_cpus=num_cpus)
     else:
         experiment = reader.resolve_experiment(dataset, imbalance_ratio, uri)
-    runs = reader.trial_runs(experiment, uri, search=from_search)
+    runs = hm.full_budget_runs(reader.trial_runs(experiment, uri, search=from_search))
     if not runs:
         names = ", ".join(reader.search_names(experiment, uri)) or "none"
         raise LTSearchError(f"--from-search {from_search}: no finished trials in {experiment} ({uri}); "
                             f"searches there: {names}")
     grid = hm.grid_from_runs(runs, xa, ya, metric, groups=groups, tracking_uri=uri)
-    png = output or Path("heatmaps") / f"{experiment}-{from_search}-{xa.param}-{ya.param}.png"
-    hm.draw_png(grid, png, title=f"{method} on {experiment}: {metric} ({from_search})")
+    png = output or Path("heatmaps") / f"{experiment}-{from_search}-{xa.param}-{ya.param}.{fig_format}"
+    from ltsearch.reports.leaderboard import budget_label, budget_of
+
+    budget = budget_label(budget_of(runs[0]))
+    hm.draw_png(grid, png, title=f"{method} on {experiment}: best/{metric} ({from_search})",
+                caption=f"{experiment}; {budget}; {len(runs)} completed full-budget trials"
+                        + ("; binned values, n = trials per cell" if grid.x.edges or grid.y.edges else ""),
+                shared_scale=not separate_scales)
     csvs = hm.csv_paths(png, grid)
     for key, path in csvs.items():
         hm.write_csv(grid, path, key)

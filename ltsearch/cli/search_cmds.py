@@ -19,6 +19,7 @@ from ltsearch.cli.common import (
     TrackingUriOpt,
     TrialsOpt,
     ValOpt,
+    check_dataset,
     console,
     err_console,
     user_errors,
@@ -74,8 +75,7 @@ def run(
     no_live: Annotated[bool, typer.Option("--no-live", help="no live table, one log line per trial event")] = False,
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
-    from ltsearch.search.display import print_summary
-    from ltsearch.search.engine import SearchRequest, run_search
+    from ltsearch.search.engine import SearchRequest
 
     if search == "grid" and trials is not None:
         raise LTSearchError(f"--search grid runs every grid point, so --trials {trials} has no effect; drop "
@@ -89,6 +89,10 @@ def run(
         tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
         params=list(param or []), fixed=list(fix or []), sets=list(set_ or []), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty())
+    check_before_work(req)
+    from ltsearch.search.display import print_summary
+    from ltsearch.search.engine import run_search
+
     try:
         result = run_search(req)
     except KeyboardInterrupt as err:
@@ -106,6 +110,49 @@ def run(
                              "check the ranges (e.g. a lower --param optim.lr) or run one config with ltsearch train"),
                           markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2 if user else 1)
+
+
+def check_before_work(req) -> None:
+    """Every check that needs no Ray / MLflow / torch, so a bad input is answered at once: the
+    request's flags, the space with --param / --fix, the base config with --set, the dataset."""
+    from ltsearch.search.engine import prepare
+
+    check_dataset(req.dataset)
+    try:
+        prepare(req)
+    except LTSearchError as err:
+        raise _blame_param(req, err) from None
+    if req.resume and req.name is not None and not (Path(req.storage_path).expanduser() / req.name).is_dir():
+        raise LTSearchError(f"--resume: no search named '{req.name}' under {Path(req.storage_path).expanduser().resolve()}; "
+                            f"check --name and --storage-path")
+
+
+def _blame_param(req, err: LTSearchError) -> LTSearchError:
+    """A space error caused by one --param / --fix value, re-worded to name that flag."""
+    from dataclasses import replace
+
+    from ltsearch.search.engine import prepare
+
+    given = [("--param", p) for p in req.params] + [("--fix", f) for f in req.fixed]
+    if not given:
+        return err
+    try:
+        prepare(replace(req, params=[], fixed=[]))
+    except LTSearchError:
+        return err  # the space file itself is at fault
+    for flag, value in given:
+        try:
+            prepare(replace(req, params=[value] if flag == "--param" else [],
+                            fixed=[value] if flag == "--fix" else []))
+        except LTSearchError as one:
+            text = str(one)
+            if text.startswith(flag):
+                return one
+            head, sep, rest = text.partition(": ")
+            if sep and (head.endswith(".yaml") or "/" in head):
+                text = rest  # drop the space file's name: the value came from the command line
+            return LTSearchError(f"{flag} {value}: {text}")
+    return err
 
 
 spaces_app = typer.Typer(help="Search spaces: list, show, new.", no_args_is_help=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ltsearch.errors import LTSearchError
+
+if TYPE_CHECKING:
+    from ltsearch.methods.criteria import Criterion
 
 
 @dataclass(frozen=True)
@@ -86,27 +86,6 @@ class Param:
         return value
 
 
-class Criterion(nn.Module):
-    """A stage's objective: ``forward(logits, target, model) -> loss`` plus epoch hooks.
-
-    Its own parameters (e.g. LWR's projection MLP) are trained by the stage's optimiser.
-    """
-
-    def __init__(self, loss: nn.Module):
-        super().__init__()
-        self.loss = loss
-
-    def on_epoch_start(self, epoch: int, epochs: int) -> None:
-        """Called before each epoch of the stage (0-based ``epoch`` of ``epochs``)."""
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor, model: nn.Module) -> torch.Tensor:
-        return self.loss(logits, target)
-
-    def state(self) -> dict[str, float]:
-        """Scalars worth logging per epoch (e.g. lambda(t), GA on/off)."""
-        return {}
-
-
 @dataclass
 class Stage:
     """One training stage: what is trained, with which optimiser settings and objective."""
@@ -118,7 +97,7 @@ class Stage:
     momentum: float
     batch_size: int
     schedule: Any  # ltsearch.config.ScheduleConfig
-    criterion: Criterion
+    criterion: Any  # a methods.criteria.Criterion (an nn.Module)
     train_part: str = "all"  # "all" | "head" (backbone frozen)
     bn: str = "train"  # with train_part == "head": "train" (BN stats keep moving) | "frozen"
     reinit_head: bool = False
@@ -169,3 +148,11 @@ class Method:
         return [Stage(name="train", epochs=cfg.epochs, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                       momentum=cfg.optim.momentum, batch_size=cfg.optim.batch_size, schedule=cfg.schedule,
                       criterion=self.criterion(params, class_counts, feat_dim), tta_flip=cfg.tta_flip)]
+
+
+def __getattr__(name: str):  # Criterion lives with torch in methods/criteria.py (imported on use)
+    if name == "Criterion":
+        from ltsearch.methods.criteria import Criterion
+
+        return Criterion
+    raise AttributeError(name)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import torch
-
-from ltsearch.methods.base import Criterion, Method, Param
+from ltsearch.methods.base import Method, Param
 from ltsearch.methods.registry import METHODS
 
 
 def _simple(name: str, description: str, params: dict, make_loss) -> Method:
     class _M(Method):
         def criterion(self, p, counts, feat_dim):
+            from ltsearch.methods.criteria import Criterion
             return Criterion(make_loss(p, counts))
 
     return METHODS.add(name, _M(name=name, description=description, params=params))
@@ -55,26 +54,10 @@ _simple("cb", "Class-balanced loss (effective number of samples)", {
 }, _cb)
 
 
-class DRWCriterion(Criterion):
-    """LDAM with deferred re-weighting: class weights switch on at ``drw_start`` of the run."""
-
-    def __init__(self, loss, weights: torch.Tensor, drw_start: float):
-        super().__init__(loss)
-        self.register_buffer("drw_weight", weights)
-        self.drw_start = drw_start
-        self.drw_active = False
-
-    def on_epoch_start(self, epoch: int, epochs: int) -> None:
-        self.drw_active = epoch >= round(self.drw_start * epochs)
-        self.loss.set_weight(self.drw_weight if self.drw_active else None)
-
-    def state(self):
-        return {"drw": float(self.drw_active)}
-
-
 class LDAMDRW(Method):
     def criterion(self, p, counts, feat_dim):
         from ltsearch.losses import LDAMLoss, drw_weights
+        from ltsearch.methods.criteria import DRWCriterion
         loss = LDAMLoss(counts, max_m=p["max_m"], s=p["s"])
         return DRWCriterion(loss, drw_weights(counts, beta=p["beta"]), p["drw_start"])
 

@@ -38,6 +38,8 @@ from ltsearch.tracking import (
     TAG_VAL_PROTOCOL,
 )
 
+TAG_BUDGET = "ltsearch.budget"  # planned epochs of a trial (all stages; at its rung for `--scheduler sh`)
+TAG_RUNG = "ltsearch.rung"  # successive-halving rung of a trial run
 GROUPS = ("acc", "many", "medium", "few")
 FORMATS = ("table", "markdown", "csv", "html", "json")
 # flattened config keys that never count as "key params" of a row
@@ -59,6 +61,35 @@ class Leaderboard:
     @property
     def reference(self) -> list[dict]:
         return [r for r in self.rows if r["kind"] == "paper"]
+
+    @property
+    def groups(self) -> list[tuple[str, list[dict]]]:
+        """The ranked rows by budget, in board order: ``[(budget label, rows), ...]``."""
+        out: dict[str, list[dict]] = {}
+        for row in self.ranked:
+            out.setdefault(row["budget"], []).append(row)
+        return list(out.items())
+
+
+def budget_of(run: dict) -> dict[str, Any]:
+    """A run's budget: model, planned epochs (tag ``ltsearch.budget``, else ``epochs`` plus a
+    decoupled method's ``stage2_epochs``) and validation protocol. Only rows of one budget are
+    comparable (issue 12: a 6-epoch trial never ranks among 26-epoch ones)."""
+    from ltsearch.tracking.reader import parse_param
+
+    tags, params = run["tags"], run["params"]
+    epochs = num(tags.get(TAG_BUDGET))
+    if epochs is None:
+        e = num(parse_param(params.get("epochs")))
+        s2 = num(parse_param(params.get("method.params.stage2_epochs")))
+        epochs = None if e is None else e + (s2 or 0)
+    val = tags.get(TAG_VAL_PROTOCOL) or ("test" if params.get("dataset.val") == "test" else "split")
+    return {"model": params.get("model.name", "") or "?", "epochs": None if epochs is None else int(epochs),
+            "val": val}
+
+
+def budget_label(b: dict[str, Any]) -> str:
+    return f"{b['model']}, {'?' if b['epochs'] is None else b['epochs']} epochs, val {b['val']}"
 
 
 # ---- building rows ---------------------------------------------------------------------
@@ -105,6 +136,9 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
         "run_id": run["run_id"],
         "model": run["params"].get("model.name", ""),
         "tuned_on_test": tags.get(TAG_VAL_PROTOCOL) == "test" or run["params"].get("dataset.val") == "test",
+        "budget": budget_label(budget_of(run)),
+        "budget_epochs": budget_of(run)["epochs"],
+        "rung": tags.get(TAG_RUNG),
     })
     for g in GROUPS:
         row[f"test_{g}"] = num(m.get(f"test/{g}"))
@@ -152,6 +186,8 @@ def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) ->
             "source_run": first["tags"].get(TAG_SOURCE_RUN, ""),
             "model": first["params"].get("model.name", ""),
             "tuned_on_test": any(r["tags"].get(TAG_VAL_PROTOCOL) == "test" for r in members),
+            "budget": budget_label(budget_of(first)),
+            "budget_epochs": budget_of(first)["epochs"],
         })
         if row["val"] is not None:
             rows.append(row)
@@ -162,7 +198,7 @@ def _empty_row(kind: str, method: str) -> dict:
     row: dict[str, Any] = {"rank": None, "kind": kind, "method": method, "params": {}, "val": None,
                            "val_std": None, "best_epoch": None, "epochs": None, "status": "", "seeds": None,
                            "search": "", "run_id": "", "source_run": "", "model": "", "tuned_on_test": False,
-                           "note": ""}
+                           "note": "", "budget": "", "budget_epochs": None, "rung": None}
     for g in GROUPS:
         row[f"test_{g}"] = None
         row[f"test_{g}_std"] = None
@@ -202,8 +238,12 @@ def _ratio_of(experiment: str, dataset: str) -> float | None:
 
 def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | None = None,
           metric: str = "val/acc", top: int | None = None, tracking_uri: str | None = None,
-          reference: bool = True, search: str | None = None) -> Leaderboard:
-    """The leaderboard of ``dataset``'s experiment (see the module docstring)."""
+          reference: bool = True, search: str | None = None, budget: int | None = None) -> Leaderboard:
+    """The leaderboard of ``dataset``'s experiment (see the module docstring).
+
+    Rows are ranked within their budget (model, epochs, val protocol); the largest budget comes
+    first; ``budget`` keeps only the rows of that many epochs; ``top`` applies to each budget.
+    """
     from ltsearch.tracking import reader
 
     experiment = reader.resolve_experiment(dataset, imbalance_ratio, tracking_uri)
@@ -222,12 +262,25 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
         if row is not None:
             rows.append(row)
     rows.extend(_final_rows(finals, metric, keys_of))
+    if budget is not None:
+        have = sorted({r["budget_epochs"] for r in rows if r["budget_epochs"] is not None})
+        rows = [r for r in rows if r["budget_epochs"] == budget]
+        if not rows and have:
+            raise LTSearchError(f"--budget {budget}: no rows of {budget} epochs in {experiment}; budgets there: "
+                                f"{', '.join(map(str, have))}")
     sign = -1 if higher_is_better(metric) else 1
-    rows.sort(key=lambda r: (sign * r["val"], 0 if r["kind"] == "final" else 1, r["run_id"]))
-    if top is not None:
-        rows = rows[:max(top, 0)]
-    for i, row in enumerate(rows, 1):
-        row["rank"] = i
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["budget"], []).append(row)
+    order = sorted(grouped, key=lambda b: (-(grouped[b][0]["budget_epochs"] or 0), -len(grouped[b]), b))
+    rows = []
+    for b in order:
+        group = sorted(grouped[b], key=lambda r: (sign * r["val"], 0 if r["kind"] == "final" else 1, r["run_id"]))
+        if top is not None:
+            group = group[:max(top, 0)]
+        for i, row in enumerate(group, 1):
+            row["rank"] = i
+        rows.extend(group)
     if reference:
         rows.extend(reference_rows(dataset, ratio, method))
     return Leaderboard(experiment=experiment, metric=metric, rows=rows, tracking_uri=tracking_uri)
@@ -267,7 +320,8 @@ def csv_columns(metric: str) -> list[str]:
     cols = ["rank", "kind", "method", "params", metric, f"{metric} std"]
     for g in GROUPS:
         cols += [f"test/{g}", f"test/{g} std"]
-    return cols + ["epochs", "seeds", "status", "tuned_on_test", "model", "search", "run_id", "source_run", "note"]
+    return cols + ["epochs", "budget", "seeds", "status", "tuned_on_test", "model", "search", "run_id", "source_run",
+                   "note"]
 
 
 def csv_record(row: dict, metric: str) -> dict[str, str]:
@@ -279,7 +333,7 @@ def csv_record(row: dict, metric: str) -> dict[str, str]:
     for g in GROUPS:
         rec[f"test/{g}"] = fmt_float(row[f"test_{g}"])
         rec[f"test/{g} std"] = std(row[f"test_{g}_std"])
-    rec.update({"epochs": "" if row["epochs"] is None else str(row["epochs"]),
+    rec.update({"epochs": "" if row["epochs"] is None else str(row["epochs"]), "budget": row["budget"],
                 "seeds": "" if row["seeds"] is None else str(row["seeds"]),
                 "status": row["status"], "tuned_on_test": "yes" if row["tuned_on_test"] else "no",
                 "model": row["model"], "search": row["search"], "run_id": row["run_id"],
@@ -313,7 +367,7 @@ def read_csv(text: str) -> list[dict[str, Any]]:
             else:
                 try:
                     row[k] = float(v) if k not in ("params", "method", "kind", "status", "model", "search",
-                                                   "run_id", "source_run", "note") else v
+                                                   "run_id", "source_run", "note", "budget") else v
                 except ValueError:
                     row[k] = v
         out.append(row)
@@ -330,27 +384,42 @@ def to_json(board: Leaderboard) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A cell as inert Markdown: HTML special characters escaped (no raw <script> from a tag or a
+    param), pipes escaped, newlines folded."""
+    return html_lib.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
 def legend(board: Leaderboard) -> str:
-    return (f"Ranked by `{board.metric}` (best epoch of each trial); test columns are top-1 accuracy (%) "
-            f"overall / many / medium / few shot ({DASH} = empty group). `final` rows are mean ± std over seeds. "
-            f"`ref` rows are the papers' reported numbers, not ranked. `tuned on test` marks rows whose "
-            f"validation set was the test set (the papers' protocol).")
+    return (f"Ranked by `best/{board.metric}` (each trial's value at its best epoch), within each budget "
+            f"(model, epochs, validation protocol): rows of different budgets are never ranked together. "
+            f"Test columns are top-1 accuracy (%) overall / many / medium / few shot ({DASH} = empty group). "
+            f"`final` rows are mean ± std over seeds. `ref` rows are the papers' reported numbers, not "
+            f"ranked; the papers tuned on the test set. `tuned on test` marks rows whose validation set "
+            f"was the test set (the papers' protocol).")
+
+
+def _md_table(cols: list[str], rows: list[dict], metric: str) -> list[str]:
+    lines = ["| " + " | ".join(cols) + " |",
+             "|" + "|".join("---:" if c in (metric, "test", "many", "medium", "few", "epochs") else "---"
+                            for c in cols) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_escape(c) for c in display_cells(row)) + " |")
+    if not rows:
+        lines.append("| " + " | ".join("" for _ in cols) + " |")
+    return lines
 
 
 def to_markdown(board: Leaderboard) -> str:
     cols = display_columns(board.metric)
-    lines = [f"# Leaderboard: {board.experiment}", "", legend(board), "",
-             "| " + " | ".join(cols) + " |",
-             "|" + "|".join("---:" if c in (board.metric, "test", "many", "medium", "few", "epochs") else "---"
-                            for c in cols) + "|"]
-    for row in board.rows:
-        lines.append("| " + " | ".join(_md_escape(c) for c in display_cells(row)) + " |")
-    if not board.rows:
-        lines.append("| " + " | ".join("" for _ in cols) + " |")
-    return "\n".join(lines) + "\n"
+    lines = [f"# Leaderboard: {_md_escape(board.experiment)}", "", legend(board), ""]
+    for label, rows in board.groups or [("", [])]:
+        if label:
+            lines += [f"## Budget: {_md_escape(label)}", ""]
+        lines += _md_table(cols, rows, board.metric) + [""]
+    if board.reference:
+        lines += ["## Papers' reported numbers (their budgets, tuned on test)", ""]
+        lines += _md_table(cols, board.reference, board.metric) + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
@@ -375,7 +444,13 @@ def parse_markdown_table(text: str) -> list[dict[str, str]]:
         return cells
 
     header = split(lines[0])
-    return [dict(zip(header, split(ln))) for ln in lines[2:]]
+    out = []
+    for ln in lines[1:]:
+        cells = split(ln)
+        if cells == header or all(set(c) <= set("-:") and c for c in cells):
+            continue  # the header and separator of the next budget's table
+        out.append(dict(zip(header, (html_lib.unescape(c) for c in cells))))
+    return out
 
 
 _HTML_CSS = """
@@ -389,18 +464,20 @@ tbody.ref td{background:#fff8e6;color:#664}tr.test td{color:#a33}td.rank{font-we
 """
 
 _HTML_JS = """
-document.querySelectorAll('th').forEach(function(th, col){
+document.querySelectorAll('thead th').forEach(function(th, col){
   th.addEventListener('click', function(){
-    var body = document.getElementById('runs'), rows = Array.from(body.rows);
-    var asc = !th.classList.contains('sorted-asc');
-    document.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
-    th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
+    var desc = !th.classList.contains('sorted-desc');  // first click: best (largest) first
+    document.querySelectorAll('thead th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
+    th.classList.add(desc ? 'sorted-desc' : 'sorted-asc');
     function key(r){var t = r.cells[col].getAttribute('data-v') || r.cells[col].textContent;
       var n = parseFloat(t); return isNaN(n) ? t.toLowerCase() : n;}
-    rows.sort(function(a, b){var x = key(a), y = key(b);
-      if (typeof x !== typeof y) return (typeof x === 'number' ? -1 : 1);
-      return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);});
-    rows.forEach(function(r){body.appendChild(r);});
+    document.querySelectorAll('tbody.runs').forEach(function(body){
+      var rows = Array.from(body.querySelectorAll('tr.row'));
+      rows.sort(function(a, b){var x = key(a), y = key(b);
+        if (typeof x !== typeof y) return (typeof x === 'number' ? -1 : 1);
+        return (x < y ? -1 : x > y ? 1 : 0) * (desc ? -1 : 1);});
+      rows.forEach(function(r){body.appendChild(r);});
+    });
   });
 });
 """
@@ -420,18 +497,20 @@ def to_html(board: Leaderboard) -> str:
                 cls += " rank"
             sort_v = text.split(" ± ")[0] if text not in (DASH, "") else ""
             tds.append(f'<td class="{cls.strip()}" data-v="{esc(sort_v)}">{esc(text)}</td>')
-        cls = ' class="test"' if row["tuned_on_test"] else ""
-        return f"<tr{cls}>" + "".join(tds) + "</tr>"
+        cls = "row test" if row["tuned_on_test"] else "row"
+        return f'<tr class="{cls}">' + "".join(tds) + "</tr>"
 
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
-    runs = "\n".join(tr(r) for r in board.ranked)
+    ncols = len(cols)
+    runs = "\n".join(f'<tbody class="runs"><tr class="budget"><td colspan="{ncols}">budget: {esc(label)}</td></tr>\n'
+                     + "\n".join(tr(r) for r in rows) + "\n</tbody>" for label, rows in board.groups)
     refs = "\n".join(tr(r) for r in board.reference)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Leaderboard: {esc(board.experiment)}</title><style>{_HTML_CSS}</style></head>\n<body>\n"
         f"<h1>Leaderboard: {esc(board.experiment)}</h1>\n<p class=\"legend\">{esc(legend(board))} "
         "Click a column header to sort.</p>\n"
-        f"<table id=\"leaderboard\"><thead><tr>{head}</tr></thead>\n<tbody id=\"runs\">\n{runs}\n</tbody>\n"
+        f"<table id=\"leaderboard\"><thead><tr>{head}</tr></thead>\n{runs}\n"
         f"<tbody class=\"ref\">\n{refs}\n</tbody></table>\n<script>{_HTML_JS}</script>\n</body></html>\n"
     )
 
@@ -449,7 +528,12 @@ def to_rich_table(board: Leaderboard, width: int | None = None):
     for c in keep:
         table.add_column(c, justify="right" if c in (board.metric, "test", "many", "medium", "few", "epochs",
                                                      "rank") else "left", overflow="fold")
+    previous = None
     for row in board.rows:
+        if row["kind"] != "paper" and row["budget"] != previous:
+            table.add_section()
+            table.add_row(*([f"[bold]budget: {row['budget']}[/]"] + [""] * (len(keep) - 1)))
+            previous = row["budget"]
         cells = dict(zip(cols, display_cells(row)))
         if narrow and row["tuned_on_test"]:
             cells["kind"] += ", tuned on test"
@@ -479,9 +563,10 @@ def render(board: Leaderboard, fmt: str) -> str:
 def export_files(board: Leaderboard, folder: str | Path = "leaderboards") -> list[Path]:
     """Write ``<folder>/<experiment>.md`` and ``.csv`` (the committed, diffable form)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    from ltsearch.reports.output import write_text
+
     md = folder / f"{board.experiment}.md"
     cs = folder / f"{board.experiment}.csv"
-    md.write_text(to_markdown(board))
-    cs.write_text(to_csv(board))
+    write_text(md, to_markdown(board), flag="--export", mkdir=True)
+    write_text(cs, to_csv(board), flag="--export", mkdir=True)
     return [md, cs]
