@@ -27,7 +27,19 @@ from pathlib import Path
 from typing import Any
 
 from ltsearch.errors import LTSearchError
-from ltsearch.reports.fmt import DASH, fmt_float, fmt_params, fmt_pm, higher_is_better, num, objective, short_key
+from ltsearch.reports.fmt import (
+    DASH,
+    NOT_EVALUATED,
+    fmt_float,
+    fmt_params,
+    fmt_pm,
+    fmt_value,
+    higher_is_better,
+    num,
+    objective,
+    same,
+    short_key,
+)
 from ltsearch.tracking import (
     TAG_METHOD,
     TAG_SEARCH,
@@ -134,6 +146,7 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
         "status": tags.get(TAG_STATUS) or ("completed" if run["status"] == "FINISHED" else run["status"].lower()),
         "search": tags.get(TAG_SEARCH, ""),
         "run_id": run["run_id"],
+        "experiment_id": run.get("experiment_id"),
         "model": run["params"].get("model.name", ""),
         "tuned_on_test": tags.get(TAG_VAL_PROTOCOL) == "test" or run["params"].get("dataset.val") == "test",
         "budget": budget_label(budget_of(run)),
@@ -300,24 +313,43 @@ def display_columns(metric: str) -> list[str]:
             "tuned on test", "search", "run"]
 
 
-def display_cells(row: dict) -> list[str]:
-    """Human cells (table / markdown / html): mean ± std for final rows, ``—`` for empty groups."""
+def varying_keys(rows: list[dict]) -> tuple[list[str], dict[str, Any]]:
+    """(the param names whose values differ between ``rows``, ``{name: value}`` of the others)."""
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row["params"] if k not in keys]
+    varying, fixed = [], {}
+    for k in keys:
+        vals = [row["params"].get(k) for row in rows]
+        if len(rows) > 1 and any(not same(v, vals[0]) for v in vals[1:]):
+            varying.append(k)
+        else:
+            fixed[k] = vals[0]
+    return varying, fixed
+
+
+def display_cells(row: dict, shown: list[str] | None = None) -> list[str]:
+    """Human cells (table / markdown / html): mean ± std for final rows, ``—`` for an empty shot
+    group, ``n/e`` for numbers never evaluated (a trial stopped before its test evaluation);
+    ``shown``: the params to print (the ones that vary; the fixed ones go in a header line)."""
+    not_evaluated = row["kind"] != "paper" and row["test_acc"] is None
+    params = row["params"] if shown is None else {k: v for k, v in row["params"].items() if k in shown}
     return [
         str(row["rank"]),
         _kind_text(row),
         row["method"],
-        fmt_params(row["params"]) if row["kind"] != "paper" else (row["model"] or ""),
+        fmt_params(params) if row["kind"] != "paper" else (row["model"] or ""),
         fmt_pm(row["val"], row["val_std"]),
-        *(fmt_pm(row[f"test_{g}"], row[f"test_{g}_std"]) for g in GROUPS),
+        *(NOT_EVALUATED if not_evaluated else fmt_pm(row[f"test_{g}"], row[f"test_{g}_std"]) for g in GROUPS),
         "" if row["epochs"] is None else str(row["epochs"]),
-        "yes" if row["tuned_on_test"] else "",
+        "yes (paper)" if row["kind"] == "paper" else ("yes" if row["tuned_on_test"] else ""),
         row["search"] if row["kind"] != "paper" else row["note"],
         row["run_id"][:8] if row["kind"] == "trial" else (row["run_id"][:8] if row["run_id"] else ""),
     ]
 
 
-def csv_columns(metric: str) -> list[str]:
-    cols = ["rank", "kind", "method", "params", metric, f"{metric} std"]
+def csv_columns(metric: str, knobs: list[str] = ()) -> list[str]:
+    cols = ["rank", "kind", "method", *(f"param:{k}" for k in knobs), metric, f"{metric} std"]
     for g in GROUPS:
         cols += [f"test/{g}", f"test/{g} std"]
     return cols + ["epochs", "budget", "seeds", "status", "tuned_on_test", "model", "search", "run_id", "source_run",
@@ -329,7 +361,8 @@ def csv_record(row: dict, metric: str) -> dict[str, str]:
         return "" if v is None else f"{v:.2f}"
 
     rec = {"rank": str(row["rank"]), "kind": row["kind"], "method": row["method"],
-           "params": fmt_params(row["params"]), metric: fmt_float(row["val"]), f"{metric} std": std(row["val_std"])}
+           **{f"param:{k}": fmt_value(v, sig=6) for k, v in row["params"].items()},
+           metric: fmt_float(row["val"]), f"{metric} std": std(row["val_std"])}
     for g in GROUPS:
         rec[f"test/{g}"] = fmt_float(row[f"test_{g}"])
         rec[f"test/{g} std"] = std(row[f"test_{g}_std"])
@@ -343,7 +376,10 @@ def csv_record(row: dict, metric: str) -> dict[str, str]:
 
 def to_csv(board: Leaderboard) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=csv_columns(board.metric), lineterminator="\n")
+    knobs: list[str] = []
+    for row in board.rows:
+        knobs += [k for k in row["params"] if k not in knobs]
+    writer = csv.DictWriter(buf, fieldnames=csv_columns(board.metric, knobs), lineterminator="\n", restval="")
     writer.writeheader()
     for row in board.rows:
         writer.writerow(csv_record(row, board.metric))
@@ -366,8 +402,9 @@ def read_csv(text: str) -> list[dict[str, Any]]:
                 row[k] = v == "yes"
             else:
                 try:
-                    row[k] = float(v) if k not in ("params", "method", "kind", "status", "model", "search",
-                                                   "run_id", "source_run", "note", "budget") else v
+                    row[k] = float(v) if k not in ("method", "kind", "status", "model", "search", "run_id",
+                                                   "source_run", "note", "budget") and not k.startswith("param:") \
+                        else v
                 except ValueError:
                     row[k] = v
         out.append(row)
@@ -398,12 +435,17 @@ def legend(board: Leaderboard) -> str:
             f"was the test set (the papers' protocol).")
 
 
+def _fixed_line(fixed: dict[str, Any]) -> str:
+    return "fixed in every row: " + (", ".join(f"{k}={fmt_value(v)}" for k, v in fixed.items()) or "nothing")
+
+
 def _md_table(cols: list[str], rows: list[dict], metric: str) -> list[str]:
-    lines = ["| " + " | ".join(cols) + " |",
+    shown, fixed = varying_keys([r for r in rows if r["kind"] != "paper"])
+    lines = ([_md_escape(_fixed_line(fixed)), ""] if fixed else []) + ["| " + " | ".join(cols) + " |",
              "|" + "|".join("---:" if c in (metric, "test", "many", "medium", "few", "epochs") else "---"
                             for c in cols) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(_md_escape(c) for c in display_cells(row)) + " |")
+        lines.append("| " + " | ".join(_md_escape(c) for c in display_cells(row, shown)) + " |")
     if not rows:
         lines.append("| " + " | ".join("" for _ in cols) + " |")
     return lines
@@ -488,22 +530,34 @@ def to_html(board: Leaderboard) -> str:
     numeric = {board.metric, "test", "many", "medium", "few", "epochs", "rank"}
     esc = html_lib.escape
 
-    def tr(row: dict) -> str:
-        cells = display_cells(row)
+    link = board.tracking_uri if board.tracking_uri and board.tracking_uri.startswith(("http://", "https://")) \
+        else None
+
+    def tr(row: dict, shown: list[str] | None = None) -> str:
+        cells = display_cells(row, shown)
         tds = []
         for c, text in zip(cols, cells):
             cls = "num" if c in numeric else ""
             if c == "rank":
                 cls += " rank"
             sort_v = text.split(" ± ")[0] if text not in (DASH, "") else ""
-            tds.append(f'<td class="{cls.strip()}" data-v="{esc(sort_v)}">{esc(text)}</td>')
+            inner = esc(text)
+            if c == "run" and link and row.get("run_id") and row.get("experiment_id"):
+                url = f"{link.rstrip('/')}/#/experiments/{row['experiment_id']}/runs/{row['run_id']}"
+                inner = f'<a href="{esc(url)}">{inner}</a>'
+            tds.append(f'<td class="{cls.strip()}" data-v="{esc(sort_v)}">{inner}</td>')
         cls = "row test" if row["tuned_on_test"] else "row"
         return f'<tr class="{cls}">' + "".join(tds) + "</tr>"
 
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
     ncols = len(cols)
-    runs = "\n".join(f'<tbody class="runs"><tr class="budget"><td colspan="{ncols}">budget: {esc(label)}</td></tr>\n'
-                     + "\n".join(tr(r) for r in rows) + "\n</tbody>" for label, rows in board.groups)
+    parts = []
+    for label, rows in board.groups:
+        shown, fixed = varying_keys(rows)
+        parts.append(f'<tbody class="runs"><tr class="budget"><td colspan="{ncols}">budget: {esc(label)}'
+                     + (f"; {esc(_fixed_line(fixed))}" if fixed else "") + "</td></tr>\n"
+                     + "\n".join(tr(r, shown) for r in rows) + "\n</tbody>")
+    runs = "\n".join(parts)
     refs = "\n".join(tr(r) for r in board.reference)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -518,6 +572,7 @@ def to_html(board: Leaderboard) -> str:
 def to_rich_table(board: Leaderboard, width: int | None = None):
     """The terminal table; below 150 columns the search / run columns are left out and the
     tuned-on-test marker joins the kind cell."""
+    from rich.markup import escape
     from rich.table import Table
 
     narrow = width is not None and width < 150
@@ -528,13 +583,18 @@ def to_rich_table(board: Leaderboard, width: int | None = None):
     for c in keep:
         table.add_column(c, justify="right" if c in (board.metric, "test", "many", "medium", "few", "epochs",
                                                      "rank") else "left", overflow="fold")
-    previous = None
+    previous, shown = None, None
+    groups = dict(board.groups)
     for row in board.rows:
         if row["kind"] != "paper" and row["budget"] != previous:
+            shown, fixed = varying_keys(groups[row["budget"]])
             table.add_section()
-            table.add_row(*([f"[bold]budget: {row['budget']}[/]"] + [""] * (len(keep) - 1)))
+            table.add_row(*([escape(f"budget: {row['budget']}") + (escape(f"; {_fixed_line(fixed)}") if fixed else "")]
+                            + [""] * (len(keep) - 1)))
             previous = row["budget"]
-        cells = dict(zip(cols, display_cells(row)))
+        if row["kind"] == "paper":
+            shown = None
+        cells = {c: escape(v) for c, v in zip(cols, display_cells(row, shown))}
         if narrow and row["tuned_on_test"]:
             cells["kind"] += ", tuned on test"
         style = "yellow" if row["kind"] == "paper" else ("red" if row["tuned_on_test"] else None)
