@@ -81,3 +81,17 @@ def test_rows_of_different_budgets_are_ranked_apart():
     runs = [run("a", 6, 90.0), run("b", 26, 50.0), run("c", 26, 60.0), run("d", 6, 10.0, budget_tag=26)]
     labels = [lb.budget_label(lb.budget_of(r)) for r in runs]
     assert labels[0] == "resnet8, 6 epochs, val test-half" and labels[1] == labels[2] == labels[3]
+
+
+def test_exported_yaml_is_portable():
+    import yaml
+
+    from ltsearch.reports.export import exported_yaml
+
+    cfg = {"epochs": 2, "cache_dir": "/abs/trials/cache", "dataset": {"name": "cifar10-lt", "root": "/data/c10"},
+           "optim": {"lr": 0.1, "milestones": [0.5, 0.75]}}
+    text = exported_yaml(cfg, {"method": "ce", "rank": 1, "val": 3.0, "run_id": "abc"}, "x", "val/acc")
+    data = yaml.safe_load(text)
+    assert "/abs" not in yaml.safe_dump(data) and "/data/c10" not in yaml.safe_dump(data)
+    assert "cache_dir" not in data and data["dataset"]["root"] is None and "--data-root" in text
+    assert "lr: 0.1\n" in text and "{" not in text and "[" not in text  # block style, shortest floats

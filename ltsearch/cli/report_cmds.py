@@ -24,6 +24,7 @@ from ltsearch.cli.common import (
     check_dataset,
     check_metric,
     console,
+    err_console,
     print_json,
     user_errors,
 )
@@ -75,10 +76,16 @@ def leaderboard(
         write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt))
         console.print(f"wrote {output}")
         return
+    if not board.ranked:
+        from ltsearch.tracking.reader import list_experiments
+
+        uri = resolve_tracking_uri(tracking_uri)
+        there = ", ".join(list_experiments(uri)) or "none"
+        err_console.print(f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
+                          f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)"
+                          + ("; showing the papers' numbers only" if board.reference else ""),
+                          style="yellow", markup=False, highlight=False, soft_wrap=True)
     if fmt == "table":
-        if not board.ranked:
-            console.print(f"[yellow]no finished runs in {board.experiment} ({resolve_tracking_uri(tracking_uri)}); "
-                          f"showing the papers' numbers only[/]")
         console.print(lb.to_rich_table(board, console.width))
         return
     typer.echo(lb.render(board, fmt), nl=False)

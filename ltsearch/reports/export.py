@@ -55,20 +55,34 @@ def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:
     return out
 
 
-def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
-    from ltsearch.config import dump_yaml
+def portable(config: dict) -> tuple[dict, list[str]]:
+    """The config without the paths of the machine that ran it: ``cache_dir`` (a search's stage-1
+    cache; ``train`` picks its own) and an absolute ``dataset.root`` (give ``--data-root``).
+    Returns (config, notes for the file's header)."""
+    out, notes = copy.deepcopy(config), []
+    out.pop("cache_dir", None)
+    root = (out.get("dataset") or {}).get("root")
+    if isinstance(root, str) and Path(root).is_absolute():
+        out["dataset"]["root"] = None
+        notes.append(f"# dataset.root was {root} on the machine that ran it: train with --data-root FOLDER")
+    return out, notes
 
+
+def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
+    """One YAML style (block), floats in their shortest exact form (repr), no machine paths."""
+    config, notes = portable(config)
     value = "—" if row.get("val") is None else f"{row['val']:.2f}"
     kind = row.get("kind", "trial")
     header = [
         f"# ltsearch export: {row.get('method')} on {experiment}, leaderboard rank {row.get('rank')} ({kind})",
         f"# source run {row.get('run_id')} of search {row.get('search') or '-'}; {metric} = {value}",
         "# Train it: ltsearch train --config THIS_FILE --seeds 0,1,2",
+        *notes,
     ]
     prov = {"ltsearch": {"source_run": row.get("source_run") or row.get("run_id"),
                          "source_search": row.get("search") or "", "experiment": experiment}}
     block = yaml.safe_dump(prov, sort_keys=False, default_flow_style=False)
-    return "\n".join(header) + "\n" + block + dump_yaml(config)
+    return "\n".join(header) + "\n" + block + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
 def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | None = None,
