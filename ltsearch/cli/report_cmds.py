@@ -264,3 +264,92 @@ def _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs, override
     from ltsearch.reports.heatmap import run_grid_search
 
     return run_grid_search(method, dataset, imbalance_ratio, xa, ya, metric, epochs, overrides, name, uri, **request)
+
+
+@user_errors
+def searches(
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="only this dataset's searches")] = None,
+    imbalance_ratio: RatioOpt = None,
+    metric: MetricOpt = "val/acc",
+    as_json: JsonOpt = False,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """List the searches of a store: method, dataset, status, trials, best, epochs consumed, date.
+
+    Example: ltsearch searches -d digits-lt
+    """
+    from ltsearch.reports.fmt import fmt_float
+    from ltsearch.reports.searches import list_searches
+    from ltsearch.tracking.reader import resolve_experiment
+
+    check_metric(metric)
+    uri = resolve_tracking_uri(tracking_uri)
+    experiment = None
+    if dataset is not None:
+        check_dataset(dataset)
+        experiment = resolve_experiment(dataset, imbalance_ratio, uri)
+    rows = list_searches(uri, experiment, metric)
+    if as_json:
+        print_json({"store": uri, "searches": rows})
+        return
+    if not rows:
+        err_console.print(f"no searches in the store {uri}; read another with --tracking-uri FILE.db or URI "
+                          f"(or MLFLOW_TRACKING_URI)", style="yellow", markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"searches in {uri}", title_justify="left")
+    for col in ("name", "method", "dataset", "status", "completed", "stopped", "failed", f"best {metric}",
+                "epochs consumed", "date"):
+        table.add_column(col, justify="right" if col in ("completed", "stopped", "failed", "epochs consumed")
+                         or col.startswith("best") else "left")
+    for r in rows:
+        table.add_row(r["name"], r["method"], r["experiment"], r["status"], str(r["completed"]), str(r["stopped"]),
+                      str(r["failed"]), fmt_float(r["best"]), "" if r["epochs_consumed"] is None
+                      else str(r["epochs_consumed"]), r["date"])
+    console.print(table)
+
+
+@user_errors
+def compare(
+    a: Annotated[str, typer.Argument(help="a search name or a run id", show_default=False)],
+    b: Annotated[str, typer.Argument(help="a search name or a run id", show_default=False)],
+    metric: MetricOpt = "val/acc",
+    as_json: JsonOpt = False,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """Two searches (their summaries and best configs) or two runs side by side, with the config diff.
+
+    Example: ltsearch compare kps-c10 kps-c10-sh
+    """
+    from ltsearch.reports.fmt import fmt_float, fmt_value, objective, short_key
+    from ltsearch.reports.searches import config_diff, find
+
+    check_metric(metric)
+    uri = resolve_tracking_uri(tracking_uri)
+    (ka, sa, ra), (kb, sb, rb) = find(uri, a, metric), find(uri, b, metric)
+    diff = config_diff((ra or {}).get("params", {}), (rb or {}).get("params", {}))
+    if as_json:
+        print_json({"a": {"kind": ka, "summary": sa if ka == "search" else None, "run": (ra or {}).get("run_id")},
+                    "b": {"kind": kb, "summary": sb if kb == "search" else None, "run": (rb or {}).get("run_id")},
+                    "config_diff": [{"key": k, "a": x, "b": y} for k, x, y in diff]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{a} vs {b}", title_justify="left")
+    table.add_column("")
+    table.add_column(a)
+    table.add_column(b)
+    if ka == "search" and kb == "search":
+        for key in ("method", "experiment", "status", "completed", "stopped", "failed", "epochs_consumed", "date"):
+            table.add_row(key.replace("_", " "), str(sa[key] if sa[key] is not None else ""),
+                          str(sb[key] if sb[key] is not None else ""))
+    table.add_row(f"best/{metric}", fmt_float(objective(ra, metric)[0]) if ra else "",
+                  fmt_float(objective(rb, metric)[0]) if rb else "")
+    table.add_row("run", (ra or {}).get("run_id", "")[:8], (rb or {}).get("run_id", "")[:8])
+    table.add_section()
+    for k, x, y in diff:
+        table.add_row(short_key(k), fmt_value(x, 4), fmt_value(y, 4))
+    if not diff:
+        table.add_row("config", "the same", "the same")
+    console.print(table)
