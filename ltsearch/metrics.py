@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
-import torch
+if TYPE_CHECKING:  # numpy is imported where it computes, so counts alone (data, CLI) need none
+    import numpy as np
 
 from ltsearch.errors import LTSearchError
 
@@ -22,7 +22,9 @@ FEW_BELOW = 20  # few: n < 20; medium: 20 <= n <= 100
 
 
 def _np(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
+    import numpy as np
+
+    if hasattr(x, "detach"):  # a torch.Tensor (torch is imported by the trial, never for counts alone)
         return x.detach().cpu().numpy()
     return np.asarray(x)
 
@@ -33,7 +35,7 @@ def shot_groups(train_counts: Sequence[int]) -> dict[str, list[int]]:
     >>> shot_groups([101, 100, 20, 19])
     {'many': [0], 'medium': [1, 2], 'few': [3]}
     """
-    counts = [int(n) for n in _np(train_counts).tolist()]
+    counts = [int(n) for n in (train_counts.tolist() if hasattr(train_counts, "tolist") else train_counts)]
     return {
         "many": [i for i, n in enumerate(counts) if n > MANY_ABOVE],
         "medium": [i for i, n in enumerate(counts) if FEW_BELOW <= n <= MANY_ABOVE],
@@ -43,6 +45,8 @@ def shot_groups(train_counts: Sequence[int]) -> dict[str, list[int]]:
 
 def confusion_matrix(preds, labels, num_classes: int) -> np.ndarray:
     """``cm[true, pred]`` counts, int64 ``[C, C]``."""
+    import numpy as np
+
     p, y = _np(preds).astype(np.int64).ravel(), _np(labels).astype(np.int64).ravel()
     if p.shape != y.shape:
         raise ValueError(f"preds {p.shape} and labels {y.shape} differ in length")
@@ -63,6 +67,8 @@ def evaluate_predictions(
     classes' accuracies over the classes present, ``None`` if there are none.
     ``acc`` is over samples (``None`` for an empty evaluation set).
     """
+    import numpy as np
+
     if len(train_counts) != num_classes:
         raise LTSearchError(f"train_counts has {len(train_counts)} entries for {num_classes} classes")
     cm = confusion_matrix(preds, labels, num_classes)
@@ -96,6 +102,8 @@ def logit_diagnostics(logits, labels, num_classes: int) -> dict[str, list]:
     Also returned: ``pos_mean``, ``neg_mean``, ``pos_std``, ``neg_std`` (population) per
     class. Entries that cannot be computed (class absent, no negatives, L_i = 0) are None.
     """
+    import numpy as np
+
     z = _np(logits).astype(np.float64)
     y = _np(labels).astype(np.int64).ravel()
     if z.ndim != 2 or z.shape[1] != num_classes or z.shape[0] != y.shape[0]:

@@ -152,9 +152,15 @@ def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
     ids = {r["run_id"] for r in ranked}
     assert store["failed"] not in ids  # failed trials excluded
     assert store["stopped"] in ids  # stopped-early included
-    vals = [r["val"] for r in ranked]
-    assert vals == sorted(vals, reverse=True)
-    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    # ranked within each budget (model, epochs, val protocol), never across budgets
+    groups = board.groups
+    assert {label for label, _ in groups} == {"resnet8, 1 epochs, val test-half", "resnet8, 3 epochs, val test-half",
+                                              "resnet8, 1 epochs, val test"}
+    assert groups[0][0] == "resnet8, 3 epochs, val test-half"  # the largest budget first
+    for _, rows in groups:
+        vals = [r["val"] for r in rows]
+        assert vals == sorted(vals, reverse=True)
+        assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     runs = grid_runs(store)
     assert len(runs) == 4 and {r["run_id"] for r in runs} <= ids
     for t in runs:
@@ -220,7 +226,8 @@ def test_formats_parse_back(store):
     assert leaderboard.to_markdown(board) == leaderboard.to_markdown(
         leaderboard.build("digits-lt", 10, tracking_uri=store["uri"]))
     html = leaderboard.to_html(board)
-    assert html.count("<tr") == len(board.rows) + 1 and "<script>" in html and "addEventListener" in html
+    assert html.count('<tr class="row') == len(board.ranked) and html.count('<tr class="budget"') == len(board.groups)
+    assert "<script>" in html and "addEventListener" in html
 
 
 def test_cli_leaderboard_formats_top_method_and_export(store, tmp_path, monkeypatch):

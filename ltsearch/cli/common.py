@@ -17,19 +17,35 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 
-console = Console()  # human output (stdout); diagnostics go to err_console (stderr)
-err_console = Console(stderr=True)
+class _Console:
+    """A rich Console made on first use (rich costs ~0.1 s to import; --help and errors skip it)."""
+
+    def __init__(self, **kwargs):
+        self._kwargs, self._console = kwargs, None
+
+    def real(self):
+        """The rich Console itself (for rich objects that take one, e.g. Progress)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._kwargs)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.real(), name)
+
+
+console = _Console()  # human output (stdout)
+err_console = _Console(stderr=True)  # diagnostics and errors (stderr)
 
 
 def fail(message: str) -> None:
     """Print one error line on stderr and exit with code 2."""
-    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True, highlight=False)
+    typer.echo(typer.style("error:", fg="red", bold=True) + " " + message, err=True)
     raise typer.Exit(code=LTSearchError.exit_code)
 
 
@@ -78,6 +94,16 @@ def check_positive(value: float | None, flag: str, what: str = "a number >= 1") 
         raise LTSearchError(f"{flag} {value}: use {what}")
 
 
+def check_dataset(dataset: str, flag: str = "--dataset") -> None:
+    """A registered dataset name (the registry's message, blamed on the flag)."""
+    from ltsearch.data import DATASETS
+
+    try:
+        DATASETS.get(dataset)
+    except LTSearchError as err:
+        raise LTSearchError(f"{flag} {dataset}: {err}") from None
+
+
 def default_ratio(dataset: str) -> float | None:
     """The imbalance ratio used when -r is not given: the dataset's own (digits-lt 10, CIFAR 100)."""
     from ltsearch.data import DATASETS
@@ -110,3 +136,5 @@ StoragePathOpt = Annotated[Path, typer.Option("--storage-path", help="folder of 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON on stdout")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write")]
 MethodFilterOpt = Annotated[Optional[str], typer.Option("--method", help="only this method's rows")]
+BudgetOpt = Annotated[Optional[int], typer.Option("--budget", help="only the rows of this many planned epochs "
+                                                 "(default: every budget, each ranked on its own)")]

@@ -6,16 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ltsearch.cli.common import (
-    DataRootOpt,
-    DatasetOpt,
-    JsonOpt,
-    RatioOpt,
-    console,
-    default_ratio,
-    print_json,
-    user_errors,
-)
+from ltsearch.cli.common import DataRootOpt, DatasetOpt, check_dataset, JsonOpt, RatioOpt, console, default_ratio, print_json, user_errors
 from ltsearch.errors import LTSearchError
 
 
@@ -32,16 +23,18 @@ def inspect(
 ) -> None:
     """Print KPS's r, m, m' and s per class (eqs. 26-30) for a dataset's training counts."""
     from ltsearch.data import DatasetSpec, describe_dataset
-    from ltsearch.losses import kps_lists
     from ltsearch.methods import get_method
 
     if method != "kps":
         raise LTSearchError(f"inspect {method!r}: only 'kps' derives class-wise lists; use: ltsearch inspect kps")
+    check_dataset(dataset)
     given = {k: v for k, v in {"m_max": m_max, "s_base": s_base, "n_base": n_base}.items() if v is not None}
     params = get_method("kps").resolve(given, dataset=dataset, where="inspect")
     ratio = default_ratio(dataset) if imbalance_ratio is None else imbalance_ratio
     info = describe_dataset(DatasetSpec(name=dataset, root=None if data_root is None else str(data_root),
                                         imbalance_ratio=ratio))
+    from ltsearch.losses import kps_lists
+
     lists = kps_lists(info["train_counts"], params["m_max"], params["s_base"], params["n_base"])
     out = {k: [round(float(v), 6) for v in lists[k]] for k in ("r", "m", "m_prime", "s")}
     if as_json:

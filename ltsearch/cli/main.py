@@ -79,6 +79,8 @@ app.command("leaderboard")(report_cmds.leaderboard)
 app.command("heatmap")(report_cmds.heatmap)
 app.command("export")(report_cmds.export)
 app.command("importance")(report_cmds.importance)
+app.command("searches")(report_cmds.searches)
+app.command("compare")(report_cmds.compare)
 app.command("inspect")(inspect_cmd.inspect)
 app.add_typer(datasets_cmd.app, name="datasets")
 

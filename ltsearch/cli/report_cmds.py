@@ -1,6 +1,6 @@
 """``ltsearch leaderboard | heatmap | export | importance``: reports over the MLflow store.
 
-Command functions only; ltsearch/cli/main.py mounts them with ``user_errors``.
+Command functions only (each wrapped by ``user_errors``); ltsearch/cli/main.py mounts them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ltsearch.cli.common import (
+    BudgetOpt,
     DatasetOpt,
     JsonOpt,
     MethodArg,
@@ -21,12 +22,15 @@ from ltsearch.cli.common import (
     SetOpt,
     StoragePathOpt,
     TrackingUriOpt,
+    check_dataset,
     check_metric,
     console,
+    err_console,
     print_json,
     user_errors,
 )
 from ltsearch.errors import LTSearchError
+from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri
 
 
@@ -50,6 +54,7 @@ def leaderboard(
                                                    "stdout (replaced atomically)")] = None,
     export: Annotated[bool, typer.Option("--export", help="write leaderboards/EXPERIMENT.md and .csv")] = False,
     search: Annotated[Optional[str], typer.Option("--name", help="only the trials of the search of this name")] = None,
+    budget: BudgetOpt = None,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Rank the finished trials (and final multi-seed runs) of a dataset, with the papers' numbers.
@@ -62,27 +67,35 @@ def leaderboard(
     if fmt not in lb.FORMATS:
         raise LTSearchError(f"--format {fmt!r}: choose one of {', '.join(lb.FORMATS)}")
     check_metric(metric)
+    check_dataset(dataset)
     if method is not None:
         from ltsearch.methods import METHODS
 
         METHODS.get(method)
     if top is not None and top < 1:
         raise LTSearchError(f"--top {top}: use a positive number of rows, e.g. --top 10")
+    if output is not None:
+        check_target(output)
     board = lb.build(dataset, imbalance_ratio, method=method, metric=metric, top=top,
-                     tracking_uri=_store(tracking_uri), search=search)
+                     tracking_uri=_store(tracking_uri), search=search, budget=budget)
     if export:
         for p in lb.export_files(board):
             console.print(f"wrote {p}")
         return
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(lb.render(board, "markdown" if fmt == "table" else fmt))
+        write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt))
         console.print(f"wrote {output}")
         return
+    if not board.ranked:
+        from ltsearch.tracking.reader import list_experiments
+
+        uri = _store(tracking_uri)
+        there = ", ".join(list_experiments(uri)) or "none"
+        err_console.print(f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
+                          f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)"
+                          + ("; showing the papers' numbers only" if board.reference else ""),
+                          style="yellow", markup=False, highlight=False, soft_wrap=True)
     if fmt == "table":
-        if not board.ranked:
-            console.print(f"[yellow]no finished runs in {board.experiment} ({_store(tracking_uri)}); "
-                          f"showing the papers' numbers only[/]")
         console.print(lb.to_rich_table(board, console.width))
         return
     typer.echo(lb.render(board, fmt), nl=False)
@@ -99,6 +112,8 @@ def export(
     paper_budget: Annotated[bool, typer.Option("--paper-budget",
                                                help="epochs and schedule of the paper preset")] = False,
     metric: MetricOpt = "val/acc",
+    budget: Annotated[Optional[int], typer.Option("--budget", help="rank among the rows of this many planned "
+                                                  "epochs (default: the largest budget)")] = None,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Write the full trial config of a leaderboard row as YAML for ltsearch train.
@@ -109,10 +124,12 @@ def export(
     from ltsearch.reports.export import export_config
 
     check_metric(metric)
+    check_dataset(dataset)
     if epochs is not None and epochs < 1:
         raise LTSearchError(f"--epochs {epochs}: use epochs >= 1")
     info = export_config(dataset, output, imbalance_ratio=imbalance_ratio, method=method, rank=rank,
-                         epochs=epochs, paper_budget=paper_budget, metric=metric, tracking_uri=_store(tracking_uri))
+                         epochs=epochs, paper_budget=paper_budget, metric=metric, tracking_uri=_store(tracking_uri),
+                         budget=budget)
     val = "—" if info["value"] is None else f"{info['value']:.2f}"
     console.print(f"wrote {info['output']}: {info['method']} rank {info['rank']} of {info['experiment']} "
                   f"(run {info['run_id'][:8]}, search {info['search'] or '-'}, {metric} {val}, "
@@ -135,6 +152,7 @@ def importance(
     from ltsearch.tracking.reader import resolve_experiment
 
     check_metric(metric)
+    check_dataset(dataset)
     uri = _store(tracking_uri)
     experiment = resolve_experiment(dataset, imbalance_ratio, uri)
     imp = importance_for_search(uri, experiment, search, metric)
@@ -181,6 +199,9 @@ def heatmap(
                                                 "heatmap-METHOD-X-Y-TIME)")] = None,
     storage_path: StoragePathOpt = Path("trials"),
     num_cpus: Annotated[Optional[int], typer.Option("--num-cpus", help="CPUs of the local Ray")] = None,
+    fig_format: Annotated[str, typer.Option("--format", "-f", help="figure format: png (200 dpi), pdf or svg")] = "png",
+    separate_scales: Annotated[bool, typer.Option("--separate-scales", help="one colour scale per panel "
+                                                  "(default: one shared scale, comparable)")] = False,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Sensitivity heatmap of a metric over two parameters: a figure, a terminal heatmap and CSV.
@@ -193,7 +214,14 @@ def heatmap(
     from ltsearch.tracking import reader
 
     check_metric(metric)
+    check_dataset(dataset)
     uri = _store(tracking_uri)
+    if fig_format not in hm.FIGURE_FORMATS:
+        raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(hm.FIGURE_FORMATS)}")
+    if output is not None:
+        check_target(output)
+        if output.suffix.lstrip(".").lower() not in hm.FIGURE_FORMATS:
+            output = output.with_name(output.name + f".{fig_format}")
     xa, ya = hm.parse_axis(method, x, "--x"), hm.parse_axis(method, y, "--y")
     if xa.key == ya.key:
         raise LTSearchError(f"--x and --y both set {xa.key}; choose two different parameters")
@@ -205,14 +233,20 @@ def heatmap(
                                             num_cpus=num_cpus)
     else:
         experiment = reader.resolve_experiment(dataset, imbalance_ratio, uri)
-    runs = reader.trial_runs(experiment, uri, search=from_search)
+    runs = hm.full_budget_runs(reader.trial_runs(experiment, uri, search=from_search))
     if not runs:
         names = ", ".join(reader.search_names(experiment, uri)) or "none"
         raise LTSearchError(f"--from-search {from_search}: no finished trials in {experiment} ({uri}); "
                             f"searches there: {names}")
     grid = hm.grid_from_runs(runs, xa, ya, metric, groups=groups, tracking_uri=uri)
-    png = output or Path("heatmaps") / f"{experiment}-{from_search}-{xa.param}-{ya.param}.png"
-    hm.draw_png(grid, png, title=f"{method} on {experiment}: {metric} ({from_search})")
+    png = output or Path("heatmaps") / f"{experiment}-{from_search}-{xa.param}-{ya.param}.{fig_format}"
+    from ltsearch.reports.leaderboard import budget_label, budget_of
+
+    budget = budget_label(budget_of(runs[0]))
+    hm.draw_png(grid, png, title=f"{method} on {experiment}: best/{metric} ({from_search})",
+                caption=f"{experiment}; {budget}; {len(runs)} completed full-budget trials"
+                        + ("; binned values, n = trials per cell" if grid.x.edges or grid.y.edges else ""),
+                shared_scale=not separate_scales)
     csvs = hm.csv_paths(png, grid)
     for key, path in csvs.items():
         hm.write_csv(grid, path, key)
@@ -240,3 +274,92 @@ def _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs, override
     from ltsearch.reports.heatmap import run_grid_search
 
     return run_grid_search(method, dataset, imbalance_ratio, xa, ya, metric, epochs, overrides, name, uri, **request)
+
+
+@user_errors
+def searches(
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="only this dataset's searches")] = None,
+    imbalance_ratio: RatioOpt = None,
+    metric: MetricOpt = "val/acc",
+    as_json: JsonOpt = False,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """List the searches of a store: method, dataset, status, trials, best, epochs consumed, date.
+
+    Example: ltsearch searches -d digits-lt
+    """
+    from ltsearch.reports.fmt import fmt_float
+    from ltsearch.reports.searches import list_searches
+    from ltsearch.tracking.reader import resolve_experiment
+
+    check_metric(metric)
+    uri = _store(tracking_uri)
+    experiment = None
+    if dataset is not None:
+        check_dataset(dataset)
+        experiment = resolve_experiment(dataset, imbalance_ratio, uri)
+    rows = list_searches(uri, experiment, metric)
+    if as_json:
+        print_json({"store": uri, "searches": rows})
+        return
+    if not rows:
+        err_console.print(f"no searches in the store {uri}; read another with --tracking-uri FILE.db or URI "
+                          f"(or MLFLOW_TRACKING_URI)", style="yellow", markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"searches in {uri}", title_justify="left")
+    for col in ("name", "method", "dataset", "status", "completed", "stopped", "failed", f"best {metric}",
+                "epochs consumed", "date"):
+        table.add_column(col, justify="right" if col in ("completed", "stopped", "failed", "epochs consumed")
+                         or col.startswith("best") else "left")
+    for r in rows:
+        table.add_row(r["name"], r["method"], r["experiment"], r["status"], str(r["completed"]), str(r["stopped"]),
+                      str(r["failed"]), fmt_float(r["best"]), "" if r["epochs_consumed"] is None
+                      else str(r["epochs_consumed"]), r["date"])
+    console.print(table)
+
+
+@user_errors
+def compare(
+    a: Annotated[str, typer.Argument(help="a search name or a run id", show_default=False)],
+    b: Annotated[str, typer.Argument(help="a search name or a run id", show_default=False)],
+    metric: MetricOpt = "val/acc",
+    as_json: JsonOpt = False,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """Two searches (their summaries and best configs) or two runs side by side, with the config diff.
+
+    Example: ltsearch compare kps-c10 kps-c10-sh
+    """
+    from ltsearch.reports.fmt import fmt_float, fmt_value, objective, short_key
+    from ltsearch.reports.searches import config_diff, find
+
+    check_metric(metric)
+    uri = _store(tracking_uri)
+    (ka, sa, ra), (kb, sb, rb) = find(uri, a, metric), find(uri, b, metric)
+    diff = config_diff((ra or {}).get("params", {}), (rb or {}).get("params", {}))
+    if as_json:
+        print_json({"a": {"kind": ka, "summary": sa if ka == "search" else None, "run": (ra or {}).get("run_id")},
+                    "b": {"kind": kb, "summary": sb if kb == "search" else None, "run": (rb or {}).get("run_id")},
+                    "config_diff": [{"key": k, "a": x, "b": y} for k, x, y in diff]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{a} vs {b}", title_justify="left")
+    table.add_column("")
+    table.add_column(a)
+    table.add_column(b)
+    if ka == "search" and kb == "search":
+        for key in ("method", "experiment", "status", "completed", "stopped", "failed", "epochs_consumed", "date"):
+            table.add_row(key.replace("_", " "), str(sa[key] if sa[key] is not None else ""),
+                          str(sb[key] if sb[key] is not None else ""))
+    table.add_row(f"best/{metric}", fmt_float(objective(ra, metric)[0]) if ra else "",
+                  fmt_float(objective(rb, metric)[0]) if rb else "")
+    table.add_row("run", (ra or {}).get("run_id", "")[:8], (rb or {}).get("run_id", "")[:8])
+    table.add_section()
+    for k, x, y in diff:
+        table.add_row(short_key(k), fmt_value(x, 4), fmt_value(y, 4))
+    if not diff:
+        table.add_row("config", "the same", "the same")
+    console.print(table)

@@ -19,6 +19,7 @@ from ltsearch.cli.common import (
     TrackingUriOpt,
     TrialsOpt,
     ValOpt,
+    check_dataset,
     console,
     err_console,
     user_errors,
@@ -93,6 +94,7 @@ def run(
         params=list(param or []), fixed=list(fix or []), sets=list(set_ or []), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty())
     check_request(req)  # every flag before torch / ray / mlflow are imported: the error comes at once
+    check_before_work(req)
     from ltsearch.search.engine import run_search
     from ltsearch.search.progress import print_summary
 
@@ -122,6 +124,49 @@ def _floats(text: str | None, flag: str) -> list[float] | None:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise LTSearchError(f"{flag} {text!r} is invalid; give numbers separated by commas, e.g. {flag} 0.25,0.5") from None
+
+
+def check_before_work(req) -> None:
+    """Every check that needs no Ray / MLflow / torch, so a bad input is answered at once: the
+    request's flags, the space with --param / --fix, the base config with --set, the dataset."""
+    from ltsearch.search.engine import prepare
+
+    check_dataset(req.dataset)
+    try:
+        prepare(req)
+    except LTSearchError as err:
+        raise _blame_param(req, err) from None
+    if req.resume and req.name is not None and not (Path(req.storage_path).expanduser() / req.name).is_dir():
+        raise LTSearchError(f"--resume: no search named '{req.name}' under {Path(req.storage_path).expanduser().resolve()}; "
+                            f"check --name and --storage-path")
+
+
+def _blame_param(req, err: LTSearchError) -> LTSearchError:
+    """A space error caused by one --param / --fix value, re-worded to name that flag."""
+    from dataclasses import replace
+
+    from ltsearch.search.engine import prepare
+
+    given = [("--param", p) for p in req.params] + [("--fix", f) for f in req.fixed]
+    if not given:
+        return err
+    try:
+        prepare(replace(req, params=[], fixed=[]))
+    except LTSearchError:
+        return err  # the space file itself is at fault
+    for flag, value in given:
+        try:
+            prepare(replace(req, params=[value] if flag == "--param" else [],
+                            fixed=[value] if flag == "--fix" else []))
+        except LTSearchError as one:
+            text = str(one)
+            if text.startswith(flag):
+                return one
+            head, sep, rest = text.partition(": ")
+            if sep and (head.endswith(".yaml") or "/" in head):
+                text = rest  # drop the space file's name: the value came from the command line
+            return LTSearchError(f"{flag} {value}: {text}")
+    return err
 
 
 spaces_app = typer.Typer(help="Search spaces: list, show, new.", no_args_is_help=True)

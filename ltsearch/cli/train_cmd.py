@@ -102,7 +102,7 @@ def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
     console.print(f"[bold]{cfg.method.name}[/] on {cfg.dataset.name} with {cfg.model.name}, "
                   f"{total} epochs, seed {cfg.seed} -> {run_dir}")
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[status]}"), TimeRemainingColumn(), console=console) as bar:
+                  TextColumn("{task.fields[status]}"), TimeRemainingColumn(), console=console.real()) as bar:
         task = bar.add_task("epochs", total=total, status="")
 
         def report(epoch: int, m: dict) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ltsearch.config import ScheduleConfig
-from ltsearch.methods.base import Criterion, Method, Param, Stage
+from ltsearch.methods.base import Method, Param, Stage
 from ltsearch.methods.registry import METHODS
 
 
@@ -31,6 +31,7 @@ class LORT(Method):
 
     def criterion(self, p, counts, feat_dim):
         from ltsearch.losses import LORTLoss
+        from ltsearch.methods.base import Criterion
         return Criterion(LORTLoss(len(counts), delta=p["delta"]))
 
     def stage_epochs(self, cfg, p):
@@ -38,6 +39,7 @@ class LORT(Method):
 
     def stages(self, cfg, p, counts, feat_dim):
         from ltsearch.losses import CrossEntropyLoss
+        from ltsearch.methods.base import Criterion
         stage1 = Stage(name="stage1", epochs=cfg.epochs, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                        momentum=cfg.optim.momentum, batch_size=cfg.optim.batch_size, schedule=cfg.schedule,
                        criterion=Criterion(CrossEntropyLoss(counts)), tta_flip=cfg.tta_flip)

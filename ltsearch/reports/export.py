@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ltsearch.errors import LTSearchError
+from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri
 from ltsearch.yamlio import safe_load
 
@@ -54,43 +55,59 @@ def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:
     return out
 
 
-def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
-    from ltsearch.config import dump_yaml
+def portable(config: dict) -> tuple[dict, list[str]]:
+    """The config without the paths of the machine that ran it: ``cache_dir`` (a search's stage-1
+    cache; ``train`` picks its own) and an absolute ``dataset.root`` (give ``--data-root``).
+    Returns (config, notes for the file's header)."""
+    out, notes = copy.deepcopy(config), []
+    out.pop("cache_dir", None)
+    root = (out.get("dataset") or {}).get("root")
+    if isinstance(root, str) and Path(root).is_absolute():
+        out["dataset"]["root"] = None
+        notes.append(f"# dataset.root was {root} on the machine that ran it: train with --data-root FOLDER")
+    return out, notes
 
+
+def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
+    """One YAML style (block), floats in their shortest exact form (repr), no machine paths."""
+    config, notes = portable(config)
     value = "—" if row.get("val") is None else f"{row['val']:.2f}"
     kind = row.get("kind", "trial")
     header = [
         f"# ltsearch export: {row.get('method')} on {experiment}, leaderboard rank {row.get('rank')} ({kind})",
         f"# source run {row.get('run_id')} of search {row.get('search') or '-'}; {metric} = {value}",
         "# Train it: ltsearch train --config THIS_FILE --seeds 0,1,2",
+        *notes,
     ]
     prov = {"ltsearch": {"source_run": row.get("source_run") or row.get("run_id"),
                          "source_search": row.get("search") or "", "experiment": experiment}}
     block = yaml.safe_dump(prov, sort_keys=False, default_flow_style=False)
-    return "\n".join(header) + "\n" + block + dump_yaml(config)
+    return "\n".join(header) + "\n" + block + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
 def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | None = None,
                   method: str | None = None, rank: int = 1, epochs: int | None = None,
                   paper_budget: bool = False, metric: str = "val/acc",
-                  tracking_uri: str | None = None) -> dict[str, Any]:
-    """Write the config of leaderboard row ``rank`` to ``output``; returns a summary dict."""
+                  tracking_uri: str | None = None, budget: int | None = None) -> dict[str, Any]:
+    """Write the config of leaderboard row ``rank`` (within the largest budget, or ``budget``
+    epochs) to ``output``; returns a summary dict."""
     from ltsearch.config import config_from_dict
     from ltsearch.reports import leaderboard
     from ltsearch.tracking.reader import search_runs
 
     uri = resolve_tracking_uri(tracking_uri)
+    check_target(output)  # a folder, a device or a missing folder: refused before any work
     if rank < 1:
         raise LTSearchError(f"--rank {rank}: ranks start at 1")
     board = leaderboard.build(dataset, imbalance_ratio, method=method, metric=metric, tracking_uri=uri,
-                              reference=False)
-    ranked = board.ranked
+                              reference=False, budget=budget)
+    ranked = board.groups[0][1] if board.groups else []
     if not ranked:
         what = f"dataset {dataset}" + (f" and method {method}" if method else "")
         raise LTSearchError(f"no finished runs for {what} in {uri}; run `ltsearch run ...` first")
     if rank > len(ranked):
-        raise LTSearchError(f"--rank {rank}: the leaderboard of {board.experiment} has {len(ranked)} rows; "
-                            f"use --rank 1..{len(ranked)}")
+        raise LTSearchError(f"--rank {rank}: the leaderboard of {board.experiment} ({ranked[0]['budget']}) has "
+                            f"{len(ranked)} rows; use --rank 1..{len(ranked)}")
     row = ranked[rank - 1]
     run = next((r for r in search_runs(board.experiment, uri) if r["run_id"] == row["run_id"]), None)
     if run is None:  # pragma: no cover - the row came from this store
@@ -104,12 +121,7 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
         config["epochs"] = int(epochs)
     config_from_dict(copy.deepcopy(config), where=f"config of run {row['run_id']}")  # valid before writing
     text = exported_yaml(config, row, board.experiment, metric)
-    out = Path(output)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
+    out = write_text(output, text)
     return {"output": str(out), "run_id": row["run_id"], "search": row["search"], "method": row["method"],
             "rank": rank, "metric": metric, "value": row["val"], "experiment": board.experiment,
             "epochs": config.get("epochs")}

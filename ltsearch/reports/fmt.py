@@ -74,10 +74,10 @@ def fmt_float(v: float | None, digits: int = 2) -> str:
 
 
 def fmt_number(v: float, sig: int = 3) -> str:
-    """A float at ``sig`` significant digits, shortest form: 0.1, 0.125, 1e-4, 2.5e-4, 3e+04."""
+    """A float at ``sig`` significant digits, shortest form: 0.1, 0.125, 1e-3, 2.5e-4, 3e4."""
     if v == 0 or not math.isfinite(v):
         return f"{v:g}"
-    if 1e-3 <= abs(v) < 1e4:
+    if 1e-2 <= abs(v) < 1e4:
         return f"{v:.{sig}g}"
     mant, _, exp = f"{v:.{sig - 1}e}".partition("e")
     mant = mant.rstrip("0").rstrip(".") if "." in mant else mant

@@ -11,6 +11,7 @@ CSV (one per panel): first row ``<y> \\ <x>, x1, x2, ...``; then one row per y v
 
 from __future__ import annotations
 
+import bisect
 import csv
 import math
 from dataclasses import dataclass, field
@@ -39,9 +40,52 @@ class Axis:
     key: str  # flattened config key (method.params.m_max, optim.lr)
     values: list  # grid values, in order (may be None: taken from the runs)
     log: bool = False
+    edges: list | None = None  # a binned continuous axis (a non-grid search): bin i is [edges[i], edges[i+1]]
 
     def labels(self) -> list[str]:
+        if self.edges is not None:
+            return [f"{fmt_value(a)}-{fmt_value(b)}" for a, b in zip(self.edges[:-1], self.edges[1:])]
         return [fmt_value(v) for v in self.values]
+
+    def index(self, v: Any) -> int | None:
+        if self.edges is not None:
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                return None
+            i = bisect.bisect_right(self.edges, v) - 1
+            return min(max(i, 0), len(self.edges) - 2)
+        return _index(self.values, v)
+
+
+MAX_CELLS_PER_AXIS = 8  # more distinct values than this on a numeric axis: a continuous axis, binned
+
+
+def _set_axis_from(axis: Axis, vals: list, bins: int = 5) -> None:
+    """Axis values from the runs: the distinct values, or for a continuous numeric axis (a random /
+    TPE search) ``bins`` equal-width bins (log-width when the values span a decade or more)."""
+    distinct = _sorted_values(vals)
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in distinct)
+    if numeric and len(distinct) > MAX_CELLS_PER_AXIS:
+        lo, hi = float(min(distinct)), float(max(distinct))
+        axis.log = lo > 0 and hi / lo >= 10
+        edges = np.geomspace(lo, hi, bins + 1) if axis.log else np.linspace(lo, hi, bins + 1)
+        axis.edges = [float(f"{e:.4g}") for e in edges]
+        axis.edges[0], axis.edges[-1] = lo, hi
+        axis.values = [(a + b) / 2 for a, b in zip(axis.edges[:-1], axis.edges[1:])]
+        return
+    axis.values = distinct
+    axis.log = _looks_log(distinct) if numeric else False
+
+
+def full_budget_runs(runs: list[dict]) -> list[dict]:
+    """The completed trials of the largest budget (no scheduler-stopped prefix, no lower rung), so
+    every cell compares configs trained to the end of the same schedule."""
+    from ltsearch.reports.leaderboard import budget_of
+    from ltsearch.tracking import TAG_STATUS
+
+    done = [r for r in runs if r["tags"].get(TAG_STATUS, "completed") == "completed"]
+    budgets = [budget_of(r)["epochs"] or 0 for r in done]
+    top = max(budgets, default=0)
+    return [r for r, b in zip(done, budgets) if b == top]
 
 
 @dataclass
@@ -191,13 +235,9 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
         raise LTSearchError(f"no finished trial varies {x.key} and {y.key}; check the parameter names "
                             f"(`ltsearch leaderboard` lists the runs)")
     if x.values is None:
-        x.values = _sorted_values([p[0] for p in pts])
-        x.log = _looks_log([v for v in x.values if isinstance(v, (int, float))]) \
-            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x.values) else False
+        _set_axis_from(x, [p[0] for p in pts])
     if y.values is None:
-        y.values = _sorted_values([p[1] for p in pts])
-        y.log = _looks_log([v for v in y.values if isinstance(v, (int, float))]) \
-            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in y.values) else False
+        _set_axis_from(y, [p[1] for p in pts])
     split = metric.split("/")[0] if "/" in metric else "val"
     panel_keys = [metric] + ([f"{split}/{g}" for g in GROUP_PANELS] if groups else [])
     if histories is None:
@@ -208,7 +248,7 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
     counts = np.zeros((len(y.values), len(x.values)), dtype=int)
     run_ids: dict[tuple[int, int], list[str]] = {}
     for xv, yv, run in pts:
-        j, i = _index(x.values, xv), _index(y.values, yv)
+        j, i = x.index(xv), y.index(yv)
         if i is None or j is None:
             continue
         hist = histories[metric].get(run["run_id"], [])
@@ -239,8 +279,9 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
 def write_csv(grid: Grid, path: str | Path, panel: str | None = None) -> Path:
     arr = grid.panels[panel or grid.metric]
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
+    from ltsearch.reports.output import atomic_write
+
+    with atomic_write(path, mkdir=True) as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow([f"{grid.y.key} \\ {grid.x.key}"] + grid.x.labels())
         for i, yl in enumerate(grid.y.labels()):
@@ -268,12 +309,19 @@ def csv_paths(png: str | Path, grid: Grid) -> dict[str, Path]:
 
 
 # ---- PNG -----------------------------------------------------------------------------
-def draw_png(grid: Grid, path: str | Path, title: str | None = None) -> dict[str, tuple[int, int]]:
-    """Annotated heatmap panels (metric, then many / medium / few when present) side by side.
+FIGURE_FORMATS = ("png", "pdf", "svg")
+DPI = 200
+
+
+def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: str | None = None,
+             shared_scale: bool = True) -> dict[str, tuple[int, int]]:
+    """Annotated heatmap panels (metric, then many / medium / few when present) side by side,
+    written as PNG (200 dpi), PDF or SVG after ``path``'s suffix.
 
     Returns ``{panel: drawn array shape}``. Cells are the grid points (equally spaced, so a
-    log-spaced grid is drawn on log axes), tick labels are the values, the best cell is boxed
-    and starred, each panel has its colour bar.
+    log-spaced grid is drawn on log axes) or, for a non-grid search, bins of its values with the
+    number of trials in each; the best cell is outlined (its value stays readable); the group
+    panels share one colour scale (``shared_scale``) so they can be compared.
     """
     import matplotlib
 
@@ -285,39 +333,54 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None) -> dict[str
     ny, nx = grid.shape
     w = max(4.5, 0.9 * nx + 2.5)
     h = max(3.5, 0.55 * ny + 2.0)
-    fig, axes = plt.subplots(1, len(panels), figsize=(w * len(panels), h), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(w * len(panels), h + (0.4 if caption else 0)), squeeze=False)
     shapes = {}
-    for ax, key in zip(axes[0], panels):
+    binned = grid.x.edges is not None or grid.y.edges is not None
+    everything = np.concatenate([grid.panels[k][np.isfinite(grid.panels[k])] for k in panels])
+    vmin, vmax = (float(everything.min()), float(everything.max())) if shared_scale and everything.size else (None, None)
+    for n, (ax, key) in enumerate(zip(axes[0], panels)):
         arr = grid.panels[key]
         masked = np.ma.masked_invalid(arr)
         cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#dddddd")
-        im = ax.imshow(masked, origin="lower", cmap=cmap, aspect="auto")
+        im = ax.imshow(masked, origin="lower", cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
         shapes[key] = tuple(im.get_array().shape)
-        ax.set_xticks(range(nx), grid.x.labels(), rotation=45 if nx > 5 else 0)
+        ax.set_xticks(range(nx), grid.x.labels(), rotation=45 if nx > 5 or grid.x.edges else 0,
+                      ha="right" if nx > 5 or grid.x.edges else "center")
         ax.set_yticks(range(ny), grid.y.labels())
         ax.set_xlabel(grid.x.param + (" (log scale)" if grid.x.log else ""))
         ax.set_ylabel(grid.y.param + (" (log scale)" if grid.y.log else ""))
         ax.set_title(key)
         finite = arr[np.isfinite(arr)]
-        mid = (finite.min() + finite.max()) / 2 if finite.size else 0
+        lo, hi = (vmin, vmax) if vmin is not None else ((finite.min(), finite.max()) if finite.size else (0, 0))
+        mid = (lo + hi) / 2
         for i in range(ny):
             for j in range(nx):
                 v = arr[i, j]
                 text = DASH if np.isnan(v) else f"{v:.1f}"
+                if binned and grid.counts is not None and grid.counts[i, j]:
+                    text += f"\nn={grid.counts[i, j]}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="black" if (np.isnan(v) or v > mid) else "white")
         best = grid.best_cell(key)
         if best is not None and not (finite.size > 1 and finite.min() == finite.max()):  # a flat panel: no best
             i, j = best
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
-            ax.plot([j], [i + 0.3], marker="*", color="red", markersize=10)
-        fig.colorbar(im, ax=ax, shrink=0.85, label=key)
+            ax.add_patch(Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, edgecolor="red", linewidth=2.5))
+        if not shared_scale or n == len(panels) - 1:
+            fig.colorbar(im, ax=ax, shrink=0.85, label=grid.metric if shared_scale else key)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if caption:
+        fig.text(0.01, 0.01, caption, fontsize=8, color="#444")
+    fig.tight_layout(rect=(0, 0.05 if caption else 0, 1, 1))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    if fmt not in FIGURE_FORMATS:
+        raise LTSearchError(f"--output {path}: a figure is written as {', '.join(FIGURE_FORMATS)}; "
+                            f"end the name with one of these")
+    from ltsearch.reports.output import atomic_write
+
+    with atomic_write(path, binary=True, mkdir=True) as f:
+        fig.savefig(f, dpi=DPI, format=fmt)
     plt.close(fig)
     return shapes
 

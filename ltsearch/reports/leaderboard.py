@@ -29,12 +29,15 @@ from typing import Any
 from ltsearch.errors import LTSearchError
 from ltsearch.reports.fmt import (
     DASH,
+    NOT_EVALUATED,
     fmt_float,
     fmt_params,
     fmt_pm,
+    fmt_value,
     higher_is_better,
     num,
     objective,
+    same,
     short_key,
 )
 from ltsearch.tracking import (
@@ -47,6 +50,8 @@ from ltsearch.tracking import (
     TAG_VAL_PROTOCOL,
 )
 
+TAG_BUDGET = "ltsearch.budget"  # planned epochs of a trial (all stages; at its rung for `--scheduler sh`)
+TAG_RUNG = "ltsearch.rung"  # successive-halving rung of a trial run
 GROUPS = ("acc", "many", "medium", "few")
 FORMATS = ("table", "markdown", "csv", "html", "json")
 # flattened config keys that never count as "key params" of a row
@@ -68,6 +73,35 @@ class Leaderboard:
     @property
     def reference(self) -> list[dict]:
         return [r for r in self.rows if r["kind"] == "paper"]
+
+    @property
+    def groups(self) -> list[tuple[str, list[dict]]]:
+        """The ranked rows by budget, in board order: ``[(budget label, rows), ...]``."""
+        out: dict[str, list[dict]] = {}
+        for row in self.ranked:
+            out.setdefault(row["budget"], []).append(row)
+        return list(out.items())
+
+
+def budget_of(run: dict) -> dict[str, Any]:
+    """A run's budget: model, planned epochs (tag ``ltsearch.budget``, else ``epochs`` plus a
+    decoupled method's ``stage2_epochs``) and validation protocol. Only rows of one budget are
+    comparable (issue 12: a 6-epoch trial never ranks among 26-epoch ones)."""
+    from ltsearch.tracking.reader import parse_param
+
+    tags, params = run["tags"], run["params"]
+    epochs = num(tags.get(TAG_BUDGET))
+    if epochs is None:
+        e = num(parse_param(params.get("epochs")))
+        s2 = num(parse_param(params.get("method.params.stage2_epochs")))
+        epochs = None if e is None else e + (s2 or 0)
+    val = tags.get(TAG_VAL_PROTOCOL) or ("test" if params.get("dataset.val") == "test" else "split")
+    return {"model": params.get("model.name", "") or "?", "epochs": None if epochs is None else int(epochs),
+            "val": val}
+
+
+def budget_label(b: dict[str, Any]) -> str:
+    return f"{b['model']}, {'?' if b['epochs'] is None else b['epochs']} epochs, val {b['val']}"
 
 
 # ---- building rows ---------------------------------------------------------------------
@@ -112,8 +146,12 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
         "status": tags.get(TAG_STATUS) or ("completed" if run["status"] == "FINISHED" else run["status"].lower()),
         "search": tags.get(TAG_SEARCH, ""),
         "run_id": run["run_id"],
+        "experiment_id": run.get("experiment_id"),
         "model": run["params"].get("model.name", ""),
         "tuned_on_test": tags.get(TAG_VAL_PROTOCOL) == "test" or run["params"].get("dataset.val") == "test",
+        "budget": budget_label(budget_of(run)),
+        "budget_epochs": budget_of(run)["epochs"],
+        "rung": tags.get(TAG_RUNG),
     })
     for g in GROUPS:
         row[f"test_{g}"] = num(m.get(f"test/{g}"))
@@ -161,6 +199,8 @@ def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) ->
             "source_run": first["tags"].get(TAG_SOURCE_RUN, ""),
             "model": first["params"].get("model.name", ""),
             "tuned_on_test": any(r["tags"].get(TAG_VAL_PROTOCOL) == "test" for r in members),
+            "budget": budget_label(budget_of(first)),
+            "budget_epochs": budget_of(first)["epochs"],
         })
         if row["val"] is not None:
             rows.append(row)
@@ -171,7 +211,7 @@ def _empty_row(kind: str, method: str) -> dict:
     row: dict[str, Any] = {"rank": None, "kind": kind, "method": method, "params": {}, "val": None,
                            "val_std": None, "best_epoch": None, "epochs": None, "status": "", "seeds": None,
                            "search": "", "run_id": "", "source_run": "", "model": "", "tuned_on_test": False,
-                           "note": ""}
+                           "note": "", "budget": "", "budget_epochs": None, "rung": None}
     for g in GROUPS:
         row[f"test_{g}"] = None
         row[f"test_{g}_std"] = None
@@ -211,8 +251,12 @@ def _ratio_of(experiment: str, dataset: str) -> float | None:
 
 def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | None = None,
           metric: str = "val/acc", top: int | None = None, tracking_uri: str | None = None,
-          reference: bool = True, search: str | None = None) -> Leaderboard:
-    """The leaderboard of ``dataset``'s experiment (see the module docstring)."""
+          reference: bool = True, search: str | None = None, budget: int | None = None) -> Leaderboard:
+    """The leaderboard of ``dataset``'s experiment (see the module docstring).
+
+    Rows are ranked within their budget (model, epochs, val protocol); the largest budget comes
+    first; ``budget`` keeps only the rows of that many epochs; ``top`` applies to each budget.
+    """
     from ltsearch.tracking import reader
 
     experiment = reader.resolve_experiment(dataset, imbalance_ratio, tracking_uri)
@@ -231,12 +275,25 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
         if row is not None:
             rows.append(row)
     rows.extend(_final_rows(finals, metric, keys_of))
+    if budget is not None:
+        have = sorted({r["budget_epochs"] for r in rows if r["budget_epochs"] is not None})
+        rows = [r for r in rows if r["budget_epochs"] == budget]
+        if not rows and have:
+            raise LTSearchError(f"--budget {budget}: no rows of {budget} epochs in {experiment}; budgets there: "
+                                f"{', '.join(map(str, have))}")
     sign = -1 if higher_is_better(metric) else 1
-    rows.sort(key=lambda r: (sign * r["val"], 0 if r["kind"] == "final" else 1, r["run_id"]))
-    if top is not None:
-        rows = rows[:max(top, 0)]
-    for i, row in enumerate(rows, 1):
-        row["rank"] = i
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["budget"], []).append(row)
+    order = sorted(grouped, key=lambda b: (-(grouped[b][0]["budget_epochs"] or 0), -len(grouped[b]), b))
+    rows = []
+    for b in order:
+        group = sorted(grouped[b], key=lambda r: (sign * r["val"], 0 if r["kind"] == "final" else 1, r["run_id"]))
+        if top is not None:
+            group = group[:max(top, 0)]
+        for i, row in enumerate(group, 1):
+            row["rank"] = i
+        rows.extend(group)
     if reference:
         rows.extend(reference_rows(dataset, ratio, method))
     return Leaderboard(experiment=experiment, metric=metric, rows=rows, tracking_uri=tracking_uri)
@@ -256,27 +313,47 @@ def display_columns(metric: str) -> list[str]:
             "tuned on test", "search", "run"]
 
 
-def display_cells(row: dict) -> list[str]:
-    """Human cells (table / markdown / html): mean ± std for final rows, ``—`` for empty groups."""
+def varying_keys(rows: list[dict]) -> tuple[list[str], dict[str, Any]]:
+    """(the param names whose values differ between ``rows``, ``{name: value}`` of the others)."""
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row["params"] if k not in keys]
+    varying, fixed = [], {}
+    for k in keys:
+        vals = [row["params"].get(k) for row in rows]
+        if len(rows) > 1 and any(not same(v, vals[0]) for v in vals[1:]):
+            varying.append(k)
+        else:
+            fixed[k] = vals[0]
+    return varying, fixed
+
+
+def display_cells(row: dict, shown: list[str] | None = None) -> list[str]:
+    """Human cells (table / markdown / html): mean ± std for final rows, ``—`` for an empty shot
+    group, ``n/e`` for numbers never evaluated (a trial stopped before its test evaluation);
+    ``shown``: the params to print (the ones that vary; the fixed ones go in a header line)."""
+    not_evaluated = row["kind"] != "paper" and row["test_acc"] is None
+    params = row["params"] if shown is None else {k: v for k, v in row["params"].items() if k in shown}
     return [
         str(row["rank"]),
         _kind_text(row),
         row["method"],
-        fmt_params(row["params"]) if row["kind"] != "paper" else (row["model"] or ""),
+        fmt_params(params) if row["kind"] != "paper" else (row["model"] or ""),
         fmt_pm(row["val"], row["val_std"]),
-        *(fmt_pm(row[f"test_{g}"], row[f"test_{g}_std"]) for g in GROUPS),
+        *(NOT_EVALUATED if not_evaluated else fmt_pm(row[f"test_{g}"], row[f"test_{g}_std"]) for g in GROUPS),
         "" if row["epochs"] is None else str(row["epochs"]),
-        "yes" if row["tuned_on_test"] else "",
+        "yes (paper)" if row["kind"] == "paper" else ("yes" if row["tuned_on_test"] else ""),
         row["search"] if row["kind"] != "paper" else row["note"],
         row["run_id"][:8] if row["kind"] == "trial" else (row["run_id"][:8] if row["run_id"] else ""),
     ]
 
 
-def csv_columns(metric: str) -> list[str]:
-    cols = ["rank", "kind", "method", "params", metric, f"{metric} std"]
+def csv_columns(metric: str, knobs: list[str] = ()) -> list[str]:
+    cols = ["rank", "kind", "method", *(f"param:{k}" for k in knobs), metric, f"{metric} std"]
     for g in GROUPS:
         cols += [f"test/{g}", f"test/{g} std"]
-    return cols + ["epochs", "seeds", "status", "tuned_on_test", "model", "search", "run_id", "source_run", "note"]
+    return cols + ["epochs", "budget", "seeds", "status", "tuned_on_test", "model", "search", "run_id", "source_run",
+                   "note"]
 
 
 def csv_record(row: dict, metric: str) -> dict[str, str]:
@@ -284,11 +361,12 @@ def csv_record(row: dict, metric: str) -> dict[str, str]:
         return "" if v is None else f"{v:.2f}"
 
     rec = {"rank": str(row["rank"]), "kind": row["kind"], "method": row["method"],
-           "params": fmt_params(row["params"]), metric: fmt_float(row["val"]), f"{metric} std": std(row["val_std"])}
+           **{f"param:{k}": fmt_value(v, sig=6) for k, v in row["params"].items()},
+           metric: fmt_float(row["val"]), f"{metric} std": std(row["val_std"])}
     for g in GROUPS:
         rec[f"test/{g}"] = fmt_float(row[f"test_{g}"])
         rec[f"test/{g} std"] = std(row[f"test_{g}_std"])
-    rec.update({"epochs": "" if row["epochs"] is None else str(row["epochs"]),
+    rec.update({"epochs": "" if row["epochs"] is None else str(row["epochs"]), "budget": row["budget"],
                 "seeds": "" if row["seeds"] is None else str(row["seeds"]),
                 "status": row["status"], "tuned_on_test": "yes" if row["tuned_on_test"] else "no",
                 "model": row["model"], "search": row["search"], "run_id": row["run_id"],
@@ -298,7 +376,10 @@ def csv_record(row: dict, metric: str) -> dict[str, str]:
 
 def to_csv(board: Leaderboard) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=csv_columns(board.metric), lineterminator="\n")
+    knobs: list[str] = []
+    for row in board.rows:
+        knobs += [k for k in row["params"] if k not in knobs]
+    writer = csv.DictWriter(buf, fieldnames=csv_columns(board.metric, knobs), lineterminator="\n", restval="")
     writer.writeheader()
     for row in board.rows:
         writer.writerow(csv_record(row, board.metric))
@@ -321,8 +402,9 @@ def read_csv(text: str) -> list[dict[str, Any]]:
                 row[k] = v == "yes"
             else:
                 try:
-                    row[k] = float(v) if k not in ("params", "method", "kind", "status", "model", "search",
-                                                   "run_id", "source_run", "note") else v
+                    row[k] = float(v) if k not in ("method", "kind", "status", "model", "search", "run_id",
+                                                   "source_run", "note", "budget") and not k.startswith("param:") \
+                        else v
                 except ValueError:
                     row[k] = v
         out.append(row)
@@ -339,27 +421,47 @@ def to_json(board: Leaderboard) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A cell as inert Markdown: HTML special characters escaped (no raw <script> from a tag or a
+    param), pipes escaped, newlines folded."""
+    return html_lib.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
 def legend(board: Leaderboard) -> str:
-    return (f"Ranked by `{board.metric}` (best epoch of each trial); test columns are top-1 accuracy (%) "
-            f"overall / many / medium / few shot ({DASH} = empty group). `final` rows are mean ± std over seeds. "
-            f"`ref` rows are the papers' reported numbers, not ranked. `tuned on test` marks rows whose "
-            f"validation set was the test set (the papers' protocol).")
+    return (f"Ranked by `best/{board.metric}` (each trial's value at its best epoch), within each budget "
+            f"(model, epochs, validation protocol): rows of different budgets are never ranked together. "
+            f"Test columns are top-1 accuracy (%) overall / many / medium / few shot ({DASH} = empty group). "
+            f"`final` rows are mean ± std over seeds. `ref` rows are the papers' reported numbers, not "
+            f"ranked; the papers tuned on the test set. `tuned on test` marks rows whose validation set "
+            f"was the test set (the papers' protocol).")
+
+
+def _fixed_line(fixed: dict[str, Any]) -> str:
+    return "fixed in every row: " + (", ".join(f"{k}={fmt_value(v)}" for k, v in fixed.items()) or "nothing")
+
+
+def _md_table(cols: list[str], rows: list[dict], metric: str) -> list[str]:
+    shown, fixed = varying_keys([r for r in rows if r["kind"] != "paper"])
+    lines = ([_md_escape(_fixed_line(fixed)), ""] if fixed else []) + ["| " + " | ".join(cols) + " |",
+             "|" + "|".join("---:" if c in (metric, "test", "many", "medium", "few", "epochs") else "---"
+                            for c in cols) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_escape(c) for c in display_cells(row, shown)) + " |")
+    if not rows:
+        lines.append("| " + " | ".join("" for _ in cols) + " |")
+    return lines
 
 
 def to_markdown(board: Leaderboard) -> str:
     cols = display_columns(board.metric)
-    lines = [f"# Leaderboard: {board.experiment}", "", legend(board), "",
-             "| " + " | ".join(cols) + " |",
-             "|" + "|".join("---:" if c in (board.metric, "test", "many", "medium", "few", "epochs") else "---"
-                            for c in cols) + "|"]
-    for row in board.rows:
-        lines.append("| " + " | ".join(_md_escape(c) for c in display_cells(row)) + " |")
-    if not board.rows:
-        lines.append("| " + " | ".join("" for _ in cols) + " |")
-    return "\n".join(lines) + "\n"
+    lines = [f"# Leaderboard: {_md_escape(board.experiment)}", "", legend(board), ""]
+    for label, rows in board.groups or [("", [])]:
+        if label:
+            lines += [f"## Budget: {_md_escape(label)}", ""]
+        lines += _md_table(cols, rows, board.metric) + [""]
+    if board.reference:
+        lines += ["## Papers' reported numbers (their budgets, tuned on test)", ""]
+        lines += _md_table(cols, board.reference, board.metric) + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
@@ -384,7 +486,13 @@ def parse_markdown_table(text: str) -> list[dict[str, str]]:
         return cells
 
     header = split(lines[0])
-    return [dict(zip(header, split(ln))) for ln in lines[2:]]
+    out = []
+    for ln in lines[1:]:
+        cells = split(ln)
+        if cells == header or all(set(c) <= set("-:") and c for c in cells):
+            continue  # the header and separator of the next budget's table
+        out.append(dict(zip(header, (html_lib.unescape(c) for c in cells))))
+    return out
 
 
 _HTML_CSS = """
@@ -398,18 +506,20 @@ tbody.ref td{background:#fff8e6;color:#664}tr.test td{color:#a33}td.rank{font-we
 """
 
 _HTML_JS = """
-document.querySelectorAll('th').forEach(function(th, col){
+document.querySelectorAll('thead th').forEach(function(th, col){
   th.addEventListener('click', function(){
-    var body = document.getElementById('runs'), rows = Array.from(body.rows);
-    var asc = !th.classList.contains('sorted-asc');
-    document.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
-    th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
+    var desc = !th.classList.contains('sorted-desc');  // first click: best (largest) first
+    document.querySelectorAll('thead th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
+    th.classList.add(desc ? 'sorted-desc' : 'sorted-asc');
     function key(r){var t = r.cells[col].getAttribute('data-v') || r.cells[col].textContent;
       var n = parseFloat(t); return isNaN(n) ? t.toLowerCase() : n;}
-    rows.sort(function(a, b){var x = key(a), y = key(b);
-      if (typeof x !== typeof y) return (typeof x === 'number' ? -1 : 1);
-      return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);});
-    rows.forEach(function(r){body.appendChild(r);});
+    document.querySelectorAll('tbody.runs').forEach(function(body){
+      var rows = Array.from(body.querySelectorAll('tr.row'));
+      rows.sort(function(a, b){var x = key(a), y = key(b);
+        if (typeof x !== typeof y) return (typeof x === 'number' ? -1 : 1);
+        return (x < y ? -1 : x > y ? 1 : 0) * (desc ? -1 : 1);});
+      rows.forEach(function(r){body.appendChild(r);});
+    });
   });
 });
 """
@@ -420,27 +530,41 @@ def to_html(board: Leaderboard) -> str:
     numeric = {board.metric, "test", "many", "medium", "few", "epochs", "rank"}
     esc = html_lib.escape
 
-    def tr(row: dict) -> str:
-        cells = display_cells(row)
+    link = board.tracking_uri if board.tracking_uri and board.tracking_uri.startswith(("http://", "https://")) \
+        else None
+
+    def tr(row: dict, shown: list[str] | None = None) -> str:
+        cells = display_cells(row, shown)
         tds = []
         for c, text in zip(cols, cells):
             cls = "num" if c in numeric else ""
             if c == "rank":
                 cls += " rank"
             sort_v = text.split(" ± ")[0] if text not in (DASH, "") else ""
-            tds.append(f'<td class="{cls.strip()}" data-v="{esc(sort_v)}">{esc(text)}</td>')
-        cls = ' class="test"' if row["tuned_on_test"] else ""
-        return f"<tr{cls}>" + "".join(tds) + "</tr>"
+            inner = esc(text)
+            if c == "run" and link and row.get("run_id") and row.get("experiment_id"):
+                url = f"{link.rstrip('/')}/#/experiments/{row['experiment_id']}/runs/{row['run_id']}"
+                inner = f'<a href="{esc(url)}">{inner}</a>'
+            tds.append(f'<td class="{cls.strip()}" data-v="{esc(sort_v)}">{inner}</td>')
+        cls = "row test" if row["tuned_on_test"] else "row"
+        return f'<tr class="{cls}">' + "".join(tds) + "</tr>"
 
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
-    runs = "\n".join(tr(r) for r in board.ranked)
+    ncols = len(cols)
+    parts = []
+    for label, rows in board.groups:
+        shown, fixed = varying_keys(rows)
+        parts.append(f'<tbody class="runs"><tr class="budget"><td colspan="{ncols}">budget: {esc(label)}'
+                     + (f"; {esc(_fixed_line(fixed))}" if fixed else "") + "</td></tr>\n"
+                     + "\n".join(tr(r, shown) for r in rows) + "\n</tbody>")
+    runs = "\n".join(parts)
     refs = "\n".join(tr(r) for r in board.reference)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Leaderboard: {esc(board.experiment)}</title><style>{_HTML_CSS}</style></head>\n<body>\n"
         f"<h1>Leaderboard: {esc(board.experiment)}</h1>\n<p class=\"legend\">{esc(legend(board))} "
         "Click a column header to sort.</p>\n"
-        f"<table id=\"leaderboard\"><thead><tr>{head}</tr></thead>\n<tbody id=\"runs\">\n{runs}\n</tbody>\n"
+        f"<table id=\"leaderboard\"><thead><tr>{head}</tr></thead>\n{runs}\n"
         f"<tbody class=\"ref\">\n{refs}\n</tbody></table>\n<script>{_HTML_JS}</script>\n</body></html>\n"
     )
 
@@ -448,6 +572,7 @@ def to_html(board: Leaderboard) -> str:
 def to_rich_table(board: Leaderboard, width: int | None = None):
     """The terminal table; below 150 columns the search / run columns are left out and the
     tuned-on-test marker joins the kind cell."""
+    from rich.markup import escape
     from rich.table import Table
 
     narrow = width is not None and width < 150
@@ -458,8 +583,18 @@ def to_rich_table(board: Leaderboard, width: int | None = None):
     for c in keep:
         table.add_column(c, justify="right" if c in (board.metric, "test", "many", "medium", "few", "epochs",
                                                      "rank") else "left", overflow="fold")
+    previous, shown = None, None
+    groups = dict(board.groups)
     for row in board.rows:
-        cells = dict(zip(cols, display_cells(row)))
+        if row["kind"] != "paper" and row["budget"] != previous:
+            shown, fixed = varying_keys(groups[row["budget"]])
+            table.add_section()
+            table.add_row(*([escape(f"budget: {row['budget']}") + (escape(f"; {_fixed_line(fixed)}") if fixed else "")]
+                            + [""] * (len(keep) - 1)))
+            previous = row["budget"]
+        if row["kind"] == "paper":
+            shown = None
+        cells = {c: escape(v) for c, v in zip(cols, display_cells(row, shown))}
         if narrow and row["tuned_on_test"]:
             cells["kind"] += ", tuned on test"
         style = "yellow" if row["kind"] == "paper" else ("red" if row["tuned_on_test"] else None)
@@ -488,9 +623,10 @@ def render(board: Leaderboard, fmt: str) -> str:
 def export_files(board: Leaderboard, folder: str | Path = "leaderboards") -> list[Path]:
     """Write ``<folder>/<experiment>.md`` and ``.csv`` (the committed, diffable form)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    from ltsearch.reports.output import write_text
+
     md = folder / f"{board.experiment}.md"
     cs = folder / f"{board.experiment}.csv"
-    md.write_text(to_markdown(board))
-    cs.write_text(to_csv(board))
+    write_text(md, to_markdown(board), flag="--export", mkdir=True)
+    write_text(cs, to_csv(board), flag="--export", mkdir=True)
     return [md, cs]

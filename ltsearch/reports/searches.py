@@ -1,0 +1,96 @@
+"""The searches of a store (``ltsearch searches``) and two searches or runs side by side
+(``ltsearch compare A B``), from the MLflow parent and trial runs as plain dicts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ltsearch.errors import LTSearchError
+from ltsearch.reports.fmt import num, objective, same
+from ltsearch.tracking import TAG_DATASET, TAG_METHOD, TAG_SEARCH, TAG_STATUS
+
+TRIAL_STATES = ("completed", "stopped", "failed")
+
+
+def _trial_status(run: dict) -> str:
+    status = run["tags"].get(TAG_STATUS)
+    if status:
+        return status
+    return {"FINISHED": "completed", "FAILED": "failed"}.get(run["status"], run["status"].lower())
+
+
+def summarize(experiment: str, parent: dict | None, trials: list[dict], metric: str = "val/acc") -> dict[str, Any]:
+    """One search as a row: name, method, status, trial counts, best objective, epochs consumed, date."""
+    counts = {s: 0 for s in TRIAL_STATES}
+    for t in trials:
+        s = _trial_status(t)
+        if s in counts:
+            counts[s] += 1
+    scored = [(objective(t, metric)[0], t) for t in trials if _trial_status(t) in ("completed", "stopped")]
+    scored = [(v, t) for v, t in scored if v is not None]
+    best_v, best_t = max(scored, key=lambda vt: vt[0]) if scored else (None, None)
+    consumed = num(parent["metrics"].get("epochs_consumed")) if parent else None
+    if consumed is None:  # searches logged before the parent carried it: the trials' epochs
+        consumed = sum(num(t["metrics"].get("epochs_run")) or 0 for t in trials) or None
+    first = parent or (trials[0] if trials else None)
+    tags = first["tags"] if first else {}
+    status = (parent["tags"].get(TAG_STATUS) if parent else None) or (parent["status"].lower() if parent else "")
+    start = first.get("start_time") if first else None
+    return {"name": tags.get(TAG_SEARCH, ""), "method": tags.get(TAG_METHOD, ""),
+            "dataset": tags.get(TAG_DATASET, experiment), "experiment": experiment, "status": status,
+            **counts, "best": best_v, "best_run": best_t["run_id"] if best_t else None,
+            "epochs_consumed": None if consumed is None else int(consumed),
+            "date": time.strftime("%Y-%m-%d %H:%M", time.localtime(start / 1000)) if start else "",
+            "parent_run": parent["run_id"] if parent else None}
+
+
+def list_searches(tracking_uri: str, experiment: str | None = None, metric: str = "val/acc") -> list[dict]:
+    """Every search of the store (or of one experiment), newest first."""
+    from ltsearch.tracking import reader
+
+    rows = []
+    for exp in [experiment] if experiment else reader.list_experiments(tracking_uri):
+        parents = {r["tags"].get(TAG_SEARCH): r for r in reader.search_runs(exp, tracking_uri, kind="search")}
+        trials: dict[str, list[dict]] = {}
+        for t in reader.search_runs(exp, tracking_uri, kind="trial"):
+            trials.setdefault(t["tags"].get(TAG_SEARCH, ""), []).append(t)
+        for name in sorted(set(parents) | set(trials), key=str):
+            if name:
+                rows.append(summarize(exp, parents.get(name), trials.get(name, []), metric))
+    rows.sort(key=lambda r: r["date"], reverse=True)
+    return rows
+
+
+def config_diff(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, Any, Any]]:
+    """``[(key, value in a, value in b)]`` for the flattened params that differ."""
+    from ltsearch.tracking.reader import parse_param
+
+    out = []
+    for k in sorted(set(a) | set(b)):
+        va, vb = parse_param(a.get(k)), parse_param(b.get(k))
+        if not same(va, vb):
+            out.append((k, va, vb))
+    return out
+
+
+def find(tracking_uri: str, ident: str, metric: str = "val/acc") -> tuple[str, dict, dict | None]:
+    """``ident`` (a search name or a run id) -> ("search" | "run", summary or run dict, best run dict)."""
+    from ltsearch.tracking import reader
+
+    for row in list_searches(tracking_uri, metric=metric):
+        if row["name"] == ident:
+            best = None
+            if row["best_run"]:
+                best = next(r for r in reader.search_runs(row["experiment"], tracking_uri, kind="trial",
+                                                          search=ident) if r["run_id"] == row["best_run"])
+            return "search", row, best
+    try:
+        run = reader.client(tracking_uri).get_run(ident)
+    except Exception:
+        run = None
+    if run is None:
+        names = ", ".join(r["name"] for r in list_searches(tracking_uri)) or "none"
+        raise LTSearchError(f"{ident!r} is neither a search nor a run id in {tracking_uri}; searches: {names}")
+    d = reader.run_to_dict(run)
+    return "run", d, d

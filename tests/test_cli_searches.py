@@ -1,0 +1,59 @@
+"""`ltsearch searches` and `ltsearch compare` on a temporary sqlite MLflow store logged with the
+schema of ltsearch.tracking (two searches, parents with epochs_consumed, trials of each state)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from typer.testing import CliRunner
+
+from ltsearch.cli.main import app
+
+runner = CliRunner()
+
+
+def _store(tmp_path) -> str:
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    from ltsearch.tracking import TAG_KIND, TAG_METHOD, TAG_SEARCH, TAG_STATUS
+    from ltsearch.tracking.final import ensure_experiment
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    exp = ensure_experiment(client, "digits-lt-ir10", uri)
+    now = int(time.time() * 1000)
+    for search, lr_best, consumed in (("sa", 0.05, 9), ("sb", 0.2, 4)):
+        parent = client.create_run(exp, tags={TAG_KIND: "search", TAG_SEARCH: search, TAG_METHOD: "ce",
+                                              TAG_STATUS: "completed"}).info.run_id
+        client.log_batch(parent, metrics=[Metric("epochs_consumed", consumed, now, 0)])
+        for lr, val, status in ((lr_best, 40.0 if search == "sa" else 35.0, "completed"), (0.5, 20.0, "stopped"),
+                                (1.0, 0.0, "failed")):
+            rid = client.create_run(exp, tags={TAG_KIND: "trial", TAG_SEARCH: search, TAG_METHOD: "ce",
+                                               TAG_STATUS: status, "mlflow.parentRunId": parent}).info.run_id
+            client.log_batch(rid, params=[Param("optim.lr", str(lr)), Param("epochs", "3"),
+                                          Param("model.name", "resnet8")],
+                             metrics=[Metric("best/val/acc", val, now, 0)])
+            client.set_terminated(rid, "FAILED" if status == "failed" else "FINISHED")
+        client.set_terminated(parent, "FINISHED")
+    return uri
+
+
+def test_searches_and_compare(tmp_path):
+    uri = _store(tmp_path)
+    res = runner.invoke(app, ["searches", "--tracking-uri", uri, "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in json.loads(res.stdout)["searches"]}
+    assert set(rows) == {"sa", "sb"}
+    sa = rows["sa"]
+    assert (sa["method"], sa["status"], sa["completed"], sa["stopped"], sa["failed"]) == ("ce", "completed", 1, 1, 1)
+    assert sa["best"] == 40.0 and sa["epochs_consumed"] == 9 and rows["sb"]["epochs_consumed"] == 4
+    res = runner.invoke(app, ["searches", "--tracking-uri", uri, "-d", "digits-lt"])
+    assert res.exit_code == 0 and "sa" in res.stdout and "40.00" in res.stdout
+    res = runner.invoke(app, ["compare", "sa", "sb", "--tracking-uri", uri, "--json"])
+    assert res.exit_code == 0, res.output
+    diff = json.loads(res.stdout)["config_diff"]
+    assert diff == [{"key": "optim.lr", "a": 0.05, "b": 0.2}]
+    res = runner.invoke(app, ["compare", "sa", "ghost", "--tracking-uri", uri])
+    assert res.exit_code == 2 and "ghost" in res.output and "sa" in res.output
