@@ -21,6 +21,7 @@ import typer
 from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 
+
 class _Console:
     """A rich Console made on first use (rich costs ~0.1 s to import; --help and errors skip it)."""
 

@@ -6,14 +6,25 @@ from typing import Annotated, Optional
 
 import typer
 
-from ltsearch.cli.common import DataRootOpt, DatasetOpt, check_dataset, JsonOpt, RatioOpt, console, default_ratio, print_json, user_errors
+from ltsearch.cli.common import (
+    DataRootOpt,
+    DatasetOpt,
+    JsonOpt,
+    RatioOpt,
+    check_dataset,
+    console,
+    default_ratio,
+    print_json,
+    user_errors,
+)
+from ltsearch.config import DEFAULT_DATASET
 from ltsearch.errors import LTSearchError
 
 
 @user_errors
 def inspect(
     method: Annotated[str, typer.Argument(help="method to inspect (kps)", show_default=False)],
-    dataset: DatasetOpt = "digits-lt",
+    dataset: DatasetOpt = DEFAULT_DATASET,
     imbalance_ratio: RatioOpt = None,
     data_root: DataRootOpt = None,
     m_max: Annotated[Optional[float], typer.Option("--m-max", help="largest margin (eq. 29)")] = None,

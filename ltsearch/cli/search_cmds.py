@@ -30,7 +30,7 @@ from ltsearch.errors import LTSearchError
 @user_errors
 def run(
     method: MethodArg,
-    dataset: DatasetOpt = "digits-lt",
+    dataset: DatasetOpt = DEFAULT_DATASET,
     imbalance_ratio: RatioOpt = None,
     data_root: DataRootOpt = None,
     val: ValOpt = "split",
@@ -198,7 +198,7 @@ def spaces_list() -> None:
 @user_errors
 def spaces_show(
     method: MethodArg,
-    dataset: DatasetOpt = "digits-lt",
+    dataset: DatasetOpt = DEFAULT_DATASET,
     space: Annotated[Optional[Path], typer.Option("--space", help="a space file instead of the built-in one")] = None,
     param: Annotated[Optional[list[str]], typer.Option("--param", help="NAME=LOW:HIGH[:log] or NAME=a,b,c")] = None,
     fix: Annotated[Optional[list[str]], typer.Option("--fix", help="NAME=VALUE")] = None,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ltsearch import checks
+from ltsearch.config import DEFAULT_DATASET, VAL_MODES
 from ltsearch.errors import LTSearchError
 
 if TYPE_CHECKING:  # the space module imports the method registry (torch): not needed for flag checks
@@ -23,7 +24,7 @@ class SearchRequest:
     """What to search. Every field has a CLI flag of the same name (``ltsearch run --help``)."""
 
     method: str
-    dataset: str = "digits-lt"
+    dataset: str = DEFAULT_DATASET
     imbalance_ratio: float | None = None  # None: the dataset's default (TrialConfig / space base)
     data_root: str | None = None
     val: str = "split"  # "split" (honest) | "test" (papers' protocol)
@@ -88,7 +89,7 @@ def check_request(req: SearchRequest) -> None:
         num("--max-concurrent", req.max_concurrent, low=1, high=checks.MAX_TRIALS, integer=True)
     if req.num_cpus is not None:
         num("--num-cpus", req.num_cpus, low=1, high=1e6, integer=True)
-    if req.val not in ("split", "test"):
+    if req.val not in VAL_MODES:
         raise LTSearchError(f"--val {checks.shown(req.val)} is invalid; use split (honest) or test (papers' protocol)")
     if req.imbalance_ratio is not None:
         num("--imbalance-ratio", req.imbalance_ratio, low=1, low_open=True, high=checks.MAX_IMBALANCE_RATIO,
