@@ -24,6 +24,7 @@ from ltsearch.cli.common import (
     err_console,
     user_errors,
 )
+from ltsearch.config import DEFAULT_DATASET
 from ltsearch.errors import LTSearchError
 
 
