@@ -129,7 +129,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     data = _load_data(base)
     _metric_group_check(space.metric, data)
     _quiet_libraries()
-    with _signals_as_interrupts(name):
+    with _signals_as_interrupts(name) as signals:
         state = _open_state(req, space, folder, name, experiment, state, max_t)
         plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
                          cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
@@ -147,6 +147,7 @@ def run_search(req: SearchRequest) -> SearchResult:
             _reconcile(state, recorder, study, plan, save)
             fault_point("ray")
             own_ray = _init_ray(req)
+            signals.arm()
             progress = Progress(f"{name}: {space.method} on {experiment} ({req.search}, {req.scheduler})",
                                 objective_key(space.metric), space.mode, [d.name for d in space.searched],
                                 _planned_epochs(state, plan, req, max_t), live=req.display)
@@ -398,12 +399,18 @@ class _signals_as_interrupts:
 
     def __enter__(self):
         os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
+        self.arm()
+        return self
+
+    def arm(self) -> None:
+        """(Re-)install the handlers: ``ray.init`` installs Ray's own C++ SIGTERM handler, which
+        aborts the driver (exit -6) without any cleanup, so this runs again after Ray starts."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                self.saved[sig] = signal.signal(sig, self._raise)
+                previous = signal.signal(sig, self._raise)
             except ValueError:  # not the main thread
-                pass
-        return self
+                continue
+            self.saved.setdefault(sig, previous)
 
     def _raise(self, signum, frame):
         for sig, handler in self.saved.items():  # a second signal is not caught again mid-cleanup
