@@ -6,9 +6,9 @@ import json
 
 import pytest
 import yaml
+from conftest import tiny_config
 from typer.testing import CliRunner
 
-from conftest import tiny_config
 from ltsearch.cli.main import app
 
 runner = CliRunner()

@@ -20,7 +20,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster_utils import MlflowServer, Postgres, RayCluster, postgres_available, psycopg2_available  # noqa: E402
+from cluster_utils import (  # noqa: E402
+    MlflowServer,
+    Postgres,
+    RayCluster,
+    postgres_available,
+    psycopg2_available,
+)
 
 from ltsearch.tracking import TAG_KIND, TAG_NODE, TAG_SEARCH, TAG_STATUS, TAG_USER  # noqa: E402
 

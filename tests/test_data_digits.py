@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from ltsearch.data import DatasetSpec, LTData, TensorSplit, describe_dataset, load_dataset
+from ltsearch.data import (
+    DatasetSpec,
+    LTData,
+    TensorSplit,
+    describe_dataset,
+    load_dataset,
+)
 
 
 def test_digits_shapes_balanced_test_and_long_tail():

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from ltsearch.config import DatasetConfig
-from ltsearch.data import DATASETS, DatasetSpec, describe_dataset, load_dataset, shot_groups
+from ltsearch.data import (
+    DATASETS,
+    DatasetSpec,
+    describe_dataset,
+    load_dataset,
+    shot_groups,
+)
 from ltsearch.data.profiles import balanced_half, exp_counts, step_counts
 from ltsearch.errors import LTSearchError
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import yaml
 import pytest
-from typer.testing import CliRunner
-
+import yaml
 from test_leaderboard import EXPERIMENT, SEARCH, grid_runs, report_app, shared_store
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -18,9 +17,9 @@ def store(tmp_path_factory):
 
 def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     import ltsearch.tracking.final as final
-    from ltsearch.reports import leaderboard
     from ltsearch.cli.main import app as main_app
     from ltsearch.config import config_from_dict
+    from ltsearch.reports import leaderboard
 
     best = max(grid_runs(store), key=lambda r: (r["best"], ))
     out = tmp_path / "sub" / "best.yaml"

@@ -8,11 +8,10 @@ from __future__ import annotations
 import os
 import signal
 import time
-
 from pathlib import Path
+
 import pytest
 from mlflow import MlflowClient
-
 from test_search_cli import _cli
 
 

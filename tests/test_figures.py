@@ -10,7 +10,15 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ltsearch.tracking import TAG_KIND, TAG_SEARCH, TAG_STATUS, TAG_TRIAL_ID, figures, names, outputs
+from ltsearch.tracking import (
+    TAG_KIND,
+    TAG_SEARCH,
+    TAG_STATUS,
+    TAG_TRIAL_ID,
+    figures,
+    names,
+    outputs,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +26,8 @@ def trained(tmp_path_factory):
     """A 2-epoch ResNet-8 on digits-lt (ir 10), its trial folder, and confusion.csv of its test
     predictions computed from the saved checkpoint (the call trial.finish() is to make)."""
     import torch
-
     from conftest import tiny_config
+
     from ltsearch.data import DatasetSpec, load_dataset
     from ltsearch.data.loader import make_loader
     from ltsearch.models import build_model
@@ -156,7 +164,10 @@ def _search_with_trials(writer, n_completed: int, n_stopped: int = 1):
 
 @pytest.mark.parametrize("completed, warned", [(3, True), (6, False)])
 def test_search_importance_plot_warns_below_five_completed(writer, completed, warned):
-    from ltsearch.tracking.artifacts import TAG_IMPORTANCE_WARNING, log_search_importance
+    from ltsearch.tracking.artifacts import (
+        TAG_IMPORTANCE_WARNING,
+        log_search_importance,
+    )
 
     _, parent = _search_with_trials(writer, completed)
     doc = log_search_importance(writer, parent, "digits-lt-ir10", "kps-s")
@@ -179,6 +190,7 @@ def test_search_importance_with_one_trial_draws_only_the_warning(writer):
 def test_train_seeds_logs_figures_and_dataset(tmp_path, monkeypatch):
     """``ltsearch train --seeds 0``: the final run is named ce-s0 and has its PNGs and dataset."""
     from conftest import tiny_config
+
     from ltsearch.cli.main import app
     from ltsearch.yamlio import safe_dump
 

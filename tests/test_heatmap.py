@@ -6,9 +6,16 @@ import json
 
 import numpy as np
 import pytest
+from test_leaderboard import (
+    EXPERIMENT,
+    GRID_X,
+    GRID_Y,
+    SEARCH,
+    grid_runs,
+    report_app,
+    shared_store,
+)
 from typer.testing import CliRunner
-
-from test_leaderboard import EXPERIMENT, GRID_X, GRID_Y, SEARCH, grid_runs, report_app, shared_store
 
 runner = CliRunner()
 

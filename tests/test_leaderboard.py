@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from conftest import tiny_config
+from typer.testing import CliRunner
 
 EXPERIMENT = "digits-lt-ir10"
 SEARCH = "hm-focal"  # the real grid search (gamma x optim.lr) run by `ltsearch heatmap`
@@ -47,8 +46,15 @@ def _log_trial(client, exp_id, parent_id, search, cfg, result, history, status="
     from mlflow.entities import Metric, Param
 
     from ltsearch.config import dump_yaml, flatten
-    from ltsearch.tracking import (TAG_DATASET, TAG_KIND, TAG_METHOD, TAG_SEARCH, TAG_STATUS, TAG_TRIAL_ID,
-                                   TAG_VAL_PROTOCOL)
+    from ltsearch.tracking import (
+        TAG_DATASET,
+        TAG_KIND,
+        TAG_METHOD,
+        TAG_SEARCH,
+        TAG_STATUS,
+        TAG_TRIAL_ID,
+        TAG_VAL_PROTOCOL,
+    )
 
     tags = {TAG_KIND: "trial", TAG_SEARCH: search, TAG_METHOD: cfg["method"]["name"], TAG_DATASET: EXPERIMENT,
             TAG_VAL_PROTOCOL: val_protocol or "test-half", TAG_STATUS: status,

@@ -8,8 +8,15 @@ import torch
 import torch.nn.functional as F
 
 from ltsearch.errors import LTSearchError
-from ltsearch.losses import (BalancedSoftmaxLoss, ClassBalancedLoss, CrossEntropyLoss, FocalLoss,
-                             LDAMLoss, LogitAdjustedLoss, drw_weights)
+from ltsearch.losses import (
+    BalancedSoftmaxLoss,
+    ClassBalancedLoss,
+    CrossEntropyLoss,
+    FocalLoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+    drw_weights,
+)
 
 COUNTS = [100, 10, 1]
 Z = torch.tensor([[1.0, -0.5, 0.2], [0.1, 0.8, -0.3], [0.4, 0.4, 0.9], [-0.2, 0.3, 0.0]])

@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from ltsearch.errors import LTSearchError
-from ltsearch.metrics import evaluate_predictions, format_group, logit_diagnostics, shot_groups
+from ltsearch.metrics import (
+    evaluate_predictions,
+    format_group,
+    logit_diagnostics,
+    shot_groups,
+)
 
 
 def test_shot_group_boundaries():

@@ -46,9 +46,9 @@ def _text(html: str) -> str:
 def store(tmp_path_factory):
     """The store: a final run (``ltsearch train --seeds 0``) and a 2-trial search."""
     ray = pytest.importorskip("ray")
+    from conftest import tiny_config
     from typer.testing import CliRunner
 
-    from conftest import tiny_config
     from ltsearch.cli.main import app
     from ltsearch.search.engine import SearchRequest, run_search
     from ltsearch.yamlio import safe_dump

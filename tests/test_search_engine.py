@@ -10,8 +10,17 @@ ray = pytest.importorskip("ray")
 from mlflow import MlflowClient  # noqa: E402
 
 from ltsearch.search.engine import SearchRequest, run_search  # noqa: E402
-from ltsearch.tracking import (TAG_BEST_RUN, TAG_DATASET, TAG_KIND, TAG_METHOD, TAG_NODE, TAG_SEARCH,  # noqa: E402
-                               TAG_STATUS, TAG_TRIAL_ID, TAG_VAL_PROTOCOL)
+from ltsearch.tracking import (  # noqa: E402
+    TAG_BEST_RUN,
+    TAG_DATASET,
+    TAG_KIND,
+    TAG_METHOD,
+    TAG_NODE,
+    TAG_SEARCH,
+    TAG_STATUS,
+    TAG_TRIAL_ID,
+    TAG_VAL_PROTOCOL,
+)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,12 @@ import yaml
 from ltsearch.errors import LTSearchError
 from ltsearch.methods import METHODS
 from ltsearch.search.sampler import SpaceSampler, make_optuna_sampler
-from ltsearch.search.space import builtin_space_path, load_space, parse_space, space_template
+from ltsearch.search.space import (
+    builtin_space_path,
+    load_space,
+    parse_space,
+    space_template,
+)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -6,8 +6,19 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
-from ltsearch.tracking import TAG_KIND, TAG_SEARCH, TAG_STATUS, TAG_TRIAL_ID, experiment_name
-from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, search_tags, store_dir
+from ltsearch.tracking import (
+    TAG_KIND,
+    TAG_SEARCH,
+    TAG_STATUS,
+    TAG_TRIAL_ID,
+    experiment_name,
+)
+from ltsearch.tracking.writer import (
+    TrackingWriter,
+    resolve_tracking_uri,
+    search_tags,
+    store_dir,
+)
 
 
 def test_uris(tmp_path, monkeypatch):

@@ -43,7 +43,13 @@ from ltsearch.search.dispatch import (
 from ltsearch.search.faults import fault_point
 from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder
-from ltsearch.search.request import OPTUNA_DB, SearchRequest, check_plan, check_request
+from ltsearch.search.request import (
+    OPTUNA_DB,
+    SearchRequest,
+    check_plan,
+    check_request,
+    longest_run,
+)
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, load_space
 from ltsearch.search.state import SearchState, write_atomic
@@ -125,7 +131,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     storage = Path(req.storage_path).expanduser().resolve()
     name, state = _find(req, storage, experiment)
     folder = storage / name
-    max_t = _max_epochs(space, base)
+    max_t = longest_run(space, base)
     data = _load_data(base)
     _metric_group_check(space.metric, data)
     _quiet_libraries()
@@ -375,18 +381,6 @@ def _planned_epochs(state: SearchState, plan: TrialPlan, req, max_t: int) -> int
     if state.scheduler != "sh":
         return state.configs * max_t
     return planned_sh_epochs(state.configs, state.brackets, state.budgets, req.reduction_factor)
-
-
-def _max_epochs(space: SearchSpace, base: dict) -> int:
-    """The longest run the space can produce (ASHA's ``max_t``, the sh budgets' top)."""
-    probe = space.config_for(space.paper_point(base), base)
-    for d in space.searched:
-        if d.name.endswith("epochs") and d.kind in ("int", "categorical"):
-            hi = d.high if d.kind == "int" else max(d.choices)
-            probe = space.config_for({**space.paper_point(base), d.name: hi}, base)
-    from ltsearch.train import planned_epochs
-
-    return int(planned_epochs(probe))
 
 
 class _signals_as_interrupts:

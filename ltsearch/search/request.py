@@ -167,14 +167,14 @@ def grid_size(req: SearchRequest, space: SearchSpace) -> int:
 
 def longest_run(space: SearchSpace, base: dict) -> int:
     """Epochs of the longest trial the space can produce (searched ``*epochs`` knobs at their high)."""
-    from ltsearch.search.space import _set_path
-    from ltsearch.search.trainable import planned_total
+    from ltsearch.search.space import set_path
+    from ltsearch.train import planned_epochs
 
     probe = space.config_for(space.paper_point(base), base)
     for d in space.searched:
         if d.name.endswith("epochs") and d.kind in ("int", "categorical"):
-            _set_path(probe, d.path, d.high if d.kind == "int" else max(d.choices))
-    return planned_total(probe)
+            set_path(probe, d.path, d.high if d.kind == "int" else max(d.choices))
+    return int(planned_epochs(probe))
 
 
 def check_cluster(req: SearchRequest) -> None:

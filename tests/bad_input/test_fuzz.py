@@ -11,7 +11,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-
 _KEYS = ["method", "metric", "mode", "base", "datasets", "params", "optim", "m_max", "s_base", "n_base", "ga",
          "ga_start", "lr", "weight_decay", "epochs", "type", "low", "high", "log", "choices", "fixed", "when",
          "default", "digits-lt", "model", "name", "dataset", "imbalance_ratio", "batch_size", "schedule",

@@ -56,7 +56,7 @@ CASES = [
     ("tracking-default-truncated", lambda t: (_truncated_db(t) and ["run", "kps"]), ["mlflow.db", "truncated"]),
     ("tracking-read-only-folder", lambda t: ["run", "kps", "--tracking-uri", f"sqlite:///{READ_ONLY}/mlflow.db"],
      ["--tracking-uri", "read-only"]),
-    ("train-full-disk", lambda t: (["train", "--config", cfg(t), "--seeds", "0", "--out", "/tmp"], FULL_DISK),
+    ("train-full-disk", lambda t: (["train", "--config", cfg(t), "--seeds", "0", "--output", "/tmp"], FULL_DISK),
      ["full"]),
     ("tracking-env-ftp", lambda t: (["run", "kps"], {"MLFLOW_TRACKING_URI": "ftp://host/x"}),
      ["MLFLOW_TRACKING_URI", "ftp"]),
@@ -65,7 +65,7 @@ CASES = [
     ("tracking-bad-url", lambda t: ["run", "kps", "--tracking-uri", "http://:99999"], ["--tracking-uri"]),
     ("train-seeds-tracking-ftp", lambda t: ["train", "--config", cfg(t), "--seeds", "0,1", "--tracking-uri",
                                             "ftp://host/x"], ["--tracking-uri", "ftp"]),
-    ("train-out-read-only", lambda t: ["train", "--config", cfg(t), "--out", f"{READ_ONLY}/out"], ["--out", "read-only"]),
+    ("train-out-read-only", lambda t: ["train", "--config", cfg(t), "--output", f"{READ_ONLY}/out"], ["--output", "read-only"]),
     ("leaderboard-tracking-ftp", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", "ftp://x/y"],
      ["--tracking-uri", "ftp"]),
     ("leaderboard-tracking-directory", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", str(t)],
@@ -98,7 +98,7 @@ def test_bad_store_one_line_exit_2_writes_nothing(case, tmp_path):
 
 
 def test_passwords_never_printed(tmp_path):
-    from harness import run_cli
+    from .harness import run_cli
 
     (tmp_path / "w").mkdir()
     code, out = run_cli(["run", "kps", "--tracking-uri", "postgresql://u:hunter2@127.0.0.1:1/db"], tmp_path / "w")
@@ -111,7 +111,7 @@ def test_cluster_that_cannot_place_one_trial(tmp_path):
     (one line naming the flag and the cluster) instead of waiting forever for a node that never comes."""
     from cluster_utils import RayCluster
 
-    from harness import listing, run_cli
+    from .harness import listing, run_cli
 
     cluster = RayCluster(cpus_per_node=1).start(nodes=1)
     try:
