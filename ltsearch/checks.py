@@ -403,7 +403,7 @@ def check_train_flags(epochs: int | None, out: Path | None, seeds: str | None, t
     ``--seeds`` (final runs go to MLflow), the tracking store."""
     if epochs is not None:
         number("--epochs", epochs, low=1, high=MAX_EPOCHS, integer=True)
-    check_writable("--out", Path(out) if out is not None else Path("trials"))
+    check_writable("--output", Path(out) if out is not None else Path("trials"))
     if seeds is not None:
         check_tracking_uri("--tracking-uri", tracking_uri)
         check_reachable("--tracking-uri" if tracking_uri else "MLFLOW_TRACKING_URI",
