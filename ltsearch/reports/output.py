@@ -25,7 +25,7 @@ def check_target(path: str | Path, flag: str = "--output", mkdir: bool = False) 
     path = Path(path)
     try:
         st = path.stat()  # follows a symlink: a link to /dev/full is a device
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     except OSError as err:
         raise LTSearchError(f"{flag} {path}: cannot be read ({err.strerror}); choose another file") from None
