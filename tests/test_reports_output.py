@@ -47,8 +47,15 @@ def test_bad_targets_are_one_line_errors(tmp_path, target, words):
     assert not (tmp_path / "missing").exists()
 
 
-def test_default_output_folders_are_created(tmp_path):
-    assert check_target(tmp_path / "heatmaps" / "a.png", mkdir=True).parent.is_dir()
+def test_missing_folders_are_created_on_write_only(tmp_path):
+    target = tmp_path / "heatmaps" / "a.png"
+    check_target(target, mkdir=True)
+    assert not target.parent.exists()  # checking writes nothing
+    write_text(target, "x", mkdir=True)
+    assert target.read_text() == "x"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(LTSearchError, match="not a folder"):
+        check_target(tmp_path / "file" / "sub" / "a.md", mkdir=True)
 
 
 def test_markdown_leaderboard_escapes_tags_and_params():

@@ -75,7 +75,7 @@ def leaderboard(
     if top is not None and top < 1:
         raise LTSearchError(f"--top {top}: use a positive number of rows, e.g. --top 10")
     if output is not None:
-        check_target(output)
+        check_target(output, mkdir=True)
     board = lb.build(dataset, imbalance_ratio, method=method, metric=metric, top=top,
                      tracking_uri=_store(tracking_uri), search=search, budget=budget)
     if export:
@@ -83,7 +83,7 @@ def leaderboard(
             console.print(f"wrote {p}")
         return
     if output is not None:
-        write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt))
+        write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt), mkdir=True)
         console.print(f"wrote {output}")
         return
     if not board.ranked:
@@ -219,7 +219,7 @@ def heatmap(
     if fig_format not in hm.FIGURE_FORMATS:
         raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(hm.FIGURE_FORMATS)}")
     if output is not None:
-        check_target(output)
+        check_target(output, mkdir=True)
         if output.suffix.lstrip(".").lower() not in hm.FIGURE_FORMATS:
             output = output.with_name(output.name + f".{fig_format}")
     xa, ya = hm.parse_axis(method, x, "--x"), hm.parse_axis(method, y, "--y")

@@ -96,7 +96,7 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
     from ltsearch.tracking.reader import search_runs
 
     uri = resolve_tracking_uri(tracking_uri)
-    check_target(output)  # a folder, a device or a missing folder: refused before any work
+    check_target(output, mkdir=True)  # a folder or a device: refused before any work
     if rank < 1:
         raise LTSearchError(f"--rank {rank}: ranks start at 1")
     board = leaderboard.build(dataset, imbalance_ratio, method=method, metric=metric, tracking_uri=uri,
@@ -121,7 +121,7 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
         config["epochs"] = int(epochs)
     config_from_dict(copy.deepcopy(config), where=f"config of run {row['run_id']}")  # valid before writing
     text = exported_yaml(config, row, board.experiment, metric)
-    out = write_text(output, text)
+    out = write_text(output, text, mkdir=True)
     return {"output": str(out), "run_id": row["run_id"], "search": row["search"], "method": row["method"],
             "rank": rank, "metric": metric, "value": row["val"], "experiment": board.experiment,
             "epochs": config.get("epochs")}

@@ -4,8 +4,8 @@
 ``O_CREAT | O_EXCL`` with a random name, so a pre-existing ``<out>.tmp`` symlink is never
 followed) and ``os.replace``s the target with it, so a reader sees the old file or the new one,
 never half of one. A target that is a folder, a device (``/dev/full``), a FIFO or a socket is
-refused with the one-line error; so is a missing folder, unless the caller asks for it
-(``mkdir=True``: the default output folders ``leaderboards/`` and ``heatmaps/``).
+refused with the one-line error. A missing folder is created when the caller asks for it
+(``mkdir=True``: every CLI output, documented in the README), else refused.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def check_target(path: str | Path, flag: str = "--output", mkdir: bool = False) 
     path = Path(path)
     try:
         st = path.stat()  # follows a symlink: a link to /dev/full is a device
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     except OSError as err:
         raise LTSearchError(f"{flag} {path}: cannot be read ({err.strerror}); choose another file") from None
@@ -35,12 +35,13 @@ def check_target(path: str | Path, flag: str = "--output", mkdir: bool = False) 
         raise LTSearchError(f"{flag} {path}: is not a regular file (a device, pipe or socket); write to a file")
     parent = path.parent
     if not parent.is_dir():
-        if mkdir and not parent.exists():
-            parent.mkdir(parents=True, exist_ok=True)
-        else:
+        existing = next((p for p in parent.parents if p.exists()), None)
+        if parent.exists() or (existing is not None and not existing.is_dir()):
+            raise LTSearchError(f"{flag} {path}: {parent} is not a folder; choose another file name")
+        if not mkdir:
             raise LTSearchError(f"{flag} {path}: the folder {parent} does not exist; create it first "
                                 f"(mkdir -p {parent})")
-    return path
+    return path  # a missing folder is created by atomic_write (mkdir=True), not by this check
 
 
 @contextlib.contextmanager
@@ -48,6 +49,7 @@ def atomic_write(path: str | Path, *, binary: bool = False, flag: str = "--outpu
                  mkdir: bool = False) -> Iterator[IO]:
     """``with atomic_write(p) as f: f.write(...)``: ``p`` is replaced only when the block succeeds."""
     path = check_target(path, flag, mkdir)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)
