@@ -67,16 +67,21 @@ def test_drivers_with_the_same_seed_sample_different_points_from_one_study(tmp_p
 
 def test_second_driver_joins_the_study_and_never_re_enqueues_the_paper_point(tmp_path):
     from ltsearch.errors import LTSearchError
-    from ltsearch.search.engine import _create_or_join_study
     from ltsearch.search.space import load_space
+    from ltsearch.search.study import Study
 
-    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'optuna.db'}")
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
     space = _space()
-    assert _create_or_join_study(storage, "team", space) is True
-    assert _create_or_join_study(storage, "team", space) is False
+    point = {"optim.lr": 0.1}
+    a = Study.open(url, "team", space, "alice", "tpe", 0, point, shared=True, fresh=True)
+    b = Study.open(url, "team", space, "bob", "tpe", 0, point, shared=True, fresh=True)
+    first, _ = a.ask()
+    second, values = b.ask()
+    assert (first, second) == (0, 1) and values != point  # the paper point was enqueued once, by the creator
+    assert [t.state.name for t in a.study.get_trials()].count("WAITING") == 0
     other = load_space("ce", dataset="digits-lt", params=["optim.lr=0.001:0.01:log"])
     with pytest.raises(LTSearchError, match="another space"):
-        _create_or_join_study(storage, "team", other)
+        Study.open(url, "team", other, "carol", "tpe", 0, point, shared=True, fresh=True)
 
 
 # ---- slow: real services -----------------------------------------------------------------
