@@ -32,6 +32,7 @@ from ltsearch.config import apply_overrides, config_from_dict, dump_yaml
 from ltsearch.data import DatasetSpec, load_dataset
 from ltsearch.data.profiles import shot_groups
 from ltsearch.errors import LTSearchError
+from ltsearch.fileio import write_atomic
 from ltsearch.methods import get_method
 from ltsearch.search.dispatch import (
     Dispatcher,
@@ -52,7 +53,7 @@ from ltsearch.search.request import (
 )
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, load_space
-from ltsearch.search.state import SearchState, write_atomic
+from ltsearch.search.state import SearchState
 from ltsearch.search.study import Study
 from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
 from ltsearch.tracking import experiment_name

@@ -237,10 +237,10 @@ class _Run:
             metrics = {"epoch": self.progress.global_epoch, "train/loss": loss, "lr": lr, **stage.criterion.state()}
             if self.progress.global_epoch % self.cfg.eval_every == 0 or epoch + 1 == stage.epochs:
                 logits, labels = self.logits("val", stage, features)
-                metrics.update(_prefixed("val", split_metrics(logits, labels, self.data.num_classes,
-                                                              self.data.train_counts)))
+                val = split_metrics(logits, labels, self.data.num_classes, self.data.train_counts)
+                metrics.update(_prefixed("val", val))
                 if self.out is not None:  # a stopped trial keeps its per-class view of the last evaluation
-                    self._write_val_per_class(logits, labels)
+                    self._write_val_per_class(val)
             improved = self._select(metrics)
             if self.best is not None:
                 metrics[self.best_key] = self.best
@@ -326,14 +326,13 @@ class _Run:
                 z = 0.5 * (z + self.model.head(f2.to(self.device)).float())
         return z, y.to(self.device)
 
-    def _write_val_per_class(self, logits, labels) -> None:
+    def _write_val_per_class(self, val: dict) -> None:
         """``per_class.csv`` with this epoch's validation accuracy per class (test: not evaluated);
         ``finish`` replaces it with the selected epoch's val and test."""
         from ltsearch.metrics import shot_groups
         from ltsearch.tracking.outputs import write_per_class
 
         data = self.data
-        val = split_metrics(logits, labels, data.num_classes, data.train_counts)
         group_of = {c: g for g, cs in shot_groups(data.train_counts).items() for c in cs}
         write_per_class(self.out / "per_class.csv", [
             {"class": i, "name": data.class_names[i], "train_count": int(data.train_counts[i]), "group": group_of[i],
