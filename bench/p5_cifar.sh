@@ -8,7 +8,8 @@
 # The searches use `--scheduler sh` (successive halving over complete schedules scaled to each rung's
 # budget) with the default settings chosen from P2 (bench/RESULTS.md, "P2 frontier"): rungs at 1/4 and 1/2 of
 # the budget, keep 1 in 3 (RUNGS and ETA below).
-# Results: trials/ (per-trial folders), mlflow.db + optuna.db, trials/train/p5-* (baselines).
+# Results: trials/ (per-trial folders), mlflow.db + optuna.db, trials/train/p5-*-e<EPOCHS> (baselines).
+# EPOCHS=12 bench/p5_cifar.sh ... runs the same protocol at a 12-epoch budget (names carry the budget).
 set -euo pipefail
 R=${1:?give the CIFAR-10 image-folder root (e.g. ~/.cache/ltsearch/cifar10-jpg)}
 WHAT=${2:-all}
@@ -22,20 +23,20 @@ cli() { PYTHONPATH="${PYTHONPATH:-$PWD}" python -m ltsearch.cli.main "$@"; }
 
 baselines() {
   # paper-default KPS (+GA, column; Table 2 schedule scaled by --epochs: milestones at 0.8 / 0.9 of the run)
-  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --output trials/train/p5-kps-paper
+  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --output "trials/train/p5-kps-paper-e$EPOCHS"
   # paper-default Balanced Softmax: its preset (the KPS CIFAR recipe with the BS loss)
-  cli train --preset bs/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --output trials/train/p5-bs-paper
+  cli train --preset bs/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --output "trials/train/p5-bs-paper-e$EPOCHS"
   # paper-default LORT (CIFAR-100-LT preset on CIFAR-10-LT): stage 1 CE 20 epochs (lr 0.01, wd 5e-3, cosine),
   # stage 2 delta 0.98, lr 5e-4, wd 0, 20 epochs, flip TTA
   cli train --preset lort/cifar100-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" \
-    --set dataset.name=cifar10-lt --set dataset.imbalance_ratio=100 --output trials/train/p5-lort-paper
+    --set dataset.name=cifar10-lt --set dataset.imbalance_ratio=100 --output "trials/train/p5-lort-paper-e$EPOCHS"
 }
 
 kps_search() {
   # KPS: m_max, s_base, ga, ga_start, lr, wd searched (search_spaces/kps.yaml); the paper point is trial 0
   cli run kps "${LT[@]}" --epochs "$EPOCHS" --trials "$TRIALS" --search tpe --seed 0 \
     --scheduler sh --rungs "$RUNGS" --reduction-factor "$ETA" --val split \
-    "${common[@]}" --name p5-kps-sh --no-live
+    "${common[@]}" --name "p5-kps-sh-e$EPOCHS" --no-live
 }
 
 lort_search() {
@@ -43,7 +44,7 @@ lort_search() {
   # per rung budget, shared by all trials)
   cli run lort "${LT[@]}" --epochs "$EPOCHS" --trials "$TRIALS" --search tpe --seed 0 \
     --scheduler sh --rungs "$RUNGS" --reduction-factor "$ETA" --val split \
-    "${common[@]}" --set optim.lr=0.01 --set optim.weight_decay=5e-3 --name p5-lort-sh --no-live
+    "${common[@]}" --set optim.lr=0.01 --set optim.weight_decay=5e-3 --name "p5-lort-sh-e$EPOCHS" --no-live
 }
 
 board() {
