@@ -66,10 +66,10 @@ class Dispatcher(Searcher):
     """Suggests the search's runs to Tune (see the module docstring)."""
 
     def __init__(self, state: SearchState, study: Study | None, plan: TrialPlan, recorder: Recorder,
-                 grid: list[dict] | None, eta: float, save: Callable[[], None]):
+                 grid: list[dict] | None, eta: float, save: Callable[[], None], progress=None):
         super().__init__(metric=objective_key(plan.space.metric), mode=plan.space.mode)
         self.state, self.study, self.plan, self.recorder = state, study, plan, recorder
-        self.grid, self.eta, self.persist = grid, eta, save
+        self.grid, self.eta, self.persist, self.progress = grid, eta, save, progress
         self.queue = [r.id for r in state.ordered() if r.status in ("pending", "running")]
         for rid in self.queue:
             state.runs[rid].status = "pending"
@@ -160,6 +160,10 @@ class Dispatcher(Searcher):
             if not r.promoted and r.status == "completed" and self.study is not None and r.number is not None:
                 self.study.finish(r.number, "pruned")
         last = rung + 2 == len(self.state.budgets)
+        if self.progress is not None:
+            stopped = [r.id for r in runs if not r.promoted]
+            self.progress.message(f"rung {rung} ({runs[0].budget} ep) decided: {len(keep)} promoted "
+                                  f"({', '.join(r.config_id for r in keep) or 'none'}), {len(stopped)} stopped")
         for r in keep:
             budget = self.plan.full_budget(r.values) if last else self.state.budgets[rung + 1]
             nxt = self.state.add(RunRecord(id=f"{r.config_id}-r{rung + 1}", config_id=r.config_id, number=r.number,
@@ -263,7 +267,7 @@ class Ledger(Callback):
                 self.study.finish(rec.number, "pruned")
             elif self._last_rung(rec):
                 self.study.finish(rec.number, "complete", rec.objective)
-        self._event("completed" if completed else "stopped", rec)
+        self._event(("completed" if self._last_rung(rec) else "rung done") if completed else "stopped", rec)
         fault_point("run-done")
 
     def fail(self, rec: RunRecord, reason: str) -> None:

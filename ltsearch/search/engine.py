@@ -288,7 +288,7 @@ def _dispatch(req, space, base, state, study, plan, recorder, progress, data, fo
 
     grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base) \
         if req.search == "grid" else None
-    dispatcher = Dispatcher(state, study, plan, recorder, grid, req.reduction_factor, save)
+    dispatcher = Dispatcher(state, study, plan, recorder, grid, req.reduction_factor, save, progress)
     ledger = Ledger(state, study, recorder, space.metric, space.mode, save, progress)
     gpus = req.gpus_per_trial
     if gpus is None:

@@ -79,7 +79,7 @@ class Progress:
             return
         stamp = clock(time.monotonic() - self.t0)
         detail = f"budget {rec.budget} ep" + (f", rung {rec.rung}" if state.scheduler == "sh" else "")
-        if what in ("completed", "stopped") and rec.objective is not None:
+        if what in ("completed", "rung done", "stopped") and rec.objective is not None:
             detail = f"{self.key} {rec.objective:.2f} ({rec.epochs} ep)"
         if what == "failed":
             detail = rec.failure or "failed"

@@ -7,6 +7,8 @@ the validation accuracy peaks before the last epoch and the best epoch differs f
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -67,7 +69,11 @@ def asha(ray_session, store):
 
 @pytest.fixture(scope="module")
 def sh(ray_session, store):
-    return search(store, "obj-sh", scheduler="sh", grace_period=1, reduction_factor=2)
+    log = io.StringIO()  # no terminal: the plain log lines a batch job sees
+    with contextlib.redirect_stderr(log):
+        result = search(store, "obj-sh", scheduler="sh", grace_period=1, reduction_factor=2)
+    result.log = log.getvalue()
+    return result
 
 
 def test_one_objective_everywhere(asha, store):
@@ -138,3 +144,15 @@ def test_sh_trains_complete_scaled_schedules_and_promotes_the_best(sh, asha, sto
     assert {s.trial_id: s.params for s in sh.trials} == {s.trial_id: s.params for s in asha.trials}
     state = json.loads((Path(sh.storage_dir) / "search.json").read_text())
     assert state["status"] == "completed" and len(state["runs"]) == 7
+
+
+def test_sh_log_names_each_rung_decision(sh):
+    """A batch job's log says which configs each rung promoted and which it stopped; a rung run that
+    is not the last is 'rung done', never 'completed'."""
+    lines = sh.log.splitlines()
+    assert any("rung 0 (1 ep) decided: 2 promoted" in line and "2 stopped" in line for line in lines), sh.log
+    assert any("rung 1 (2 ep) decided: 1 promoted" in line and "1 stopped" in line for line in lines), sh.log
+    rung_done = [line for line in lines if " rung done " in line]
+    completed = [line for line in lines if " completed " in line]
+    assert len(rung_done) == 4 + 2 and len(completed) == 1, sh.log
+    assert "(4 ep)" in completed[0] and "done 4/4" in completed[0]
