@@ -73,6 +73,31 @@ def number(flag: str, value: Any, *, low: float | None = None, high: float | Non
         raise LTSearchError(f"{flag} {_num(value)} is out of range {rng}; {hint}")
 
 
+def check_range(name: str, value, lo=None, hi=None, lo_open=False, hi_open=False) -> float:
+    """A loss / schedule hyperparameter: raise LTSearchError unless lo (<|<=) value (<|<=) hi;
+    return float(value)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise LTSearchError(f"{name}: {value!r} is not a number") from None
+    ok = math.isfinite(v)
+    if ok and lo is not None:
+        ok = v > lo if lo_open else v >= lo
+    if ok and hi is not None:
+        ok = v < hi if hi_open else v <= hi
+    if not ok:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        if lo is None:
+            left = "("
+        if hi is None:
+            right = ")"
+        raise LTSearchError(f"{name}: {value!r} is outside the valid range {left}{lo_s}, {hi_s}{right}")
+    return v
+
+
 def _bound(v: float) -> str:
     return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ltsearch.errors import LTSearchError
-from ltsearch.losses._common import check_range
+from ltsearch.checks import check_range
 from ltsearch.registry import Registry
 
 LAMBDA_SCHEDULES: Registry = Registry("lambda schedule")
