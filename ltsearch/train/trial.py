@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import torch
 
-from ltsearch.config import TrialConfig, config_from_dict, dump_yaml
+from ltsearch.config import TrialConfig, dump_yaml
 from ltsearch.errors import LTSearchError, TrialDivergedError
 from ltsearch.fileio import open_atomic, write_atomic
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
@@ -28,6 +28,7 @@ from ltsearch.train.device import (
     select_device,
 )
 from ltsearch.train.evaluate import collect_logits, diagnostics, split_metrics
+from ltsearch.train.plan import resolve_config
 from ltsearch.train.schedules import lr_at
 from ltsearch.train.stage_cache import (
     FeatureCache,
@@ -50,24 +51,6 @@ class Progress:
     epoch: int = 0  # next epoch to run within that stage
     global_epoch: int = 0  # epochs completed over all stages (the search engine's time axis)
     history: list = field(default_factory=list)  # one metrics dict per completed epoch
-
-
-def resolve_config(config: dict | TrialConfig) -> tuple[TrialConfig, dict]:
-    """Validated config and the method's full parameter dict (defaults filled in)."""
-    from ltsearch.methods import get_method
-
-    cfg = config if isinstance(config, TrialConfig) else config_from_dict(config)
-    params = get_method(cfg.method.name).resolve(cfg.method.params, dataset=cfg.dataset.name)
-    cfg.method.params = params
-    return cfg, params
-
-
-def planned_epochs(config: dict | TrialConfig) -> int:
-    """Total epochs over all stages still to run (ASHA's ``max_t``)."""
-    from ltsearch.methods import get_method
-
-    cfg, params = resolve_config(config)
-    return sum(get_method(cfg.method.name).stage_epochs(cfg, params))
 
 
 def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir: str | Path | None = None,
