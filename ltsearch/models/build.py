@@ -1,4 +1,4 @@
-"""Models: a backbone (features ``[B, D]``) joined to a linear or cosine head.
+"""Models (torch): a backbone (features ``[B, D]``) joined to a linear or cosine head.
 
 >>> from ltsearch.models import build_model
 >>> model = build_model("resnet32", num_classes=10, head="cosine")
@@ -8,7 +8,7 @@
 ``MODELS`` maps a name to a factory ``(init) -> nn.Module`` returning a backbone with a
 ``feat_dim`` attribute; ``HEADS`` maps ``"linear"`` / ``"cosine"`` to a head class
 ``(feat_dim, num_classes) -> nn.Module`` exposing ``.weight [C, D]``. Both are filled by
-``@MODELS.register`` / ``@HEADS.register`` in the modules imported below.
+``@MODELS.register`` (``backbones.py``, plain Python) / ``@HEADS.register`` (``heads.py``).
 
 Precision: under autocast only the backbone runs in bf16; the heads compute in fp32.
 """
@@ -21,8 +21,7 @@ from torch import nn
 
 from ltsearch.config import MODEL_INITS
 from ltsearch.errors import LTSearchError
-from ltsearch.models import cifar_resnet, torchvision_models  # noqa: F401  (register the backbones)
-from ltsearch.models.heads import CosineHead, LinearHead
+from ltsearch.models.heads import CosineHead, LinearHead  # registers the heads
 from ltsearch.models.registry import HEADS, MODELS
 
 __all__ = ["MODELS", "HEADS", "LTModel", "LinearHead", "CosineHead", "build_model"]
