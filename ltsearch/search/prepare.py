@@ -31,8 +31,19 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
                            metric=req.metric)
         pinned = _sets_on_dims(space, req.sets)
         if pinned:  # `--set method.params.bn=frozen` on a knob of the space fixes that knob
-            space = load_space(req.method, path=req.space, dataset=req.dataset, params=req.params,
-                               fixed=fixed + pinned, metric=req.metric)
+            def load(pins: list[str]) -> SearchSpace:
+                return load_space(req.method, path=req.space, dataset=req.dataset, params=req.params,
+                                  fixed=fixed + pins, metric=req.metric)
+
+            try:
+                space = load(list(pinned))
+            except LTSearchError as err:
+                for item, pin in pinned.items():  # the value came from one --set: name it, not the file
+                    try:
+                        load([pin])
+                    except LTSearchError as one:
+                        raise LTSearchError(f"--set {item}: {_without_file(str(one))}") from None
+                raise err from None
     if req.mode is not None:
         if req.mode not in ("max", "min"):
             raise LTSearchError(f"--mode {req.mode!r} is invalid; use max or min")
@@ -85,17 +96,23 @@ def _with_sets(space: SearchSpace, base: dict, sets: list[str]) -> dict:
     return out
 
 
-def _sets_on_dims(space: SearchSpace, sets: list[str]) -> list[str]:
-    """``--set`` overrides that name a knob of the space, as ``--fix`` entries (the user's explicit
-    value wins over the space file's fixed value or range)."""
+def _sets_on_dims(space: SearchSpace, sets: list[str]) -> dict[str, str]:
+    """``--set`` overrides that name a knob of the space -> their ``--fix`` entries (the user's
+    explicit value wins over the space file's fixed value or range)."""
     names = {d.name for d in space.dims}
-    pinned = []
+    pinned = {}
     for item in sets:
         key, sep, value = item.partition("=")
         name = key.strip().removeprefix("method.params.")
         if sep and name in names and (key.startswith("method.params.") or key.startswith("optim.")):
-            pinned.append(f"{name}={value}")
+            pinned[item] = f"{name}={value}"
     return pinned
+
+
+def _without_file(text: str) -> str:
+    """A space-file error without the file's name (for a value that came from the command line)."""
+    head, sep, rest = text.partition(": ")
+    return rest if sep and (head.endswith(".yaml") or "/" in head) else text
 
 
 __all__ = ["prepare"]
