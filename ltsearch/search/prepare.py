@@ -36,7 +36,7 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
                                   fixed=fixed + pins, metric=req.metric)
 
             try:
-                space = load(list(pinned))
+                space = load(list(pinned.values()))
             except LTSearchError as err:
                 for item, pin in pinned.items():  # the value came from one --set: name it, not the file
                     try:
