@@ -15,8 +15,11 @@ import re
 import reprlib
 import shutil
 import socket
+import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from ltsearch.errors import LTSearchError
 
@@ -219,7 +222,6 @@ def _check_sqlite_db(flag: str, path: Path, uri: str) -> None:
     valid_for, changes = head[92:96], head[24:28]
     if page < 512 or size % page or (pages and valid_for == changes and size < pages * page):
         raise LTSearchError(f"{bad} (truncated: {size} bytes); {fix}")
-    import sqlite3
 
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=REACH_TIMEOUT_S)
@@ -284,8 +286,6 @@ def _sqlite_path(flag: str, url: str) -> Path | None:
 
 
 def _check_http_url(flag: str, uri: str) -> None:
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises on a bad port
@@ -389,7 +389,6 @@ def local_gpu_count() -> int:
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return 0
-    import subprocess
 
     try:
         out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10).stdout

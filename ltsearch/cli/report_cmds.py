@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ltsearch.checks import check_reachable, check_tracking_uri
 from ltsearch.cli.common import (
     BudgetOpt,
     DatasetOpt,
@@ -36,8 +37,6 @@ from ltsearch.tracking import resolve_tracking_uri
 
 def _store(uri: str | None) -> str:
     """The MLflow store a report reads: its scheme, a real database, reachable; then resolved."""
-    from ltsearch.checks import check_reachable, check_tracking_uri
-
     check_tracking_uri("--tracking-uri", uri, write=False)
     check_reachable("--tracking-uri", uri or os.environ.get("MLFLOW_TRACKING_URI"))
     return resolve_tracking_uri(uri)

@@ -25,7 +25,7 @@ from ltsearch.cli.common import (
     err_console,
     user_errors,
 )
-from ltsearch.config import DEFAULT_DATASET
+from ltsearch.config import DEFAULT_DATASET, dump_yaml
 from ltsearch.errors import LTSearchError
 
 
@@ -224,8 +224,6 @@ def spaces_show(
         t.add_row(d.name, d.describe(), str(paper), d.help)
     console.print(t)
     if sp.base:
-        from ltsearch.config import dump_yaml
-
         console.print("[bold]base config overrides[/]:")
         console.print(dump_yaml(sp.base), markup=False, highlight=False)
 

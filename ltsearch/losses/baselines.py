@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ltsearch.errors import LTSearchError
 from ltsearch.checks import check_range
+from ltsearch.errors import LTSearchError
 from ltsearch.losses._common import as_counts, check_logits
 from ltsearch.losses.defaults import CB_LOSSES, EFFECTIVE_BETA, FOCAL_GAMMA, LA_TAU, LDAM_MAX_M, LDAM_S
 

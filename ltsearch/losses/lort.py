@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ltsearch.errors import LTSearchError
 from ltsearch.checks import check_range
+from ltsearch.errors import LTSearchError
 from ltsearch.losses._common import check_logits
 from ltsearch.losses.defaults import LORT_DELTA
 

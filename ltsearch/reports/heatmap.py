@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.table import Table
+from rich.text import Text
 
 from ltsearch.errors import LTSearchError
 from ltsearch.reports.fmt import DASH, higher_is_better, objective, short_key
@@ -28,6 +31,9 @@ from ltsearch.reports.heatmap_spec import (  # noqa: F401  (parse_axis, parse_sp
     parse_axis,
     parse_spec,
 )
+from ltsearch.reports.leaderboard import budget_of
+from ltsearch.reports.output import atomic_write
+from ltsearch.tracking import TAG_STATUS, reader
 
 GROUP_PANELS = ("many", "medium", "few")
 
@@ -55,9 +61,6 @@ def _set_axis_from(axis: Axis, vals: list, bins: int = 5) -> None:
 def full_budget_runs(runs: list[dict]) -> list[dict]:
     """The completed trials of the largest budget (no scheduler-stopped prefix, no lower rung), so
     every cell compares configs trained to the end of the same schedule."""
-    from ltsearch.reports.leaderboard import budget_of
-    from ltsearch.tracking import TAG_STATUS
-
     done = [r for r in runs if r["tags"].get(TAG_STATUS, "completed") == "completed"]
     budgets = [budget_of(r)["epochs"] or 0 for r in done]
     top = max(budgets, default=0)
@@ -107,8 +110,6 @@ def _sorted_values(vals: list) -> list:
 def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", groups: bool = False,
                    tracking_uri: str | None = None, histories: dict | None = None) -> Grid:
     """Pivot trial runs (reader dicts) into the grid (mean over runs that share a cell)."""
-    from ltsearch.tracking import reader
-
     pts = []
     for run in runs:
         if x.key not in run["params"] or y.key not in run["params"]:
@@ -162,7 +163,6 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
 def write_csv(grid: Grid, path: str | Path, panel: str | None = None) -> Path:
     arr = grid.panels[panel or grid.metric]
     path = Path(path)
-    from ltsearch.reports.output import atomic_write
 
     with atomic_write(path, mkdir=True) as f:
         w = csv.writer(f, lineterminator="\n")
@@ -259,7 +259,6 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: st
     if fmt not in FIGURE_FORMATS:
         raise LTSearchError(f"--output {path}: a figure is written as {', '.join(FIGURE_FORMATS)}; "
                             f"end the name with one of these")
-    from ltsearch.reports.output import atomic_write
 
     with atomic_write(path, binary=True, mkdir=True) as f:
         fig.savefig(f, dpi=DPI, format=fmt)
@@ -278,9 +277,6 @@ def _rgb(value: float, lo: float, hi: float) -> tuple[int, int, int]:
 
 def rich_heatmap(grid: Grid, panel: str | None = None):
     """A rich table whose cells carry the colour of their value (viridis); best cell starred."""
-    from rich.table import Table
-    from rich.text import Text
-
     key = panel or grid.metric
     arr = grid.panels[key]
     finite = arr[np.isfinite(arr)]
@@ -319,8 +315,6 @@ def run_grid_search(method: str, dataset: str, imbalance_ratio: float | None, x:
                     name: str | None = None, tracking_uri: str | None = None, **request: Any) -> tuple[str, str]:
     """Run the x-by-y grid through the Ray Tune engine (every point to the end: no ASHA);
     returns (search name, experiment). ``request`` passes extra ``SearchRequest`` fields."""
-    import time
-
     from ltsearch.search.engine import SearchRequest, run_search
 
     xn, yn = short_key(x.key), short_key(y.key)

@@ -52,6 +52,7 @@ from ltsearch.search.state import SearchState
 from ltsearch.search.study import Study
 from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
 from ltsearch.tracking import experiment_name
+from ltsearch.tracking.reader import read_artifact_text
 from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, store_dir
 
 
@@ -239,8 +240,6 @@ def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Pat
 
 
 def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
-    from ltsearch.tracking.reader import read_artifact_text
-
     before = read_artifact_text(parent_id, "base_config.yaml", recorder.writer.uri)
     if before is not None and before != dump_yaml(base):
         raise LTSearchError(f"--resume: search '{name}' started with another base config (see its base_config.yaml "
