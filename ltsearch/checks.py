@@ -297,6 +297,7 @@ def _check_http_url(flag: str, uri: str) -> None:
 
 def _db_url(flag: str, url: str):
     """A SQLAlchemy URL (parsed lazily); its DBAPI driver must be installed."""
+    # Optuna's storage layer: only a given --optuna-storage URL needs it (0.1 s on every command otherwise)
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -348,7 +349,7 @@ def check_reachable(flag: str, uri: str | None) -> None:
     if uri is None:
         return
     scheme = _scheme(uri)
-    if scheme in ("http", "https"):
+    if scheme in ("http", "https"):  # urllib.request loads http.client and ssl: only for an http store
         import urllib.error
         import urllib.request
 

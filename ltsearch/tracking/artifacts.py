@@ -175,7 +175,7 @@ def training_dataset(data, source: str | None = None):
     class and image counts, the imbalance ratio n_max / n_min, the shot-group sizes and the
     source (``source``, else the data root, else a code source naming ltsearch's loader for
     embedded data)."""
-    import pandas as pd
+    import pandas as pd  # MLflow's dataset API takes a DataFrame (mlflow imports pandas as well)
     from mlflow.data.pandas_dataset import from_pandas
 
     s = _dataset_summary(data)
