@@ -27,6 +27,7 @@ import yaml
 
 from ltsearch.checks import MAX_EPOCHS, MAX_IMBALANCE_RATIO, MAX_SEED, shown, shown_key
 from ltsearch.errors import LTSearchError
+from ltsearch.models import MODELS
 from ltsearch.train.schedules import LR_SCHEDULES
 from ltsearch.yamlio import read_text, safe_load
 
@@ -218,10 +219,7 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
         cfg.dataset.check()
     except LTSearchError as err:
         raise LTSearchError(f"{where}: {err}") from None
-    from ltsearch.data import (
-        DATASETS,  # names known before the first trial (registries import torch)
-    )
-    from ltsearch.models import MODELS
+    from ltsearch.data import DATASETS  # here, not above: ltsearch.data reads DatasetConfig from this module
 
     for key, value, registry in (("model.name", cfg.model.name, MODELS), ("dataset.name", cfg.dataset.name, DATASETS)):
         if value not in registry:

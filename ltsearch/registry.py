@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Callable, Generic, Iterator, TypeVar
 
+from ltsearch.checks import shown_key
 from ltsearch.errors import LTSearchError
 
 T = TypeVar("T")
@@ -46,8 +47,6 @@ class Registry(Generic[T]):
         return deco
 
     def get(self, name: str) -> T:
-        from ltsearch.checks import shown_key
-
         try:
             return self._items[name]
         except (KeyError, TypeError):  # TypeError: an unhashable name (a list from YAML)

@@ -204,3 +204,21 @@ def test_grid_values_linear_log_int():
     assert Dim("a", "a", "float", low=0.0, high=1.0).grid_values(3) == [0.0, 0.5, 1.0]
     assert Dim("a", "a", "float", low=1e-4, high=1e-2, log=True).grid_values(3) == [1e-4, 1e-3, 1e-2]
     assert Dim("a", "a", "int", low=1, high=2).grid_values(5) == [1, 2]
+
+
+def test_spread_equals_numpy_linspace_and_geomspace():
+    """The grid's plain-Python spacing (no numpy on the bad-input path) is numpy's, bit for bit."""
+    import numpy as np
+
+    from ltsearch.search.space import spread
+    rng = random.Random(0)
+    for _ in range(3000):
+        log = rng.random() < 0.5
+        if log:
+            low = 10 ** rng.uniform(-8, 3)
+            high = low * 10 ** rng.uniform(0, 6)
+        else:
+            low = rng.choice([rng.uniform(-100, 100), float(rng.randint(-50, 50))])
+            high = low + rng.choice([rng.uniform(0, 100), 0.0])
+        points = rng.randint(2, 40)
+        assert spread(low, high, points, log) == (np.geomspace if log else np.linspace)(low, high, points).tolist()

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from ltsearch.checks import shown
+from ltsearch.checks import check_seeds, shown
 from ltsearch.errors import LTSearchError
 
 
@@ -78,7 +78,6 @@ def parse_seeds(text: str | None, flag: str = "--seeds") -> list[int] | None:
         raise LTSearchError(f"{flag} {shown(text)}: expected integers separated by commas, e.g. {flag} 0,1,2") from None
     if not seeds:
         raise LTSearchError(f"{flag} {shown(text)}: give at least one seed, e.g. {flag} 0")
-    from ltsearch.checks import check_seeds
 
     check_seeds(flag, seeds)  # in the generators' range, each once (mean ± std counts each seed once)
     return seeds

@@ -7,15 +7,15 @@ from typing import Annotated
 import typer
 
 from ltsearch.cli.common import console, print_json, user_errors
+from ltsearch.config import TrialConfig, config_from_dict, flatten
+from ltsearch.presets import list_presets, load_preset
 
 app = typer.Typer(help="List the paper presets and show the config a search starts from.", no_args_is_help=True)
 
 
 def resolved(name: str) -> dict:
     """The preset ``name`` as ``{"name", "config" (every section, defaults filled), "sources", ...}``."""
-    from ltsearch.config import TrialConfig, config_from_dict
     from ltsearch.methods import get_method
-    from ltsearch.presets import load_preset
     from ltsearch.search.space import deep_merge
 
     preset = load_preset(name)
@@ -32,8 +32,6 @@ def list_presets_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Every preset METHOD/DATASET, its recipe's origin and the paper rows it carries."""
-    from ltsearch.presets import list_presets, load_preset
-
     rows = []
     for name in list_presets():
         p = load_preset(name)
@@ -59,8 +57,6 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """The resolved config of a preset (every section) with the source of each paper value."""
-    from ltsearch.config import flatten
-
     info = resolved(name)
     if as_json:
         print_json(info)

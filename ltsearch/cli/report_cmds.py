@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ltsearch.checks import check_reachable, check_tracking_uri
 from ltsearch.cli.common import (
     BudgetOpt,
     DatasetOpt,
@@ -36,8 +37,6 @@ from ltsearch.tracking import resolve_tracking_uri
 
 def _store(uri: str | None) -> str:
     """The MLflow store a report reads: its scheme, a real database, reachable; then resolved."""
-    from ltsearch.checks import check_reachable, check_tracking_uri
-
     check_tracking_uri("--tracking-uri", uri, write=False)
     check_reachable("--tracking-uri", uri or os.environ.get("MLFLOW_TRACKING_URI"))
     return resolve_tracking_uri(uri)
@@ -210,21 +209,22 @@ def heatmap(
     (--from-search NAME; the SPECs are optional there). Example:
     ltsearch heatmap kps -d cifar10-lt --x m_max=0.2:0.8:4 --y s_base=10,20,30 --epochs 20
     """
-    from ltsearch.reports import heatmap as hm
-    from ltsearch.tracking import reader
+    from ltsearch.reports.heatmap_spec import FIGURE_FORMATS, parse_axis
 
     check_metric(metric)
     check_dataset(dataset)
     uri = _store(tracking_uri)
-    if fig_format not in hm.FIGURE_FORMATS:
-        raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(hm.FIGURE_FORMATS)}")
+    if fig_format not in FIGURE_FORMATS:
+        raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(FIGURE_FORMATS)}")
     if output is not None:
         check_target(output, mkdir=True)
-        if output.suffix.lstrip(".").lower() not in hm.FIGURE_FORMATS:
+        if output.suffix.lstrip(".").lower() not in FIGURE_FORMATS:
             output = output.with_name(output.name + f".{fig_format}")
-    xa, ya = hm.parse_axis(method, x, "--x"), hm.parse_axis(method, y, "--y")
+    xa, ya = parse_axis(method, x, "--x"), parse_axis(method, y, "--y")
     if xa.key == ya.key:
         raise LTSearchError(f"--x and --y both set {xa.key}; choose two different parameters")
+    from ltsearch.reports import heatmap as hm  # numpy, matplotlib: after the input is checked
+    from ltsearch.tracking import reader
     if from_search is None:
         if xa.values is None or ya.values is None:
             raise LTSearchError("give values for both axes (PARAM=SPEC) or draw an existing search with --from-search")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -24,7 +25,7 @@ from ltsearch.cli.common import (
     err_console,
     user_errors,
 )
-from ltsearch.config import DEFAULT_DATASET
+from ltsearch.config import DEFAULT_DATASET, dump_yaml
 from ltsearch.errors import LTSearchError
 
 
@@ -130,7 +131,7 @@ def _floats(text: str | None, flag: str) -> list[float] | None:
 def check_before_work(req) -> None:
     """Every check that needs no Ray / MLflow / torch, so a bad input is answered at once: the
     request's flags, the space with --param / --fix, the base config with --set, the dataset."""
-    from ltsearch.search.engine import prepare
+    from ltsearch.search.prepare import prepare
 
     check_dataset(req.dataset)
     try:
@@ -144,9 +145,7 @@ def check_before_work(req) -> None:
 
 def _blame_param(req, err: LTSearchError) -> LTSearchError:
     """A space error caused by one --param / --fix value, re-worded to name that flag."""
-    from dataclasses import replace
-
-    from ltsearch.search.engine import prepare
+    from ltsearch.search.prepare import prepare
 
     given = [("--param", p) for p in req.params] + [("--fix", f) for f in req.fixed]
     if not given:
@@ -206,14 +205,14 @@ def spaces_show(
     as_yaml: Annotated[bool, typer.Option("--yaml", help="print the resolved space as YAML")] = False,
 ) -> None:
     """The resolved space of METHOD on a dataset: ranges, conditions, paper point, base config."""
-    from rich.table import Table
-
     from ltsearch.search.space import load_space
 
     sp = load_space(method, path=space, dataset=dataset, params=list(param or []), fixed=list(fix or []))
     if as_yaml:
         sys.stdout.write(sp.to_yaml())
         return
+    from rich.table import Table  # ~0.05 s: after the input is checked
+
     base = sp.base_config()
     point = sp.paper_point(base)
     t = Table(title=f"{sp.method} on {sp.dataset} ({sp.source}), metric {sp.metric} ({sp.mode})",
@@ -225,8 +224,6 @@ def spaces_show(
         t.add_row(d.name, d.describe(), str(paper), d.help)
     console.print(t)
     if sp.base:
-        from ltsearch.config import dump_yaml
-
         console.print("[bold]base config overrides[/]:")
         console.print(dump_yaml(sp.base), markup=False, highlight=False)
 

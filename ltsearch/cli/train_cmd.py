@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ltsearch.checks import check_train_flags
 from ltsearch.cli.common import (
     DataRootOpt,
     EpochsOpt,
@@ -17,7 +18,9 @@ from ltsearch.cli.common import (
     parse_seeds,
     user_errors,
 )
+from ltsearch.config import apply_overrides, config_from_dict, load_yaml
 from ltsearch.errors import LTSearchError
+from ltsearch.presets import load_preset
 
 
 @user_errors
@@ -40,11 +43,7 @@ def train(
     Examples: ltsearch train --preset kps/cifar10-lt --epochs 30 --set model.name=resnet20;
     ltsearch train --config best.yaml --seeds 0,1,2
     """
-    from ltsearch.checks import check_train_flags
-
     check_train_flags(epochs, out, seeds, tracking_uri)  # flags first, before the config and torch
-    from ltsearch.config import apply_overrides, config_from_dict, load_yaml
-    from ltsearch.presets import load_preset
 
     if (config is None) == (preset is None):
         raise LTSearchError("give exactly one of --config FILE or --preset METHOD/DATASET "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
@@ -84,8 +85,6 @@ def decode_images(paths: Sequence[str | Path], size: int, threads: int = 2):
 def _libpng_quiet():
     """libpng prints "libpng error: ..." on stderr (fd 2) for a corrupt PNG before torchvision raises;
     the one-line error naming the file comes from :func:`corrupt`, so fd 2 is muted while decoding."""
-    import sys
-
     try:
         sys.stderr.flush()
         saved = os.dup(2)

@@ -1,4 +1,5 @@
-"""Shared helpers: class-count validation and hyperparameter checks."""
+"""Shared torch helpers of the losses: class-count validation and logit shape checks
+(the hyperparameter range check, ``check_range``, is plain Python in :mod:`ltsearch.checks`)."""
 
 from __future__ import annotations
 
@@ -31,30 +32,6 @@ def as_counts(class_counts, what: str = "class_counts") -> torch.Tensor:
     return t
 
 
-def check_range(name: str, value, lo=None, hi=None, lo_open=False, hi_open=False) -> float:
-    """Raise LTSearchError unless lo (<|<=) value (<|<=) hi; return float(value)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise LTSearchError(f"{name}: {value!r} is not a number") from None
-    ok = math.isfinite(v)
-    if ok and lo is not None:
-        ok = v > lo if lo_open else v >= lo
-    if ok and hi is not None:
-        ok = v < hi if hi_open else v <= hi
-    if not ok:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        lo_s = "-inf" if lo is None else f"{lo:g}"
-        hi_s = "inf" if hi is None else f"{hi:g}"
-        if lo is None:
-            left = "("
-        if hi is None:
-            right = ")"
-        raise LTSearchError(f"{name}: {value!r} is outside the valid range {left}{lo_s}, {hi_s}{right}")
-    return v
-
-
 def check_logits(logits: torch.Tensor, target: torch.Tensor, num_classes: int, who: str) -> None:
     if logits.ndim != 2 or logits.shape[1] != num_classes:
         raise ValueError(f"{who}: expected logits of shape [B, {num_classes}], got {tuple(logits.shape)}")
@@ -62,4 +39,4 @@ def check_logits(logits: torch.Tensor, target: torch.Tensor, num_classes: int, w
         raise ValueError(f"{who}: target shape {tuple(target.shape)} does not match batch {logits.shape[0]}")
 
 
-__all__: Sequence[str] = ["as_counts", "check_range", "check_logits"]
+__all__: Sequence[str] = ["as_counts", "check_logits"]

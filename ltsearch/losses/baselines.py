@@ -13,11 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltsearch.checks import check_range
 from ltsearch.errors import LTSearchError
-from ltsearch.losses._common import as_counts, check_logits, check_range
+from ltsearch.losses._common import as_counts, check_logits
+from ltsearch.losses.defaults import CB_LOSSES, EFFECTIVE_BETA, FOCAL_GAMMA, LA_TAU, LDAM_MAX_M, LDAM_S
 
 
-def drw_weights(class_counts, beta: float = 0.9999) -> torch.Tensor:
+def drw_weights(class_counts, beta: float = EFFECTIVE_BETA) -> torch.Tensor:
     """Effective-number class weights (1 - beta)/(1 - beta^n_j), normalised to sum to C (float32).
 
     As in the LDAM-DRW code (deferred re-weighting) and Cui et al. (class-balanced loss).
@@ -31,7 +33,7 @@ def drw_weights(class_counts, beta: float = 0.9999) -> torch.Tensor:
 class _Weighted(nn.Module):
     """Loss with an optional per-class weight buffer and a deferred re-weighting (DRW) switch."""
 
-    def _init_weights(self, class_counts, drw_beta: float = 0.9999) -> None:
+    def _init_weights(self, class_counts, drw_beta: float = EFFECTIVE_BETA) -> None:
         # non-persistent: the method hook re-applies DRW, and a None buffer would break load_state_dict
         self.register_buffer("weight", None, persistent=False)
         self._drw_active = False
@@ -78,7 +80,7 @@ class _Weighted(nn.Module):
 class CrossEntropyLoss(_Weighted):
     """Plain softmax cross-entropy (optionally class-weighted / DRW)."""
 
-    def __init__(self, class_counts=None, drw_beta: float = 0.9999):
+    def __init__(self, class_counts=None, drw_beta: float = EFFECTIVE_BETA):
         super().__init__()
         self._init_weights(class_counts, drw_beta)
 
@@ -90,7 +92,7 @@ class CrossEntropyLoss(_Weighted):
 class FocalLoss(_Weighted):
     """Softmax focal loss: mean_b w_y (1 - p_y)^gamma (-log p_y); gamma = 0 gives CE."""
 
-    def __init__(self, class_counts=None, gamma: float = 1.0, drw_beta: float = 0.9999):
+    def __init__(self, class_counts=None, gamma: float = FOCAL_GAMMA, drw_beta: float = EFFECTIVE_BETA):
         super().__init__()
         self.gamma = check_range("gamma", gamma, lo=0.0)
         self._init_weights(class_counts, drw_beta)
@@ -113,7 +115,8 @@ class LDAMLoss(_Weighted):
     (or ``set_weight``) from 80 % of the run.
     """
 
-    def __init__(self, class_counts, max_m: float = 0.5, s: float = 30.0, drw_beta: float = 0.9999):
+    def __init__(self, class_counts, max_m: float = LDAM_MAX_M, s: float = LDAM_S,
+                 drw_beta: float = EFFECTIVE_BETA):
         super().__init__()
         n = as_counts(class_counts)
         self.max_m = check_range("max_m", max_m, lo=0.0)
@@ -146,7 +149,7 @@ class BalancedSoftmaxLoss(nn.Module):
 class LogitAdjustedLoss(nn.Module):
     """Logit-adjusted loss (Menon et al.): CE(z_j + tau log pi_j, y), pi_j = n_j / sum n."""
 
-    def __init__(self, class_counts, tau: float = 1.0):
+    def __init__(self, class_counts, tau: float = LA_TAU):
         super().__init__()
         n = as_counts(class_counts)
         self.tau = check_range("tau", tau, lo=0.0)
@@ -167,9 +170,10 @@ class ClassBalancedLoss(nn.Module):
     CE with that p), which differs from (1 - p_y)^gamma whenever w_y != 1.
     """
 
-    LOSSES = ("softmax", "focal")
+    LOSSES = CB_LOSSES
 
-    def __init__(self, class_counts, beta: float = 0.9999, loss: str = "softmax", gamma: float = 1.0):
+    def __init__(self, class_counts, beta: float = EFFECTIVE_BETA, loss: str = "softmax",
+                 gamma: float = FOCAL_GAMMA):
         super().__init__()
         if loss not in self.LOSSES:
             raise LTSearchError(f"loss: {loss!r} is not supported; choose one of: {', '.join(self.LOSSES)}")

@@ -6,14 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltsearch.checks import check_range
 from ltsearch.errors import LTSearchError
-from ltsearch.losses._common import as_counts, check_logits, check_range
+from ltsearch.losses._common import as_counts, check_logits
+from ltsearch.losses.defaults import GA_MODES, M_MAX, MARGIN_MODES, N_BASE, S_BASE
 
-GA_MODES = ("column", "row", "off")
-MARGIN_MODES = ("paper", "code")
 ROW_SCALE_MAX = 50.0  # authors' code: clamp(s_base * m'_y, s_base, 50)
-# The paper's defaults (Sec. 4.2): m_max on CIFAR-LT (eq. 29), s_base (eq. 30), n_base (eq. 26).
-M_MAX, S_BASE, N_BASE = 0.5, 15.0, 50.0
 
 
 def kps_lists(class_counts, m_max: float = M_MAX, s_base: float = S_BASE, n_base: float = N_BASE,

@@ -6,8 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltsearch.checks import check_range
 from ltsearch.errors import LTSearchError
-from ltsearch.losses._common import check_logits, check_range
+from ltsearch.losses._common import check_logits
+from ltsearch.losses.defaults import LORT_DELTA
 
 
 class LORTLoss(nn.Module):
@@ -19,7 +21,7 @@ class LORTLoss(nn.Module):
     delta in [0, 1): 0.98 for CIFAR-100-LT, 0.99 for ImageNet-LT / iNaturalist 2018.
     """
 
-    def __init__(self, num_classes: int, delta: float = 0.98):
+    def __init__(self, num_classes: int, delta: float = LORT_DELTA):
         super().__init__()
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise LTSearchError(f"num_classes: {num_classes!r} must be a positive integer")

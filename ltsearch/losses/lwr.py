@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltsearch.checks import check_range
 from ltsearch.errors import LTSearchError
-from ltsearch.losses._common import check_range
+from ltsearch.losses.defaults import LWR_PROJECTION, LWR_TAU, LWR_THETA
 
 
 class LWRRegularizer(nn.Module):
@@ -21,7 +22,8 @@ class LWRRegularizer(nn.Module):
     Pairs below theta contribute exp(0) to the denominator and no gradient.  One C x C matmul.
     """
 
-    def __init__(self, dim: int, theta: float = 0.4, tau: float = 0.1, projection: bool = True):
+    def __init__(self, dim: int, theta: float = LWR_THETA, tau: float = LWR_TAU,
+                 projection: bool = LWR_PROJECTION):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
             raise LTSearchError(f"dim: {dim!r} must be a positive integer (the classifier's feature width)")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
+from ltsearch.checks import check_range
 from ltsearch.errors import LTSearchError
-from ltsearch.losses._common import check_range
 from ltsearch.registry import Registry
 
 LAMBDA_SCHEDULES: Registry = Registry("lambda schedule")

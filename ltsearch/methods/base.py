@@ -1,21 +1,23 @@
 """What a method is: its head, its stages, its criterion and the typed ranges of its knobs.
 
 The trial never branches on a method name: it asks the method for its head, its stages
-and, per stage, a :class:`Criterion` (the loss plus its epoch hooks).
+and, per stage, a :class:`~ltsearch.methods.criteria.Criterion` (the loss plus its epoch hooks).
+This module is plain Python: the knobs are declared and checked without torch; the criteria
+(``nn.Module``s) are built from :mod:`ltsearch.methods.criteria` when a trial asks for them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
 from ltsearch.presets import paper_params
+
+if TYPE_CHECKING:  # torch: only a trial builds criteria
+    from ltsearch.methods.criteria import Criterion
 
 
 @dataclass(frozen=True)
@@ -88,33 +90,6 @@ class Param:
         return value
 
 
-class Criterion(nn.Module):
-    """A stage's objective: ``forward(logits, target, model) -> loss`` plus epoch hooks.
-
-    Its own parameters (e.g. LWR's projection MLP) are trained by the stage's optimiser.
-    The loss and any regulariser run in fp32 with autocast off, whatever the caller's region
-    (only the backbone uses bf16).
-    """
-
-    def __call__(self, logits: torch.Tensor, target: torch.Tensor, model: nn.Module) -> torch.Tensor:
-        with torch.autocast(device_type=logits.device.type, enabled=False):
-            return super().__call__(logits.float(), target, model)
-
-    def __init__(self, loss: nn.Module):
-        super().__init__()
-        self.loss = loss
-
-    def on_epoch_start(self, epoch: int, epochs: int) -> None:
-        """Called before each epoch of the stage (0-based ``epoch`` of ``epochs``)."""
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor, model: nn.Module) -> torch.Tensor:
-        return self.loss(logits, target)
-
-    def state(self) -> dict[str, float]:
-        """Scalars worth logging per epoch (e.g. lambda(t), GA on/off)."""
-        return {}
-
-
 @dataclass
 class Stage:
     """One training stage: what is trained, with which optimiser settings and objective."""
@@ -176,7 +151,8 @@ class Method:
         return [cfg.epochs]
 
     def stages(self, cfg, params: dict[str, Any], class_counts: Sequence[int], feat_dim: int) -> list[Stage]:
-        """Default: one stage trained end to end with the config's optimiser and schedule."""
+        """Default: one stage trained end to end with the config's optimiser and schedule (the
+        criterion, a torch module, is built here: ``criterion()`` imports the torch modules)."""
         return [Stage(name="train", epochs=cfg.epochs, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                       momentum=cfg.optim.momentum, batch_size=cfg.optim.batch_size, schedule=cfg.schedule,
                       criterion=self.criterion(params, class_counts, feat_dim), tta_flip=cfg.tta_flip)]

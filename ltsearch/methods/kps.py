@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from ltsearch.losses.kps import GA_MODES, M_MAX, MARGIN_MODES, N_BASE, S_BASE, KPSLoss
-from ltsearch.methods.base import Criterion, Method, Param
+from ltsearch.losses.defaults import GA_MODES, M_MAX, MARGIN_MODES, N_BASE, S_BASE
+from ltsearch.methods.base import Method, Param
 from ltsearch.methods.registry import METHODS
-
-
-class KPSCriterion(Criterion):
-    """KPS loss on cosine scores; GA (eq. 25) switches on at ``ga_start`` of the run."""
-
-    def __init__(self, loss, ga_start: float):
-        super().__init__(loss)
-        self.ga_start = ga_start
-
-    def on_epoch_start(self, epoch: int, epochs: int) -> None:
-        self.loss.ga_active = self.loss.ga != "off" and epoch >= round(self.ga_start * epochs)
-
-    def state(self):
-        return {"ga_active": float(self.loss.ga_active)}
 
 
 @METHODS.register("kps")
@@ -39,6 +25,10 @@ class KPS(Method):
     }
 
     def criterion(self, p, counts, feat_dim):
+        # the torch modules load here, when a trial builds its stages (the registry stays light)
+        from ltsearch.losses.kps import KPSLoss
+        from ltsearch.methods.criteria import KPSCriterion
+
         loss = KPSLoss(counts, m_max=p["m_max"], s_base=p["s_base"], n_base=p["n_base"], ga=p["ga"],
                        margins=p["margins"])
         return KPSCriterion(loss, p["ga_start"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ltsearch.config import ScheduleConfig
+from ltsearch.losses.defaults import LORT_DELTA
 from ltsearch.methods.base import Method, Param, Stage
 from ltsearch.methods.registry import METHODS
 
@@ -16,7 +17,7 @@ class LORT(Method):
     description = ("Logits retargeting: CE stage 1, then linear-classifier re-training with label "
                    "smoothing delta (0.98-0.99)")
     params = {
-        "delta": Param("delta", "float", 0.98, 0.0, 1.0, high_open=True, help="label smoothing delta"),
+        "delta": Param("delta", "float", LORT_DELTA, 0.0, 1.0, high_open=True, help="label smoothing delta"),
         "stage2_epochs": Param("stage2_epochs", "int", 20, 1, 10_000, help="stage-2 epochs"),
         "stage2_lr": Param("stage2_lr", "float", 5e-4, 0.0, 10.0, low_open=True, help="stage-2 learning rate"),
         "stage2_wd": Param("stage2_wd", "float", 0.0, 0.0, 1.0, help="stage-2 weight decay"),
@@ -30,8 +31,10 @@ class LORT(Method):
     }
 
     def criterion(self, p, counts, feat_dim):
+        # the torch modules load here, when a trial builds its stages (the registry stays light)
         from ltsearch.losses import LORTLoss
-        from ltsearch.methods.base import Criterion
+        from ltsearch.methods.criteria import Criterion
+
         return Criterion(LORTLoss(len(counts), delta=p["delta"]))
 
     def stage_epochs(self, cfg, p):
@@ -39,7 +42,8 @@ class LORT(Method):
 
     def stages(self, cfg, p, counts, feat_dim):
         from ltsearch.losses import CrossEntropyLoss
-        from ltsearch.methods.base import Criterion
+        from ltsearch.methods.criteria import Criterion
+
         stage1 = Stage(name="stage1", epochs=cfg.epochs, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                        momentum=cfg.optim.momentum, batch_size=cfg.optim.batch_size, schedule=cfg.schedule,
                        criterion=Criterion(CrossEntropyLoss(counts)), tta_flip=cfg.tta_flip)

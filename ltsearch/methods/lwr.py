@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-from ltsearch.methods.base import Criterion, Method, Param
+from ltsearch.losses.defaults import LWR_PROJECTION, LWR_TAU, LWR_THETA
+from ltsearch.methods.base import Method, Param
 from ltsearch.methods.registry import METHODS
-
-
-class LWRCriterion(Criterion):
-    """L_bal + lambda(t) R_LWR(W); the projection MLP is a submodule, trained with the model."""
-
-    def __init__(self, loss, regularizer, schedule: str, lambda_0: float, **schedule_kw):
-        super().__init__(loss)
-        self.regularizer = regularizer
-        self.schedule = schedule
-        self.lambda_0 = lambda_0
-        self.schedule_kw = schedule_kw
-        self.lam = lambda_0
-
-    def on_epoch_start(self, epoch: int, epochs: int) -> None:
-        from ltsearch.losses import LAMBDA_SCHEDULES
-        self.lam = float(LAMBDA_SCHEDULES.get(self.schedule)(epoch, epochs, self.lambda_0, **self.schedule_kw))
-
-    def forward(self, logits, target, model):
-        loss = self.loss(logits, target)
-        if self.lam == 0.0:
-            return loss
-        return loss + self.lam * self.regularizer(model.head.weight)
-
-    def state(self):
-        return {"lambda": self.lam}
 
 
 @METHODS.register("lwr")
@@ -36,9 +12,9 @@ class LWR(Method):
     head = "linear"
     description = "Logit-weight repulsion on top of Balanced Softmax"
     params = {
-        "theta": Param("theta", "float", 0.4, -1.0, 1.0, help="repulsion threshold on cosine similarity"),
-        "tau": Param("tau", "float", 0.1, 0.0, 10.0, low_open=True, help="temperature"),
-        "projection": Param("projection", "bool", True, help="trainable one-hidden-layer projection g"),
+        "theta": Param("theta", "float", LWR_THETA, -1.0, 1.0, help="repulsion threshold on cosine similarity"),
+        "tau": Param("tau", "float", LWR_TAU, 0.0, 10.0, low_open=True, help="temperature"),
+        "projection": Param("projection", "bool", LWR_PROJECTION, help="trainable one-hidden-layer projection g"),
         "lambda_schedule": Param("lambda_schedule", "categorical", "quadratic",
                                  choices=("constant", "quadratic", "linear", "cosine", "step"),
                                  help="lambda(t); quadratic (1 - t/T)^2 is the paper's"),
@@ -51,7 +27,10 @@ class LWR(Method):
     }
 
     def criterion(self, p, counts, feat_dim):
+        # the torch modules load here, when a trial builds its stages (the registry stays light)
         from ltsearch.losses import BalancedSoftmaxLoss, LWRRegularizer
+        from ltsearch.methods.criteria import LWRCriterion
+
         reg = LWRRegularizer(feat_dim, theta=p["theta"], tau=p["tau"], projection=p["projection"])
         kw = {"milestone": p["lambda_milestone"], "gamma": p["lambda_gamma"]} if p["lambda_schedule"] == "step" else {}
         return LWRCriterion(BalancedSoftmaxLoss(counts), reg, p["lambda_schedule"], p["lambda_0"], **kw)

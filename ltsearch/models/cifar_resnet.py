@@ -4,7 +4,7 @@ Three stages of BasicBlocks with widths 16/32/64 on 32x32 inputs, option-A short
 (identity, subsampled and zero-padded in channels when the shape changes), Kaiming-normal
 init of every conv (and of the linear head, see ``kaiming_head``). ``resnet{6n+2}`` has
 ``n`` blocks per stage: resnet8 (n=1), resnet20 (n=3), resnet32 (n=5, about 0.46M
-parameters with a 10-class head).
+parameters with a 10-class head); their registry entries are in ``backbones.py``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from ltsearch.models.registry import MODELS
 
 
 class _PadShortcut(nn.Module):
@@ -70,19 +68,3 @@ class CifarResNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.layers(F.relu(self.bn1(self.conv1(x))))
         return torch.flatten(F.adaptive_avg_pool2d(out, 1), 1)
-
-
-@MODELS.register("resnet8")
-def resnet8(init: str = "default") -> CifarResNet:
-    return CifarResNet(1)
-
-
-@MODELS.register("resnet20")
-def resnet20(init: str = "default") -> CifarResNet:
-    return CifarResNet(3)
-
-
-@MODELS.register("resnet32")
-def resnet32(init: str = "default") -> CifarResNet:
-    """LDAM-DRW's (and the KPS code's) ResNet-32; its init is the authors', so ``init`` changes nothing."""
-    return CifarResNet(5)

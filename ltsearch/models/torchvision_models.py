@@ -10,13 +10,13 @@ Init: ``default`` keeps torchvision's (Kaiming-normal fan-out convs, BN weight 1
 ``authors`` for ``resnet34-cifar`` is the LORT code's (bilibili/LOS ``models/resnet.py``):
 PyTorch's per-layer defaults (Kaiming-uniform a = sqrt(5) convs). For ``resnet50`` /
 ``resnext50`` the authors' (KPS, LORT, LWR) networks are torchvision's, so ``authors`` = ``default``.
+Their registry entries are in ``backbones.py``.
 """
 
 from __future__ import annotations
 
+import torchvision
 from torch import nn
-
-from ltsearch.models.registry import MODELS
 
 
 def _strip_fc(model: nn.Module) -> nn.Module:
@@ -33,24 +33,15 @@ def pytorch_default_init(model: nn.Module) -> nn.Module:
     return model
 
 
-@MODELS.register("resnet50")
 def resnet50(init: str = "default") -> nn.Module:
-    import torchvision
-
     return _strip_fc(torchvision.models.resnet50(weights=None))
 
 
-@MODELS.register("resnext50")
 def resnext50(init: str = "default") -> nn.Module:
-    import torchvision
-
     return _strip_fc(torchvision.models.resnext50_32x4d(weights=None))
 
 
-@MODELS.register("resnet34-cifar")
 def resnet34_cifar(init: str = "default") -> nn.Module:
-    import torchvision
-
     model = torchvision.models.resnet34(weights=None)
     model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
     nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")

@@ -13,17 +13,18 @@ from typing import Any
 
 import yaml
 
+from ltsearch.config import config_from_dict, unflatten
 from ltsearch.errors import LTSearchError
+from ltsearch.presets import list_presets, load_preset
+from ltsearch.reports import leaderboard
 from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri
+from ltsearch.tracking.reader import parse_param, read_artifact_text, search_runs
 from ltsearch.yamlio import safe_load
 
 
 def config_of_run(run_id: str, params: dict[str, str], tracking_uri: str | None = None) -> dict:
     """The run's ``config.yaml`` artifact, else its flattened params rebuilt with ``unflatten``."""
-    from ltsearch.config import unflatten
-    from ltsearch.tracking.reader import parse_param, read_artifact_text
-
     text = read_artifact_text(run_id, "config.yaml", tracking_uri)
     if text:
         data = safe_load(text)
@@ -35,8 +36,6 @@ def config_of_run(run_id: str, params: dict[str, str], tracking_uri: str | None 
 
 def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:
     """Epochs and schedule (and a method's stage budgets) from ``presets/<method>/<dataset>.yaml``."""
-    from ltsearch.presets import list_presets, load_preset
-
     name = f"{method}/{dataset}"
     if name not in list_presets():
         have = ", ".join(p for p in list_presets() if p.startswith(f"{method}/")) or "none"
@@ -91,10 +90,6 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
                   tracking_uri: str | None = None, budget: int | None = None) -> dict[str, Any]:
     """Write the config of leaderboard row ``rank`` (within the largest budget, or ``budget``
     epochs) to ``output``; returns a summary dict."""
-    from ltsearch.config import config_from_dict
-    from ltsearch.reports import leaderboard
-    from ltsearch.tracking.reader import search_runs
-
     uri = resolve_tracking_uri(tracking_uri)
     check_target(output, mkdir=True)  # a folder or a device: refused before any work
     if rank < 1:

@@ -1,8 +1,7 @@
 """Sensitivity heatmaps over two parameters: grid -> PNG (matplotlib Agg), rich table, CSV.
 
-An axis is ``PARAM=SPEC``: ``PARAM`` a method knob (``m_max``, ``stage2_lr``) or a dotted
-config key (``optim.lr``); ``SPEC`` either ``low:high:points[:log]`` or explicit values
-``a,b,c``. Cell values come from MLflow trial runs (best epoch of the metric, mean over
+An axis is ``PARAM=SPEC`` (the grammar, plain Python: :mod:`ltsearch.reports.heatmap_spec`,
+whose ``parse_axis`` / ``parse_spec`` are importable from here too). Cell values come from MLflow trial runs (best epoch of the metric, mean over
 duplicates), so the same drawing serves a fresh grid search and ``--from-search``.
 
 CSV (one per panel): first row ``<y> \\ <x>, x1, x2, ...``; then one row per y value
@@ -11,49 +10,32 @@ CSV (one per panel): first row ``<y> \\ <x>, x1, x2, ...``; then one row per y v
 
 from __future__ import annotations
 
-import bisect
 import csv
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.table import Table
+from rich.text import Text
 
-from ltsearch.checks import shown
 from ltsearch.errors import LTSearchError
-from ltsearch.reports.fmt import (
-    DASH,
-    fmt_value,
-    higher_is_better,
-    objective,
-    same,
-    short_key,
+from ltsearch.reports.fmt import DASH, higher_is_better, objective, short_key
+from ltsearch.reports.heatmap_spec import (  # noqa: F401  (parse_axis, parse_spec: re-exported)
+    FIGURE_FORMATS,
+    Axis,
+    index_of,
+    looks_log,
+    parse_axis,
+    parse_spec,
 )
+from ltsearch.reports.leaderboard import budget_of
+from ltsearch.reports.output import atomic_write
+from ltsearch.tracking import TAG_STATUS, reader
 
 GROUP_PANELS = ("many", "medium", "few")
-
-
-@dataclass
-class Axis:
-    param: str  # as the user wrote it (m_max, optim.lr)
-    key: str  # flattened config key (method.params.m_max, optim.lr)
-    values: list  # grid values, in order (may be None: taken from the runs)
-    log: bool = False
-    edges: list | None = None  # a binned continuous axis (a non-grid search): bin i is [edges[i], edges[i+1]]
-
-    def labels(self) -> list[str]:
-        if self.edges is not None:
-            return [f"{fmt_value(a)}-{fmt_value(b)}" for a, b in zip(self.edges[:-1], self.edges[1:])]
-        return [fmt_value(v) for v in self.values]
-
-    def index(self, v: Any) -> int | None:
-        if self.edges is not None:
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
-                return None
-            i = bisect.bisect_right(self.edges, v) - 1
-            return min(max(i, 0), len(self.edges) - 2)
-        return _index(self.values, v)
 
 
 MAX_CELLS_PER_AXIS = 8  # more distinct values than this on a numeric axis: a continuous axis, binned
@@ -73,15 +55,12 @@ def _set_axis_from(axis: Axis, vals: list, bins: int = 5) -> None:
         axis.values = [(a + b) / 2 for a, b in zip(axis.edges[:-1], axis.edges[1:])]
         return
     axis.values = distinct
-    axis.log = _looks_log(distinct) if numeric else False
+    axis.log = looks_log(distinct) if numeric else False
 
 
 def full_budget_runs(runs: list[dict]) -> list[dict]:
     """The completed trials of the largest budget (no scheduler-stopped prefix, no lower rung), so
     every cell compares configs trained to the end of the same schedule."""
-    from ltsearch.reports.leaderboard import budget_of
-    from ltsearch.tracking import TAG_STATUS
-
     done = [r for r in runs if r["tags"].get(TAG_STATUS, "completed") == "completed"]
     budgets = [budget_of(r)["epochs"] or 0 for r in done]
     top = max(budgets, default=0)
@@ -116,104 +95,11 @@ class Grid:
 
 
 # ---- specs -------------------------------------------------------------------------
-def _scalar(text: str) -> Any:
-    from ltsearch.tracking.reader import parse_param
-
-    return parse_param(text.strip())
-
-
-MAX_AXIS_POINTS = 100  # per axis: a grid of at most 100 x 100 trained points
-
-
-def parse_spec(spec: str, where: str = "--x") -> tuple[list, bool]:
-    """``"1e-4:1e-1:4:log"`` -> ([1e-4, 1e-3, 1e-2, 1e-1], True); ``"a,b"`` -> (["a", "b"], False)."""
-    spec = spec.strip()
-    if not spec:
-        raise LTSearchError(f"{where}: empty spec; use low:high:points[:log] (e.g. 1e-4:1e-1:7:log) or a,b,c")
-    if ":" in spec:
-        parts = spec.split(":")
-        log = False
-        if parts[-1].strip().lower() in ("log", "lin", "linear"):
-            log = parts.pop().strip().lower() == "log"
-        if len(parts) != 3:
-            raise LTSearchError(f"{where} {shown(spec)}: expected low:high:points[:log], e.g. 1e-4:1e-1:7:log")
-        try:
-            low, high = float(parts[0]), float(parts[1])
-            points = int(parts[2])
-        except ValueError:
-            raise LTSearchError(f"{where} {shown(spec)}: low and high must be numbers and points an integer, "
-                                f"e.g. 1e-4:1e-1:7:log") from None
-        if not 1 <= points <= MAX_AXIS_POINTS:
-            raise LTSearchError(f"{where} {shown(spec)}: points must be in [1, {MAX_AXIS_POINTS}] (a heatmap axis)")
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise LTSearchError(f"{where} {shown(spec)}: low and high must be finite numbers")
-        if log and (low <= 0 or high <= 0):
-            raise LTSearchError(f"{where} {shown(spec)}: a log grid needs low > 0 and high > 0")
-        arr = np.geomspace(low, high, points) if log else np.linspace(low, high, points)
-        return [float(f"{v:.6g}") for v in arr], log
-    values = [_scalar(t) for t in spec.split(",") if t.strip() != ""]
-    if not values:
-        raise LTSearchError(f"{where} {shown(spec)}: no values; use a,b,c")
-    if len(values) > MAX_AXIS_POINTS:
-        raise LTSearchError(f"{where}: {len(values)} values; a heatmap axis takes at most {MAX_AXIS_POINTS}")
-    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return values, len(nums) == len(values) and len(values) >= 3 and _looks_log(nums)
-
-
-def _looks_log(values: list[float]) -> bool:
-    """Positive values evenly spaced in log (and spanning >= 1 decade) but not linearly."""
-    v = sorted(set(float(x) for x in values))
-    if len(v) < 3 or v[0] <= 0 or v[-1] / v[0] < 10:
-        return False
-    lg = np.diff(np.log(v))
-    lin = np.diff(v)
-    return bool(np.allclose(lg, lg.mean(), rtol=0.2) and not np.allclose(lin, lin.mean(), rtol=0.2))
-
-
-def resolve_key(method: str, param: str, where: str = "--x") -> str:
-    """``m_max`` -> ``method.params.m_max`` for a knob of ``method``; dotted keys pass through."""
-    from ltsearch.methods import METHODS
-
-    m = METHODS.get(method)
-    if param.startswith("method.params."):
-        name = param[len("method.params."):]
-        if name not in m.params:
-            raise LTSearchError(f"{where} {param}: '{name}' is not a parameter of {method}; "
-                                f"use one of {', '.join(m.params)} or a config key like optim.lr")
-        return param
-    if param in m.params:
-        return f"method.params.{param}"
-    if "." in param or param in ("epochs", "seed", "tta_flip", "eval_every"):
-        return param
-    raise LTSearchError(f"{where} {param}: not a parameter of {method} ({', '.join(m.params)}) "
-                        f"nor a dotted config key like optim.lr")
-
-
-def parse_axis(method: str, text: str, where: str = "--x") -> Axis:
-    """``PARAM=SPEC`` (SPEC optional with --from-search: the values of the runs)."""
-    param, sep, spec = text.partition("=")
-    param = param.strip()
-    if not param:
-        raise LTSearchError(f"{where} {shown(text)}: expected PARAM=SPEC, e.g. {where} optim.lr=1e-3:1e-1:5:log")
-    key = resolve_key(method, param, where)
-    if not sep:
-        return Axis(param=param, key=key, values=None)
-    values, log = parse_spec(spec, f"{where} {param}=")
-    return Axis(param=param, key=key, values=values, log=log)
-
-
 # ---- the grid from runs ----------------------------------------------------------------
-def _index(values: list, v: Any) -> int | None:
-    for i, u in enumerate(values):
-        if same(u, v):
-            return i
-    return None
-
-
 def _sorted_values(vals: list) -> list:
     uniq: list = []
     for v in vals:
-        if _index(uniq, v) is None:
+        if index_of(uniq, v) is None:
             uniq.append(v)
     try:
         return sorted(uniq)
@@ -224,8 +110,6 @@ def _sorted_values(vals: list) -> list:
 def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", groups: bool = False,
                    tracking_uri: str | None = None, histories: dict | None = None) -> Grid:
     """Pivot trial runs (reader dicts) into the grid (mean over runs that share a cell)."""
-    from ltsearch.tracking import reader
-
     pts = []
     for run in runs:
         if x.key not in run["params"] or y.key not in run["params"]:
@@ -279,7 +163,6 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
 def write_csv(grid: Grid, path: str | Path, panel: str | None = None) -> Path:
     arr = grid.panels[panel or grid.metric]
     path = Path(path)
-    from ltsearch.reports.output import atomic_write
 
     with atomic_write(path, mkdir=True) as f:
         w = csv.writer(f, lineterminator="\n")
@@ -309,7 +192,6 @@ def csv_paths(png: str | Path, grid: Grid) -> dict[str, Path]:
 
 
 # ---- PNG -----------------------------------------------------------------------------
-FIGURE_FORMATS = ("png", "pdf", "svg")
 DPI = 200
 
 
@@ -377,7 +259,6 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: st
     if fmt not in FIGURE_FORMATS:
         raise LTSearchError(f"--output {path}: a figure is written as {', '.join(FIGURE_FORMATS)}; "
                             f"end the name with one of these")
-    from ltsearch.reports.output import atomic_write
 
     with atomic_write(path, binary=True, mkdir=True) as f:
         fig.savefig(f, dpi=DPI, format=fmt)
@@ -396,9 +277,6 @@ def _rgb(value: float, lo: float, hi: float) -> tuple[int, int, int]:
 
 def rich_heatmap(grid: Grid, panel: str | None = None):
     """A rich table whose cells carry the colour of their value (viridis); best cell starred."""
-    from rich.table import Table
-    from rich.text import Text
-
     key = panel or grid.metric
     arr = grid.panels[key]
     finite = arr[np.isfinite(arr)]
@@ -437,8 +315,6 @@ def run_grid_search(method: str, dataset: str, imbalance_ratio: float | None, x:
                     name: str | None = None, tracking_uri: str | None = None, **request: Any) -> tuple[str, str]:
     """Run the x-by-y grid through the Ray Tune engine (every point to the end: no ASHA);
     returns (search name, experiment). ``request`` passes extra ``SearchRequest`` fields."""
-    import time
-
     from ltsearch.search.engine import SearchRequest, run_search
 
     xn, yn = short_key(x.key), short_key(y.key)

@@ -13,6 +13,8 @@ from typing import Any
 
 from ltsearch.errors import LTSearchError
 from ltsearch.reports.fmt import higher_is_better, objective, short_key
+from ltsearch.tracking import reader
+from ltsearch.tracking.reader import parse_param
 
 # config keys that are bookkeeping, never hyperparameters
 _SKIP = {"seed", "device", "amp", "channels_last", "compile", "dataset.root", "dataset.download", "eval_every"}
@@ -57,8 +59,6 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     from optuna.distributions import CategoricalDistribution
     from optuna.importance import FanovaImportanceEvaluator
 
-    from ltsearch.tracking.reader import parse_param
-
     points = []
     for run in runs:
         value, _ = objective(run, metric, (histories or {}).get(run["run_id"]))
@@ -100,8 +100,6 @@ def importance_for_search(tracking_uri: str | None, experiment: str, search_name
     Uses the search's completed and ASHA-stopped trials (best epoch of ``metric``);
     method knobs are named without their ``method.params.`` prefix, other keys dotted.
     """
-    from ltsearch.tracking import reader
-
     runs = reader.trial_runs(experiment, tracking_uri, search=search_name)
     if not runs:
         raise LTSearchError(f"no finished trials of search '{search_name}' in experiment {experiment} "

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ltsearch.errors import LTSearchError
+from ltsearch.methods import METHODS
+from ltsearch.presets import reported_rows
 from ltsearch.reports.fmt import (
     DASH,
     NOT_EVALUATED,
@@ -40,6 +42,7 @@ from ltsearch.reports.fmt import (
     same,
     short_key,
 )
+from ltsearch.reports.output import write_text
 from ltsearch.tracking import (
     TAG_METHOD,
     TAG_SEARCH,
@@ -48,7 +51,9 @@ from ltsearch.tracking import (
     TAG_SOURCE_SEARCH,
     TAG_STATUS,
     TAG_VAL_PROTOCOL,
+    reader,
 )
+from ltsearch.tracking.reader import parse_param
 
 TAG_BUDGET = "ltsearch.budget"  # planned epochs of a trial (all stages; at its rung for `--scheduler sh`)
 TAG_RUNG = "ltsearch.rung"  # successive-halving rung of a trial run
@@ -87,8 +92,6 @@ def budget_of(run: dict) -> dict[str, Any]:
     """A run's budget: model, planned epochs (tag ``ltsearch.budget``, else ``epochs`` plus a
     decoupled method's ``stage2_epochs``) and validation protocol. Only rows of one budget are
     comparable (issue 12: a 6-epoch trial never ranks among 26-epoch ones)."""
-    from ltsearch.tracking.reader import parse_param
-
     tags, params = run["tags"], run["params"]
     epochs = num(tags.get(TAG_BUDGET))
     if epochs is None:
@@ -109,8 +112,6 @@ def _key_params(method: str, runs: list[dict]) -> list[str]:
     """Flattened keys shown as the method's key params: its registry params present in the runs,
     then any other config key whose value varies across the runs (a searched knob like optim.lr)."""
     try:
-        from ltsearch.methods import METHODS
-
         registry = list(METHODS.get(method).params)
     except LTSearchError:
         registry = []
@@ -123,8 +124,6 @@ def _key_params(method: str, runs: list[dict]) -> list[str]:
 
 
 def _params_of(run: dict, keys: list[str]) -> dict[str, Any]:
-    from ltsearch.tracking.reader import parse_param
-
     return {short_key(k): parse_param(run["params"][k]) for k in keys if k in run["params"]}
 
 
@@ -220,8 +219,6 @@ def _empty_row(kind: str, method: str) -> dict:
 
 def reference_rows(dataset: str, imbalance_ratio: float | None, method: str | None = None) -> list[dict]:
     """The papers' numbers for ``dataset`` as leaderboard rows (rank ``ref``, kind ``paper``)."""
-    from ltsearch.presets import reported_rows
-
     rows = []
     for rep in reported_rows(dataset, imbalance_ratio):
         if method is not None and rep["method"] != method:
@@ -257,8 +254,6 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
     Rows are ranked within their budget (model, epochs, val protocol); the largest budget comes
     first; ``budget`` keeps only the rows of that many epochs; ``top`` applies to each budget.
     """
-    from ltsearch.tracking import reader
-
     experiment = reader.resolve_experiment(dataset, imbalance_ratio, tracking_uri)
     ratio = imbalance_ratio if imbalance_ratio is not None else _ratio_of(experiment, dataset)
     trials = reader.trial_runs(experiment, tracking_uri, method=method, search=search)
@@ -572,6 +567,7 @@ def to_html(board: Leaderboard) -> str:
 def to_rich_table(board: Leaderboard, width: int | None = None):
     """The terminal table; below 150 columns the search / run columns are left out and the
     tuned-on-test marker joins the kind cell."""
+    # rich (0.05 s) only for a terminal table: a bad --format or dataset is answered without it
     from rich.markup import escape
     from rich.table import Table
 
@@ -623,7 +619,6 @@ def render(board: Leaderboard, fmt: str) -> str:
 def export_files(board: Leaderboard, folder: str | Path = "leaderboards") -> list[Path]:
     """Write ``<folder>/<experiment>.md`` and ``.csv`` (the committed, diffable form)."""
     folder = Path(folder)
-    from ltsearch.reports.output import write_text
 
     md = folder / f"{board.experiment}.md"
     cs = folder / f"{board.experiment}.csv"

@@ -8,7 +8,8 @@ from typing import Any
 
 from ltsearch.errors import LTSearchError
 from ltsearch.reports.fmt import num, objective, same
-from ltsearch.tracking import TAG_DATASET, TAG_METHOD, TAG_SEARCH, TAG_STATUS
+from ltsearch.tracking import TAG_DATASET, TAG_METHOD, TAG_SEARCH, TAG_STATUS, reader
+from ltsearch.tracking.reader import parse_param
 
 TRIAL_STATES = ("completed", "stopped", "failed")
 
@@ -47,8 +48,6 @@ def summarize(experiment: str, parent: dict | None, trials: list[dict], metric: 
 
 def list_searches(tracking_uri: str, experiment: str | None = None, metric: str = "val/acc") -> list[dict]:
     """Every search of the store (or of one experiment), newest first."""
-    from ltsearch.tracking import reader
-
     rows = []
     for exp in [experiment] if experiment else reader.list_experiments(tracking_uri):
         parents = {r["tags"].get(TAG_SEARCH): r for r in reader.search_runs(exp, tracking_uri, kind="search")}
@@ -64,8 +63,6 @@ def list_searches(tracking_uri: str, experiment: str | None = None, metric: str 
 
 def config_diff(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, Any, Any]]:
     """``[(key, value in a, value in b)]`` for the flattened params that differ."""
-    from ltsearch.tracking.reader import parse_param
-
     out = []
     for k in sorted(set(a) | set(b)):
         va, vb = parse_param(a.get(k)), parse_param(b.get(k))
@@ -76,8 +73,6 @@ def config_diff(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, Any, An
 
 def find(tracking_uri: str, ident: str, metric: str = "val/acc") -> tuple[str, dict, dict | None]:
     """``ident`` (a search name or a run id) -> ("search" | "run", summary or run dict, best run dict)."""
-    from ltsearch.tracking import reader
-
     for row in list_searches(tracking_uri, metric=metric):
         if row["name"] == ident:
             best = None

@@ -4,17 +4,15 @@
 call; ``load_space(method, path=None, dataset=...)`` parses and validates a space.
 """
 
+from ltsearch.search.space import Dim, SearchSpace, list_spaces, load_space, space_template
+
 __all__ = ["SearchRequest", "SearchResult", "TrialSummary", "run_search", "SearchSpace", "Dim", "load_space",
            "list_spaces", "space_template"]
 
 
-def __getattr__(name):  # lazy: the space imports the method registry (torch), the engine ray
+def __getattr__(name):  # the engine imports Ray: loaded on first use
     if name in ("SearchRequest", "SearchResult", "TrialSummary", "run_search"):
         from ltsearch.search import engine
 
         return getattr(engine, name)
-    if name in ("SearchSpace", "Dim", "load_space", "list_spaces", "space_template"):
-        from ltsearch.search import space
-
-        return getattr(space, name)
     raise AttributeError(name)

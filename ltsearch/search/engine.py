@@ -1,6 +1,7 @@
 """The search driver: ``run_search(SearchRequest) -> SearchResult``, a script of named steps.
 
-1. ``prepare``: validate the request, build the space and the base trial config (writes nothing);
+1. ``prepare`` (:mod:`ltsearch.search.prepare`): validate the request, build the space and the base
+   trial config (writes nothing, imports nothing heavy);
 2. load the dataset once on the driver (shared with trials through Ray's object store);
 3. ``_open``: the search's state file first (so a kill from the first second can be resumed),
    then the MLflow parent run and the Optuna study;
@@ -28,12 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ltsearch.config import apply_overrides, config_from_dict, dump_yaml
+from ltsearch.config import config_from_dict, dump_yaml
 from ltsearch.data import DatasetSpec, load_dataset
 from ltsearch.data.profiles import shot_groups
 from ltsearch.errors import LTSearchError
 from ltsearch.fileio import write_atomic
-from ltsearch.methods import get_method
 from ltsearch.search.dispatch import (
     Dispatcher,
     Ledger,
@@ -42,21 +42,17 @@ from ltsearch.search.dispatch import (
     trial_dir_name,
 )
 from ltsearch.search.faults import fault_point
+from ltsearch.search.prepare import prepare
 from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder
-from ltsearch.search.request import (
-    OPTUNA_DB,
-    SearchRequest,
-    check_plan,
-    check_request,
-    longest_run,
-)
+from ltsearch.search.request import OPTUNA_DB, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
-from ltsearch.search.space import SearchSpace, load_space
+from ltsearch.search.space import SearchSpace
 from ltsearch.search.state import SearchState
 from ltsearch.search.study import Study
 from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
 from ltsearch.tracking import experiment_name
+from ltsearch.tracking.reader import read_artifact_text
 from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, store_dir
 
 
@@ -244,8 +240,6 @@ def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Pat
 
 
 def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
-    from ltsearch.tracking.reader import read_artifact_text
-
     before = read_artifact_text(parent_id, "base_config.yaml", recorder.writer.uri)
     if before is not None and before != dump_yaml(base):
         raise LTSearchError(f"--resume: search '{name}' started with another base config (see its base_config.yaml "
@@ -433,59 +427,6 @@ def _quiet_libraries() -> None:
 
 
 # ---- helpers ------------------------------------------------------------------------------
-def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
-    """Validate the request and build the space and the base trial config (writes nothing)."""
-    check_request(req)
-    fixed = list(req.fixed)
-    if req.epochs is not None:
-        fixed.append(f"optim.epochs={req.epochs}")
-    if isinstance(req.space, SearchSpace):
-        space = req.space
-    else:
-        space = load_space(req.method, path=req.space, dataset=req.dataset, params=req.params, fixed=fixed,
-                           metric=req.metric)
-        pinned = _sets_on_dims(space, req.sets)
-        if pinned:  # `--set method.params.bn=frozen` on a knob of the space fixes that knob
-            space = load_space(req.method, path=req.space, dataset=req.dataset, params=req.params,
-                               fixed=fixed + pinned, metric=req.metric)
-    if req.mode is not None:
-        if req.mode not in ("max", "min"):
-            raise LTSearchError(f"--mode {req.mode!r} is invalid; use max or min")
-        space.mode = req.mode
-    overrides: dict[str, Any] = {"dataset": {"val": req.val}, "seed": req.seed}
-    if req.imbalance_ratio is not None:
-        overrides["dataset"]["imbalance_ratio"] = float(req.imbalance_ratio)
-    if req.data_root is not None:
-        overrides["dataset"]["root"] = str(req.data_root)
-    if req.epochs is not None:
-        overrides["epochs"] = int(req.epochs)
-    base = space.base_config(overrides)
-    if req.sets:
-        base = apply_overrides(base, req.sets, flag="--set")
-    cfg = config_from_dict(space.config_for(space.paper_point(base), base), where="search base config")
-    get_method(space.method).resolve(cfg.method.params, dataset=space.dataset, where="search base config")
-    check_plan(req, space, base)  # grid size, grace period, servers reachable, a trial fits the cluster
-    if req.search == "grid":
-        grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base)
-        if not grid or grid == [{}]:
-            raise LTSearchError(f"{space.source}: nothing to grid over; search at least one parameter "
-                                f"(--param NAME=LOW:HIGH)")
-    return space, base
-
-
-def _sets_on_dims(space: SearchSpace, sets: list[str]) -> list[str]:
-    """``--set`` overrides that name a knob of the space, as ``--fix`` entries (the user's explicit
-    value wins over the space file's fixed value or range)."""
-    names = {d.name for d in space.dims}
-    pinned = []
-    for item in sets:
-        key, sep, value = item.partition("=")
-        name = key.strip().removeprefix("method.params.")
-        if sep and name in names and (key.startswith("method.params.") or key.startswith("optim.")):
-            pinned.append(f"{name}={value}")
-    return pinned
-
-
 def _default_name(req: SearchRequest, experiment: str) -> str:
     return f"{req.method}-{experiment}-{time.strftime('%Y%m%d-%H%M%S')}"
 

@@ -14,7 +14,13 @@ import sys
 import time
 from typing import Any
 
+import yaml
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
 from ltsearch.search.state import RunRecord, SearchState
+from ltsearch.tracking.names import ui_url
 
 STATE_STYLE = {"pending": "dim", "running": "cyan", "completed": "green", "stopped": "yellow",
                "failed": "red"}
@@ -96,8 +102,6 @@ class Progress:
 
     # ---- the live table ---------------------------------------------------------------
     def table(self, state: SearchState):
-        from rich.table import Table
-
         t = Table(title=f"{self.title}\n{self.line(state)}", title_justify="left")
         for col in ["run", "state", *self.dims, "epoch", self.key]:
             t.add_column(col, justify="left" if col in ("run", "state") else "right")
@@ -115,9 +119,6 @@ class Progress:
         self._last = now
         try:
             if self._live is None:
-                from rich.console import Console
-                from rich.live import Live
-
                 self._live = Live(console=Console(file=self.stream), auto_refresh=False, transient=False)
                 self._live.start()
             self._live.update(self.table(state), refresh=True)
@@ -137,10 +138,6 @@ class Progress:
 
 def print_summary(result, console=None) -> None:
     """The configs (sorted by the objective), the best config as YAML, where to look next."""
-    import yaml
-    from rich.console import Console
-    from rich.table import Table
-
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     dims = list(result.dims)
     key = f"best/{result.metric}"
@@ -179,7 +176,6 @@ def print_summary(result, console=None) -> None:
     console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", markup=False, highlight=False)
     console.print(f"  ltsearch export {data} --method {result.method}{store} -o best.yaml && "
                   f"ltsearch train --config best.yaml --seeds 0,1,2", markup=False, highlight=False)
-    from ltsearch.tracking.names import ui_url
 
     if result.tracking_uri.startswith("sqlite"):
         console.print(f"  mlflow ui --backend-store-uri {result.tracking_uri}   # then open "

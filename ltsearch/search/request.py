@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ltsearch import checks
 from ltsearch.config import DEFAULT_DATASET, VAL_MODES
 from ltsearch.errors import LTSearchError
-
-if TYPE_CHECKING:  # the space module imports the method registry (torch): not needed for flag checks
-    from ltsearch.search.space import SearchSpace
+from ltsearch.search.space import SearchSpace, check_metric, set_path
+from ltsearch.train.plan import planned_epochs
 
 SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
@@ -108,8 +107,6 @@ def check_request(req: SearchRequest) -> None:
     if req.study is not None:
         checks.check_name("--study", req.study)
     if req.metric is not None:
-        from ltsearch.search.space import check_metric
-
         check_metric(req.metric)
     checks.check_tracking_uri("--tracking-uri", req.tracking_uri)
     checks.check_optuna_storage("--optuna-storage", req.optuna_storage)
@@ -167,8 +164,6 @@ def grid_size(req: SearchRequest, space: SearchSpace) -> int:
 
 def longest_run(space: SearchSpace, base: dict) -> int:
     """Epochs of the longest trial the space can produce (searched ``*epochs`` knobs at their high)."""
-    from ltsearch.search.space import set_path
-    from ltsearch.train import planned_epochs
 
     probe = space.config_for(space.paper_point(base), base)
     for d in space.searched:
@@ -189,7 +184,6 @@ def check_cluster(req: SearchRequest) -> None:
     parts = checks.ray_address_parts(address)
     if parts is not None:
         checks.check_tcp(flag, parts[0], parts[1], address, "the Ray cluster")
-    import logging
 
     import ray
 

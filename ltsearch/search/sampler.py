@@ -8,6 +8,7 @@ values are not sampled: the trainable adds them when it builds the trial config.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from typing import Any
 
 from ltsearch.search.space import Dim, SearchSpace
@@ -67,7 +68,6 @@ def _base_sampler(kind: str, seed: int):
 
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

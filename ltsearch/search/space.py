@@ -10,11 +10,11 @@ value (its preset, ``ltsearch/presets``), which the space's base config already 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-import numpy as np
 import yaml
 
 from ltsearch.checks import shown_key
@@ -101,10 +101,24 @@ class Dim:
         if points == 1:
             vals = [self.default if self.default is not None else (self.low + self.high) / 2]
         else:
-            vals = (np.geomspace if self.log else np.linspace)(self.low, self.high, points).tolist()
+            vals = spread(float(self.low), float(self.high), points, self.log)
         if self.kind == "int":
             return list(dict.fromkeys(int(round(v)) for v in vals))
         return [float(f"{v:.6g}") for v in vals]
+
+
+def spread(low: float, high: float, points: int, log: bool = False) -> list[float]:
+    """``points >= 2`` values from ``low`` to ``high``, evenly (``log``: geometrically) spaced: numpy's
+    ``linspace`` / ``geomspace`` with the same float operations, in plain Python (numpy costs a
+    bad-input error 0.2 s to import; tests/test_search_space.py compares the two)."""
+    a, b = (math.log10(low), math.log10(high)) if log else (low, high)
+    step = (b - a) / (points - 1)
+    vals = [i * step + a for i in range(points)]
+    vals[-1] = b
+    if log:
+        vals = [10.0 ** v for v in vals]
+        vals[0], vals[-1] = low, high  # geomspace sets the ends exactly
+    return vals
 
 
 def _fmt(v: Any) -> str:

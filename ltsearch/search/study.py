@@ -22,6 +22,8 @@ import json
 import time
 from typing import Any
 
+import sqlalchemy.exc
+
 from ltsearch.errors import LTSearchError
 from ltsearch.search.sampler import (
     SpaceSampler,
@@ -41,7 +43,6 @@ ATTR_SPACE = "ltsearch.space"
 def rdb_storage(url: str):
     """Optuna's RDBStorage; retried while another driver creates the tables of a fresh database."""
     import optuna
-    import sqlalchemy.exc
 
     for attempt in range(4):
         try:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterable
 
-from ltsearch.tracking import default_tracking_uri
+from ltsearch.data import DatasetSpec, describe_dataset
+from ltsearch.errors import LTSearchError
+from ltsearch.metrics import shot_groups
+from ltsearch.reports.importance import importance_for_search
+from ltsearch.tracking import TAG_STATUS, default_tracking_uri, experiment_name, figures, outputs, reader
+from ltsearch.tracking.outputs import CONFUSION_FILE
+from ltsearch.tracking.reader import parent_run
+from ltsearch.yamlio import safe_load
 
 
 def log_files(run_id: str, paths: Iterable[str | Path], artifact_path: str | None = None,
@@ -26,8 +36,6 @@ def log_files(run_id: str, paths: Iterable[str | Path], artifact_path: str | Non
 def log_to_search(experiment: str, search_name: str, paths: Iterable[str | Path], artifact_path: str | None = None,
                   tracking_uri: str | None = None) -> str | None:
     """Upload files to the parent run of ``search_name``; returns its run id (None: no parent run)."""
-    from ltsearch.tracking.reader import parent_run
-
     parent = parent_run(experiment, search_name, tracking_uri)
     if parent is None:
         return None
@@ -39,8 +47,6 @@ def log_importance(experiment: str, search_name: str, importances: dict[str, flo
                    tracking_uri: str | None = None) -> str | None:
     """``importance.json`` ({metric, importances}) on the search's parent run."""
     from mlflow import MlflowClient
-
-    from ltsearch.tracking.reader import parent_run
 
     parent = parent_run(experiment, search_name, tracking_uri)
     if parent is None:
@@ -58,17 +64,12 @@ TAG_IMPORTANCE_WARNING = "ltsearch.importance_warning"
 
 
 def _warn(what: str, err: BaseException) -> None:
-    import logging
-
     logging.getLogger("ltsearch.tracking").warning("%s: %s: %s", what, type(err).__name__, err)
 
 
 def _trial_title(trial_dir: Path) -> str:
     """``kps on digits-lt-ir10, resnet8`` from the trial folder's config.yaml ('' if absent)."""
     try:
-        from ltsearch.tracking import experiment_name
-        from ltsearch.yamlio import safe_load
-
         cfg = safe_load((trial_dir / "config.yaml").read_text()) or {}
         ds = cfg.get("dataset", {})
         return (f"{cfg.get('method', {}).get('name', '?')} on "
@@ -82,8 +83,6 @@ def trial_figures(trial_dir: str | Path, out_dir: str | Path, num_classes_limit:
     ``metrics.jsonl``), per-class accuracy head to tail (``per_class.csv``) and the confusion
     matrix (``confusion.csv``, up to ``num_classes_limit`` classes). A figure whose input is
     missing or unreadable is skipped with a logged warning; returns the files written."""
-    from ltsearch.tracking import figures, outputs
-
     trial_dir, out_dir = Path(trial_dir), Path(out_dir)
     title = _trial_title(trial_dir)
     written: list[Path] = []
@@ -132,10 +131,6 @@ def log_trial_figures(writer, run_id: str, trial_dir: str | Path, num_classes_li
     >>> log_trial_figures(writer, rid, "trials/kps-.../trials/a1b2c_00003")  # doctest: +SKIP
     ['learning_curves.png', 'per_class_accuracy.png', 'confusion_matrix.png', 'confusion.csv']
     """
-    import tempfile
-
-    from ltsearch.tracking.outputs import CONFUSION_FILE
-
     trial_dir = Path(trial_dir)
     logged: list[str] = []
     try:
@@ -160,7 +155,6 @@ def _dataset_summary(data) -> dict:
     if isinstance(data, (list, tuple)):
         return {"name": "dataset", "imbalance_ratio": None, "train_counts": [int(c) for c in data]}
     if isinstance(data, dict) and "train_counts" not in data:  # a dataset config section
-        from ltsearch.data import DatasetSpec, describe_dataset
 
         spec = DatasetSpec(**{k: v for k, v in data.items() if k in DatasetSpec.__dataclass_fields__})
         key = repr(spec)
@@ -181,13 +175,8 @@ def training_dataset(data, source: str | None = None):
     class and image counts, the imbalance ratio n_max / n_min, the shot-group sizes and the
     source (``source``, else the data root, else a code source naming ltsearch's loader for
     embedded data)."""
-    import warnings
-
-    import pandas as pd
+    import pandas as pd  # MLflow's dataset API takes a DataFrame (mlflow imports pandas as well)
     from mlflow.data.pandas_dataset import from_pandas
-
-    from ltsearch.metrics import shot_groups
-    from ltsearch.tracking import experiment_name
 
     s = _dataset_summary(data)
     counts = [int(c) for c in s["train_counts"]]
@@ -227,9 +216,6 @@ def log_training_dataset(writer, run_id: str, data, source: str | None = None) -
     (with a logged warning) when it could not be logged.
     """
     try:
-        import json
-        import warnings
-
         from mlflow.entities import Dataset, DatasetInput, InputTag
 
         ds, profile = training_dataset(data, source)
@@ -245,15 +231,6 @@ def log_training_dataset(writer, run_id: str, data, source: str | None = None) -
         return None
 
 
-def _importance_for_search():
-    """The fANOVA entry point, wherever the importance module lives (one place to change)."""
-    try:
-        from ltsearch.reports.importance import importance_for_search
-    except ImportError:
-        from ltsearch.importance import importance_for_search
-    return importance_for_search
-
-
 def log_search_importance(writer, parent_run_id: str, experiment: str, search: str, metric: str = "val/acc",
                           min_completed: int = IMPORTANCE_MIN_COMPLETED) -> dict | None:
     """fANOVA importance of a finished search on its parent run: ``importance.json``
@@ -265,12 +242,6 @@ def log_search_importance(writer, parent_run_id: str, experiment: str, search: s
     (``run_search``'s ``_finish_parent``). Never raises; returns the JSON written (None on
     failure, with a logged warning).
     """
-    import json
-    import tempfile
-
-    from ltsearch.errors import LTSearchError
-    from ltsearch.tracking import TAG_STATUS, figures, reader
-
     try:
         runs = reader.trial_runs(experiment, writer.uri, search=search)
         completed = sum(1 for r in runs if r["tags"].get(TAG_STATUS) == "completed")
@@ -279,7 +250,7 @@ def log_search_importance(writer, parent_run_id: str, experiment: str, search: s
             warning = (f"only {completed} trial{'s' if completed != 1 else ''} completed (< {min_completed}): "
                        f"importance is not meaningful")
         try:
-            imp = _importance_for_search()(writer.uri, experiment, search, metric)
+            imp = importance_for_search(writer.uri, experiment, search, metric)
         except LTSearchError as err:
             imp, warning = {}, str(err)
         doc = {"metric": metric, "importances": imp, "completed_trials": completed, "warning": warning}

@@ -8,11 +8,14 @@ The leaderboard groups them by source run and shows mean ± std over the seeds.
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import time
 from pathlib import Path
 from typing import Any
 
+from ltsearch.config import dump_yaml, flatten
+from ltsearch.data import DATASETS
 from ltsearch.tracking import (
     TAG_DATASET,
     TAG_KIND,
@@ -27,6 +30,10 @@ from ltsearch.tracking import (
     experiment_name,
     sqlite_path,
 )
+from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
+from ltsearch.tracking.names import final_run_name
+from ltsearch.tracking.writer import EXPERIMENT_TAGS, TrackingWriter, tag_experiment_kind
+from ltsearch.yamlio import safe_load
 
 FINAL_METRIC_PREFIXES = ("test/", "val/", "best/")
 
@@ -36,8 +43,6 @@ def experiment_for_config(cfg) -> str:
     name = cfg.dataset.name
     ratio = cfg.dataset.imbalance_ratio
     try:
-        from ltsearch.data import DATASETS
-
         if DATASETS.get(name).default_imbalance_ratio is None:
             ratio = None
     except Exception:
@@ -53,8 +58,6 @@ def artifact_root_for(tracking_uri: str) -> str | None:
 
 def ensure_experiment(client, name: str, tracking_uri: str) -> str:
     """The id of experiment ``name``, created (artifacts next to a sqlite store) when absent."""
-    from ltsearch.tracking.writer import EXPERIMENT_TAGS, tag_experiment_kind
-
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         if exp.lifecycle_stage != "active":
@@ -76,8 +79,6 @@ def _provenance(config_path: str | Path | None) -> dict[str, Any]:
     if config_path is None:
         return {}
     try:
-        from ltsearch.yamlio import safe_load
-
         data = safe_load(Path(config_path).read_text()) or {}
     except Exception:
         return {}
@@ -112,15 +113,8 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
     figures (:func:`~ltsearch.tracking.artifacts.log_trial_figures`); with ``data`` (the
     loaded LTData) the training set is logged as the runs' dataset input.
     """
-    import getpass
-
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
-
-    from ltsearch.config import dump_yaml, flatten
-    from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
-    from ltsearch.tracking.names import final_run_name
-    from ltsearch.tracking.writer import TrackingWriter
 
     uri = tracking_uri or default_tracking_uri()
     client = MlflowClient(tracking_uri=uri)

@@ -12,9 +12,14 @@ A run dict::
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from ltsearch.config import parse_value
+from ltsearch.data import DATASETS
 from ltsearch.errors import LTSearchError
 from ltsearch.tracking import (
     TAG_KIND,
@@ -31,8 +36,6 @@ FINISHED_STATUSES = ("completed", "stopped")  # TAG_STATUS values of a trial wor
 
 def client(tracking_uri: str | None = None):
     """An ``MlflowClient`` on ``tracking_uri`` (default: MLFLOW_TRACKING_URI or ./mlflow.db)."""
-    import logging
-
     from mlflow import MlflowClient
 
     for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
@@ -99,8 +102,6 @@ def resolve_experiment(dataset: str, imbalance_ratio: float | None, tracking_uri
         raise LTSearchError(f"--dataset {dataset}: runs exist for several imbalance ratios ({ratios}); "
                             f"choose one with --imbalance-ratio")
     try:
-        from ltsearch.data import DATASETS
-
         default = DATASETS.get(dataset).default_imbalance_ratio
     except Exception:  # unknown dataset: the name as given
         default = None
@@ -189,9 +190,6 @@ def metric_histories(run_ids: Iterable[str], key: str, tracking_uri: str | None 
 
 def read_artifact_text(run_id: str, path: str, tracking_uri: str | None = None) -> str | None:
     """The text of artifact ``path`` of a run, or None when it is absent."""
-    import os
-    import tempfile
-
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     c = client(tracking_uri)
     parent = str(Path(path).parent) if "/" in path else None
@@ -217,7 +215,6 @@ def parse_param(text: Any) -> Any:
         return None
     if text in ("True", "False", "true", "false"):
         return text.lower() == "true"
-    from ltsearch.config import parse_value
 
     value = parse_value(text)
     if isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string

@@ -9,12 +9,18 @@ created.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import math
 import os
+import random
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable
+
+from filelock import FileLock
 
 from ltsearch.tracking import (
     TAG_DATASET,
@@ -69,8 +75,6 @@ def current_user() -> str:
     if user:
         return user
     try:
-        import getpass
-
         return getpass.getuser()
     except Exception:
         return "unknown"
@@ -98,8 +102,6 @@ class _RetryingClient:
             return attr
 
         def call(*args, **kwargs):
-            import random
-
             deadline, delay = time.monotonic() + self._budget, 0.05
             while True:
                 try:
@@ -115,8 +117,6 @@ class _RetryingClient:
 
 def _has_schema(db: Path) -> bool:
     """Whether MLflow's migrations have run on ``db`` (its alembic version table holds a row)."""
-    import sqlite3
-
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=LOCK_RETRY_S)
         try:
@@ -133,9 +133,6 @@ def create_store_once(uri: str, db: Path) -> None:
     lives in the temp folder (one per database path), so nothing is added beside the store."""
     if db.is_file() and _has_schema(db):
         return
-    import hashlib
-
-    from filelock import FileLock
 
     key = hashlib.sha256(str(db.resolve()).encode()).hexdigest()[:16]
     with FileLock(str(Path(tempfile.gettempdir()) / f"ltsearch-mlflow-{key}.lock"), timeout=LOCK_RETRY_S):

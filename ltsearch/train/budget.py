@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 
-from ltsearch.train.trial import planned_epochs, resolve_config
+from ltsearch.methods import get_method
+from ltsearch.train.plan import planned_epochs, resolve_config
 
 
 def scale_to_budget(config: dict, budget: int) -> dict:
@@ -28,8 +29,6 @@ def scale_to_budget(config: dict, budget: int) -> dict:
     if budget < 1:
         raise ValueError(f"budget must be at least 1 epoch, got {budget}")
     cfg, params = resolve_config(copy.deepcopy(config))
-    from ltsearch.methods import get_method
-
     stages = get_method(cfg.method.name).stage_epochs(cfg, params)
     factor = budget / total
     sched = out.setdefault("schedule", {})

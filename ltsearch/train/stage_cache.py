@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from filelock import FileLock
 
 from ltsearch.train.checkpoint import load_checkpoint, save_atomic
 
@@ -50,8 +51,6 @@ def file_key(path: str | Path) -> str:
 @contextlib.contextmanager
 def locked(path: Path):
     """An inter-process lock next to ``path`` (trials on one node share the cache)."""
-    from filelock import FileLock
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
         yield

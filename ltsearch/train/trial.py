@@ -17,9 +17,15 @@ from typing import Any, Callable
 
 import torch
 
-from ltsearch.config import TrialConfig, config_from_dict, dump_yaml
+from ltsearch.config import TrialConfig, dump_yaml
+from ltsearch.data import DatasetSpec, load_dataset
+from ltsearch.data.loader import make_loader
 from ltsearch.errors import LTSearchError, TrialDivergedError
 from ltsearch.fileio import open_atomic, write_atomic
+from ltsearch.methods import get_method
+from ltsearch.metrics import shot_groups
+from ltsearch.models.build import build_model
+from ltsearch.tracking.outputs import write_confusion, write_per_class
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
 from ltsearch.train.device import (
     autocast,
@@ -28,6 +34,7 @@ from ltsearch.train.device import (
     select_device,
 )
 from ltsearch.train.evaluate import collect_logits, diagnostics, split_metrics
+from ltsearch.train.plan import resolve_config
 from ltsearch.train.schedules import lr_at
 from ltsearch.train.stage_cache import (
     FeatureCache,
@@ -52,24 +59,6 @@ class Progress:
     history: list = field(default_factory=list)  # one metrics dict per completed epoch
 
 
-def resolve_config(config: dict | TrialConfig) -> tuple[TrialConfig, dict]:
-    """Validated config and the method's full parameter dict (defaults filled in)."""
-    from ltsearch.methods import get_method
-
-    cfg = config if isinstance(config, TrialConfig) else config_from_dict(config)
-    params = get_method(cfg.method.name).resolve(cfg.method.params, dataset=cfg.dataset.name)
-    cfg.method.params = params
-    return cfg, params
-
-
-def planned_epochs(config: dict | TrialConfig) -> int:
-    """Total epochs over all stages still to run (ASHA's ``max_t``)."""
-    from ltsearch.methods import get_method
-
-    cfg, params = resolve_config(config)
-    return sum(get_method(cfg.method.name).stage_epochs(cfg, params))
-
-
 def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir: str | Path | None = None,
               resume: bool = True, data=None, select: tuple[str, str] = ("val/acc", "max")) -> dict[str, Any]:
     """Train and evaluate one config; returns final val / test metrics and per-class results.
@@ -86,10 +75,6 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     With ``cache_dir`` set, a decoupled method reuses its stage-1 backbone and, with frozen
     batch-norm, its stage-2 features across trials (:mod:`ltsearch.train.stage_cache`).
     """
-    from ltsearch.data import DatasetSpec, load_dataset
-    from ltsearch.methods import get_method
-    from ltsearch.models import build_model
-
     cfg, params = resolve_config(config)
     method = get_method(cfg.method.name)
     device = select_device(cfg.device)
@@ -160,8 +145,6 @@ class _Run:
     """The state of one trial while it trains: model, stages, loaders, progress, outputs."""
 
     def __init__(self, cfg, model, stages, data, device, out, report, select=("val/acc", "max")):
-        from ltsearch.data.loader import make_loader
-
         self.cfg, self.stages, self.data, self.device, self.out, self.report = cfg, stages, data, device, out, report
         self.fmt = memory_format(device, cfg.channels_last)
         self.model = model.to(device=device, memory_format=self.fmt)
@@ -329,9 +312,6 @@ class _Run:
     def _write_val_per_class(self, val: dict) -> None:
         """``per_class.csv`` with this epoch's validation accuracy per class (test: not evaluated);
         ``finish`` replaces it with the selected epoch's val and test."""
-        from ltsearch.metrics import shot_groups
-        from ltsearch.tracking.outputs import write_per_class
-
         data = self.data
         group_of = {c: g for g, cs in shot_groups(data.train_counts).items() for c in cs}
         write_per_class(self.out / "per_class.csv", [
@@ -340,8 +320,6 @@ class _Run:
 
     def finish(self) -> dict:
         """Evaluate val and test once more; write per-class CSV and result.json."""
-        from ltsearch.metrics import shot_groups
-
         data, last = self.data, self.stages[-1]
         last_epoch = {k: v for k, v in self.progress.history[-1].items() if k.startswith("val/")} \
             if self.progress.history else {}
@@ -369,8 +347,6 @@ class _Run:
             val_history = [h["val/acc"] for h in self.progress.history if "val/acc" in h]
             result["best/val/acc"] = max(val_history + [val["acc"]])
         if self.out is not None:
-            from ltsearch.tracking.outputs import write_confusion
-
             write_confusion(self.out, test_labels, test_logits.argmax(dim=1), data.num_classes, data.class_names)
             with open_atomic(self.out / "per_class.csv", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=list(per_class[0]))

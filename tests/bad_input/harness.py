@@ -24,11 +24,13 @@ CLEAN_ENV = {"CUDA_VISIBLE_DEVICES": ""}  # the same answers on machines with an
 
 
 def preload() -> None:
-    """What most cases import (so the forked child starts warm)."""
+    """What most cases import (so the forked child starts warm); torch too, for the cases that get
+    past the checks (the CLI itself answers bad input without it: tests/test_light_imports.py)."""
     import ltsearch.cli.main  # noqa: F401
     import ltsearch.data  # noqa: F401
     import ltsearch.methods  # noqa: F401
-    import ltsearch.models  # noqa: F401
+    import ltsearch.methods.criteria  # noqa: F401
+    import ltsearch.models.build  # noqa: F401
     import ltsearch.search.space  # noqa: F401
 
 
