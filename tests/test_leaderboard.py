@@ -205,7 +205,7 @@ def test_reference_rows_are_not_ranked(store, monkeypatch):
     assert board.rows[-1]["kind"] == "paper" and board.rows[-1]["rank"] == "ref"
     assert board.rows[0]["kind"] != "paper" and board.rows[0]["rank"] == 1  # 99.5 is not ranked first
     cells = leaderboard.parse_markdown_table(leaderboard.to_markdown(board))[-1]
-    assert cells["rank"] == "ref" and cells["kind"] == "paper" and cells["test"] == "99.50" and cells["few"] == "—"
+    assert cells["rank"] == "ref" and cells["kind"] == "paper" and cells["test"] == "99.50" and cells["few"] == "n/r"
 
 
 def test_formats_parse_back(store):
@@ -249,7 +249,7 @@ def test_cli_leaderboard_formats_top_method_and_export(store, tmp_path, monkeypa
     assert res.exit_code == 0, res.output
     assert list(csv.DictReader(io.StringIO(out.read_text())))[0]["rank"] == "1"
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"]])
-    assert res.exit_code == 0 and "tuned on test" in res.stdout and "focal" in res.stdout
+    assert res.exit_code == 0 and "(tuned on the test set)" in res.stdout and "focal" in res.stdout
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"], "--export"])
     assert res.exit_code == 0, res.output

@@ -75,8 +75,17 @@ def leaderboard(
         raise LTSearchError(f"--top {top}: use a positive number of rows, e.g. --top 10")
     if output is not None:
         check_target(output, mkdir=True)
+    uri = _store(tracking_uri)
     board = lb.build(dataset, imbalance_ratio, method=method, metric=metric, top=top,
-                     tracking_uri=_store(tracking_uri), search=search, budget=budget)
+                     tracking_uri=uri, search=search, budget=budget)
+    if not board.ranked:  # said on stderr whatever the output (a file, --export, the terminal)
+        from ltsearch.tracking.reader import list_experiments
+
+        there = ", ".join(list_experiments(uri)) or "none"
+        err_console.print(f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
+                          f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)"
+                          + ("; showing the papers' numbers only" if board.reference else ""),
+                          style="yellow", markup=False, highlight=False, soft_wrap=True)
     if export:
         for p in lb.export_files(board):
             console.print(f"wrote {p}")
@@ -85,15 +94,6 @@ def leaderboard(
         write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt), mkdir=True)
         console.print(f"wrote {output}")
         return
-    if not board.ranked:
-        from ltsearch.tracking.reader import list_experiments
-
-        uri = _store(tracking_uri)
-        there = ", ".join(list_experiments(uri)) or "none"
-        err_console.print(f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
-                          f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)"
-                          + ("; showing the papers' numbers only" if board.reference else ""),
-                          style="yellow", markup=False, highlight=False, soft_wrap=True)
     if fmt == "table":
         console.print(lb.to_rich_table(board, console.width))
         return

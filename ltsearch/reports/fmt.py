@@ -13,6 +13,7 @@ from typing import Any
 
 DASH = "—"  # an empty shot group (no class in it)
 NOT_EVALUATED = "n/e"  # a number that was never measured (e.g. a stopped trial's test split)
+NOT_REPORTED = "n/r"  # a number a paper does not report (a reference row's shot group)
 METHOD_PREFIX = "method.params."
 
 
@@ -93,6 +94,18 @@ def fmt_value(v: Any, sig: int = 3) -> str:
     if isinstance(v, float):
         return fmt_number(v, sig)
     return str(v)
+
+
+def fmt_knob(v: Any) -> str:
+    """A knob's value for a leaderboard: 3 significant digits, 4 where 3 would show a rounder
+    number than the value is (``beta=0.9999``, never ``beta=1``)."""
+    if not isinstance(v, float) or not math.isfinite(v) or v == 0:
+        return fmt_value(v)
+    text = fmt_number(v, 3)
+    digits = text.split("e")[0].lstrip("-").replace(".", "").strip("0")
+    if len(digits) < 3 and not math.isclose(float(text), v, rel_tol=1e-9):
+        return fmt_number(v, 4)
+    return text
 
 
 def fmt_params(params: dict, sig: int = 3) -> str:

@@ -11,10 +11,14 @@ so MLflow's history equals the file epoch for epoch, each step once.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from ltsearch.config import dump_yaml, flatten
+from ltsearch.errors import LTSearchError
+from ltsearch.methods import get_method
+from ltsearch.search.space import get_path
 from ltsearch.search.state import RunRecord, SearchState, inside
 from ltsearch.search.trainable import FINAL_KEY, TrialPlan, is_metric
 from ltsearch.tracking import (
@@ -24,6 +28,7 @@ from ltsearch.tracking import (
     TAG_KIND,
     TAG_METHOD,
     TAG_NODE,
+    TAG_PAPER_DEFAULT,
     TAG_SEARCH,
     TAG_SEED,
     TAG_STATUS,
@@ -87,6 +92,40 @@ def read_jsonl(path: Path, root: Path) -> list[dict]:
     return out
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal config values, floats up to noise (a grid point 0.1 vs the paper's 0.1)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def paper_values(plan: TrialPlan) -> dict | None:
+    """The search's paper point (the first trial a study enqueues: every searched knob at the
+    paper's value) when it is the paper's setting, else None: a searched knob's paper value lies
+    outside its range (it is sampled then), or a knob is fixed (``--fix``, ``--set``) away from the
+    space's recipe (its preset). The budget (``epochs``) is the run's, not a knob."""
+    space = plan.space
+    point = space.paper_point(plan.base_config)
+    if any(d.name not in point for d in space.searched if space.active(d, point)):
+        return None
+    recipe = space.base_config()  # the space's base over the preset, without the run's flags
+    defaults = get_method(space.method).defaults(space.dataset)
+    for d in space.dims:
+        if d.path == "epochs" or (d.when is not None and not space.active(d, point)):
+            continue
+        paper = d.default if d.default is not None else get_path(recipe, d.path)
+        if paper is None and d.path.startswith("method.params."):
+            paper = defaults.get(d.name)
+        if not _same(point[d.name] if d.searched else d.value, paper):
+            return None
+    return point
+
+
 class Recorder:
     """The search's MLflow parent run and its child runs (one per :class:`RunRecord`)."""
 
@@ -98,6 +137,16 @@ class Recorder:
         self.parent_id: str | None = None
         self._steps: dict[str, set[int]] = {}  # run id -> epochs logged
         self._nodes: set[str] = set()
+        self._paper: dict | None | bool = False  # the paper point (False: not computed yet)
+
+    def is_paper_default(self, cfg: dict, budget: int | None) -> bool:
+        """Whether ``cfg`` is the config of the search's paper point at ``budget``."""
+        if self._paper is False:
+            try:
+                self._paper = paper_values(self.plan)
+            except LTSearchError:  # a space without a paper setting: never marked
+                self._paper = None
+        return self._paper is not None and _same(cfg, self.plan.config_for(self._paper, budget))
 
     # ---- the parent run ---------------------------------------------------------------
     def find_parent(self) -> str | None:
@@ -159,6 +208,8 @@ class Recorder:
                         TAG_SCHEDULER: self.scheduler}
                 if self.scheduler == "sh":
                     tags[TAG_RUNG] = rec.rung
+                if self.is_paper_default(cfg, rec.budget):
+                    tags[TAG_PAPER_DEFAULT] = "true"
                 rec.run_id = self.writer.create_run(self.experiment_id, rec.id, tags, parent=self.parent_id)
                 self.writer.log_params(rec.run_id, flatten(cfg))
                 self._steps[rec.run_id] = set()

@@ -24,6 +24,8 @@ TAG_SOURCE_SEARCH = "ltsearch.source_search"  # for final runs: search the confi
 TAG_SOURCE_RUN = "ltsearch.source_run"  # for final runs: the trial run id it came from
 TAG_NODE = "ltsearch.node_id"  # Ray node id the trial ran on
 TAG_USER = "ltsearch.user"
+TAG_PAPER_DEFAULT = "ltsearch.paper_default"  # "true" on a trial of the search's paper point (every searched
+#                  knob at the paper's value, the first trial a search enqueues), at the run's budget
 
 # --- params / metrics ------------------------------------------------------------------
 # Params: the trial config flattened with dots, e.g. "method.params.m_max", "optim.lr".
