@@ -195,12 +195,11 @@ def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
 
 
 def test_reference_rows_are_not_ranked(store, monkeypatch):
-    from ltsearch import presets
     from ltsearch.reports import leaderboard
 
     fake = [{"method": "kps", "acc": 99.5, "many": 99.0, "medium": 98.0, "few": None, "source": "Paper T1",
              "model": "resnet32"}]
-    monkeypatch.setattr(presets, "reported_rows", lambda d, r=None: [dict(x) for x in fake])
+    monkeypatch.setattr(leaderboard, "reported_rows", lambda d, r=None: [dict(x) for x in fake])
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     assert board.rows[-1]["kind"] == "paper" and board.rows[-1]["rank"] == "ref"
     assert board.rows[0]["kind"] != "paper" and board.rows[0]["rank"] == 1  # 99.5 is not ranked first

@@ -74,6 +74,11 @@ class Dispatcher(Searcher):
         for rid in self.queue:
             state.runs[rid].status = "pending"
 
+    def __getstate__(self) -> dict:
+        # Tune pickles its searcher with the experiment state; the progress display (a console
+        # stream) stays with the driver's own instance
+        return {**self.__dict__, "progress": None}
+
     @property
     def sh(self) -> bool:
         return self.state.scheduler == "sh"
