@@ -18,17 +18,15 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ltsearch.tracking import TAG_KIND, TAG_NODE, TAG_SEARCH, TAG_STATUS, TAG_USER
 
-from cluster_utils import (  # noqa: E402
+from .cluster_utils import (
     MlflowServer,
     Postgres,
     RayCluster,
     postgres_available,
     psycopg2_available,
 )
-
-from ltsearch.tracking import TAG_KIND, TAG_NODE, TAG_SEARCH, TAG_STATUS, TAG_USER  # noqa: E402
 
 optuna = pytest.importorskip("optuna")
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from test_leaderboard import EXPERIMENT, SEARCH, grid_runs, report_app, shared_store
 from typer.testing import CliRunner
+
+from .test_leaderboard import EXPERIMENT, SEARCH, grid_runs, report_app, shared_store
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory):
+def store(tmp_path_factory, ray_session):
     return shared_store(tmp_path_factory)
 
 

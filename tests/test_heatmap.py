@@ -6,7 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from test_leaderboard import (
+from typer.testing import CliRunner
+
+from .test_leaderboard import (
     EXPERIMENT,
     GRID_X,
     GRID_Y,
@@ -15,13 +17,12 @@ from test_leaderboard import (
     report_app,
     shared_store,
 )
-from typer.testing import CliRunner
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory):
+def store(tmp_path_factory, ray_session):
     return shared_store(tmp_path_factory)
 
 

@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import tiny_config
 from typer.testing import CliRunner
+
+from .helpers import tiny_config
 
 EXPERIMENT = "digits-lt-ir10"
 SEARCH = "hm-focal"  # the real grid search (gamma x optim.lr) run by `ltsearch heatmap`
@@ -75,8 +76,9 @@ _STORE: dict = {}
 
 
 def make_store(root: Path) -> dict:
-    """A real 2x2 grid search on digits-lt (focal: gamma x optim.lr, 1 epoch, ResNet-8, local Ray
-    with 2 CPUs) run by `ltsearch heatmap` into ``root/mlflow.db``, plus three hand-logged trials."""
+    """A real 2x2 grid search on digits-lt (focal: gamma x optim.lr, 1 epoch, ResNet-8, in the
+    session's local Ray with 2 CPUs) run by `ltsearch heatmap` into ``root/mlflow.db``, plus three
+    hand-logged trials."""
     from mlflow import MlflowClient
 
     from ltsearch.tracking import TAG_KIND, TAG_SEARCH
@@ -90,12 +92,6 @@ def make_store(root: Path) -> dict:
         "--epochs", "1", "--groups", "--name", SEARCH, "--storage-path", str(root / "trials"), "--num-cpus", "2",
         "--set", "model.name=resnet8", "--set", "device=cpu", "--set", "schedule.warmup_epochs=0",
         "--set", "optim.batch_size=64", "--tracking-uri", uri, "--output", str(png)])
-    try:
-        import ray
-
-        ray.shutdown()
-    except Exception:
-        pass
     assert res.exit_code == 0, res.output
     client = MlflowClient(tracking_uri=uri)
     exp_id = ensure_experiment(client, EXPERIMENT, uri)
@@ -129,7 +125,7 @@ def shared_store(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory):
+def store(tmp_path_factory, ray_session):
     return shared_store(tmp_path_factory)
 
 

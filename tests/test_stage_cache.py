@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import tiny_config
 
 from ltsearch.config import config_from_dict
 from ltsearch.train import run_trial
 from ltsearch.train.stage_cache import stage1_key
+
+from .helpers import tiny_config
 
 
 @pytest.fixture(scope="module")

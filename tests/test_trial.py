@@ -6,11 +6,12 @@ import json
 
 import pytest
 import torch
-from conftest import tiny_config
 
 from ltsearch.errors import LTSearchError, TrialDivergedError
 from ltsearch.methods import METHODS
 from ltsearch.train import planned_epochs, run_trial
+
+from .helpers import tiny_config
 
 
 @pytest.fixture(scope="module")
