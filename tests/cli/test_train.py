@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from ltsearch.cli.main import app
 
-from .helpers import tiny_config
+from ..helpers import tiny_config
 
 runner = CliRunner()
 

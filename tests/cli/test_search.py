@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ltsearch.cli import search_cmds
 
-from .helpers import cli_process
+from ..helpers import cli_process
 
 
 def app() -> typer.Typer:
