@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from .helpers import tiny_config
+from ..helpers import tiny_config
 
 EXPERIMENT = "digits-lt-ir10"
 SEARCH = "hm-focal"  # the real grid search (gamma x optim.lr) run by `ltsearch heatmap`
