@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from .helpers import cli_process
+from ..helpers import cli_process
 
 
 def _children(db, search: str, experiment=None):
