@@ -33,7 +33,7 @@ def trained(tmp_path_factory):
     from ltsearch.train import run_trial
     from ltsearch.train.checkpoint import load_checkpoint
 
-    from .helpers import tiny_config
+    from ..helpers import tiny_config
 
     out = tmp_path_factory.mktemp("trial")
     cfg = tiny_config("ce", epochs=2)
@@ -193,7 +193,7 @@ def test_train_seeds_logs_figures_and_dataset(tmp_path, monkeypatch):
     from ltsearch.cli.main import app
     from ltsearch.yamlio import safe_dump
 
-    from .helpers import tiny_config
+    from ..helpers import tiny_config
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.yaml").write_text(safe_dump(tiny_config("ce", epochs=1)))

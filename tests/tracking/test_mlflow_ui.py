@@ -7,7 +7,7 @@ the pages through :func:`ltsearch.tracking.names.ui_url`: the experiment opens o
 table (not the GenAI overview), the search is a parent with its trials nested, run names
 are short, a trial's artifacts page lists the PNG figures, the importance plot is on the
 parent. Slow (two trainings, a Ray start and an MLflow server start: minutes on 2 busy
-cores); the same artifacts are checked without a browser in ``tests/test_figures.py``.
+cores); the same artifacts are checked without a browser in ``tests/tracking/test_figures.py``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def store(tmp_path_factory, ray_session):
     from ltsearch.search.engine import SearchRequest, run_search
     from ltsearch.yamlio import safe_dump
 
-    from .helpers import tiny_config
+    from ..helpers import tiny_config
 
     root = tmp_path_factory.mktemp("ui")
     uri = f"sqlite:///{root / 'mlflow.db'}"
