@@ -6,14 +6,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from .test_leaderboard import EXPERIMENT, SEARCH, grid_runs, report_app, shared_store
+from .grid_store import EXPERIMENT, SEARCH, grid_runs, report_app
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory, ray_session):
-    return shared_store(tmp_path_factory)
 
 
 def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Heatmaps (and fANOVA importance) of the real digits-lt grid search of test_leaderboard."""
+"""Heatmaps (and fANOVA importance) of the real digits-lt grid search of grid_store.py."""
 
 from __future__ import annotations
 
@@ -8,22 +8,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from .test_leaderboard import (
+from .grid_store import (
     EXPERIMENT,
     GRID_X,
     GRID_Y,
     SEARCH,
     grid_runs,
     report_app,
-    shared_store,
 )
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory, ray_session):
-    return shared_store(tmp_path_factory)
 
 
 def test_specs_and_keys():
