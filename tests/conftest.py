@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny fast trial configs on the embedded digits-lt data, and the CIFAR archive."""
+"""Shared fixtures: one local Ray for the session, and the CIFAR archive (plain helpers such as
+``tiny_config`` are in helpers.py)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,15 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 SHARED_ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10-jpg.tar.gz"
 
 
-def tiny_config(method: str = "ce", epochs: int = 2, **params) -> dict:
-    """A trial config that trains in a few seconds on 2 CPU cores (digits-lt, ResNet-8)."""
-    return {
-        "dataset": {"name": "digits-lt", "imbalance_ratio": 10},
-        "model": {"name": "resnet8"},
-        "method": {"name": method, "params": params},
-        "optim": {"lr": 0.1, "weight_decay": 5e-4, "batch_size": 32},
-        "schedule": {"name": "multistep", "warmup_epochs": 0, "milestones": [0.8]},
-        "epochs": epochs,
-        "seed": 0,
-        "device": "cpu",
-    }
-
-
-@pytest.fixture
-def tiny():
-    return tiny_config
+@pytest.fixture(scope="session")
+def ray_session():
+    """A local Ray with 2 CPUs, started once for the session (a search started inside it joins it
+    instead of starting its own) and shut down at the end."""
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
 
 
 @pytest.fixture(scope="session")

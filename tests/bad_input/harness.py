@@ -137,12 +137,9 @@ Setup = Callable[[Path], object]
 
 # ---- files the cases write before the command runs --------------------------------------------
 def tiny(method: str = "ce", epochs: int = 1, **params) -> dict:
-    import importlib.util
+    from ..helpers import tiny_config
 
-    spec = importlib.util.spec_from_file_location("tests_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.tiny_config(method, epochs=epochs, **params)
+    return tiny_config(method, epochs=epochs, **params)
 
 
 def cfg(tmp: Path, name: str = "c.yaml", **changes) -> str:

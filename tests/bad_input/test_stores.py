@@ -109,8 +109,7 @@ def test_passwords_never_printed(tmp_path):
 def test_cluster_that_cannot_place_one_trial(tmp_path):
     """A real one-node Ray cluster with 1 CPU: a search asking 2 CPUs per trial is refused at once
     (one line naming the flag and the cluster) instead of waiting forever for a node that never comes."""
-    from cluster_utils import RayCluster
-
+    from ..cluster_utils import RayCluster
     from .harness import listing, run_cli
 
     cluster = RayCluster(cpus_per_node=1).start(nodes=1)

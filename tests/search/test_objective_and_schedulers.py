@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray")
+pytest.importorskip("ray")
 
 import optuna  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
@@ -26,14 +26,6 @@ from ltsearch.search.request import SearchRequest  # noqa: E402
 from ltsearch.tracking import TAG_KIND, TAG_SEARCH, TAG_STATUS, TAG_TRIAL_ID  # noqa: E402
 
 PEAKY = ["schedule.milestones=[0.5]", "schedule.gamma=30"]
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

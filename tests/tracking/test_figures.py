@@ -26,13 +26,14 @@ def trained(tmp_path_factory):
     """A 2-epoch ResNet-8 on digits-lt (ir 10), its trial folder, and confusion.csv of its test
     predictions computed from the saved checkpoint (the call trial.finish() is to make)."""
     import torch
-    from conftest import tiny_config
 
     from ltsearch.data import DatasetSpec, load_dataset
     from ltsearch.data.loader import make_loader
     from ltsearch.models import build_model
     from ltsearch.train import run_trial
     from ltsearch.train.checkpoint import load_checkpoint
+
+    from ..helpers import tiny_config
 
     out = tmp_path_factory.mktemp("trial")
     cfg = tiny_config("ce", epochs=2)
@@ -189,10 +190,10 @@ def test_search_importance_with_one_trial_draws_only_the_warning(writer):
 
 def test_train_seeds_logs_figures_and_dataset(tmp_path, monkeypatch):
     """``ltsearch train --seeds 0``: the final run is named ce-s0 and has its PNGs and dataset."""
-    from conftest import tiny_config
-
     from ltsearch.cli.main import app
     from ltsearch.yamlio import safe_dump
+
+    from ..helpers import tiny_config
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.yaml").write_text(safe_dump(tiny_config("ce", epochs=1)))

@@ -6,10 +6,11 @@ import json
 
 import pytest
 import yaml
-from conftest import tiny_config
 from typer.testing import CliRunner
 
 from ltsearch.cli.main import app
+
+from ..helpers import tiny_config
 
 runner = CliRunner()
 

@@ -22,7 +22,7 @@ def test_search_with_a_relative_data_root(tmp_path):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 Image.new("RGB", (32, 32), (40 * c, 30 * i, 90)).save(path)
     env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "RAY_ADDRESS")}
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")])
     res = subprocess.run(
         [sys.executable, "-m", "ltsearch.cli.main", "run", "ce", "--dataset", "imagefolder-lt", "--data-root", "imgs",
          "--set", "dataset.profile=none", "--set", "model.name=resnet8", "--set", "device=cpu",

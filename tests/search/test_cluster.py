@@ -1,7 +1,7 @@
 """Team scale: a real two-node Ray cluster on loopback, a real PostgreSQL server with
 ``mlflow server`` on top, and two ``ltsearch run`` drivers sharing one Optuna study.
 
-The end-to-end tests are ``slow`` (minutes; ``python -m pytest -m slow tests/test_cluster.py``)
+The end-to-end tests are ``slow`` (minutes; ``python -m pytest -m slow tests/search/test_cluster.py``)
 and skip cleanly where PostgreSQL's server binaries or a PostgreSQL driver are absent
 (``.ci/services.sh`` installs them). Every process they start is stopped by a fixture
 finalizer, also when a test fails. The sampler / shared-study unit tests at the top are fast
@@ -18,17 +18,15 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ltsearch.tracking import TAG_KIND, TAG_NODE, TAG_SEARCH, TAG_STATUS, TAG_USER
 
-from cluster_utils import (  # noqa: E402
+from ..cluster_utils import (
     MlflowServer,
     Postgres,
     RayCluster,
     postgres_available,
     psycopg2_available,
 )
-
-from ltsearch.tracking import TAG_KIND, TAG_NODE, TAG_SEARCH, TAG_STATUS, TAG_USER  # noqa: E402
 
 optuna = pytest.importorskip("optuna")
 

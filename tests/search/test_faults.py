@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
-from test_search_cli import _cli
+
+from ..helpers import cli_process
 
 
 def _children(db, search: str, experiment=None):
@@ -47,7 +48,7 @@ def _trial_workers(root_pid: int) -> list[int]:
 def test_sigkilled_trial_worker_is_retried_and_nothing_is_lost(tmp_path):
     args = ["run", "ce", "--trials", "2", "--epochs", "3", "--max-concurrent", "1", "--scheduler", "none",
             "--retries", "2", "--name", "wk", "--no-live"]
-    proc = _cli(args, tmp_path)
+    proc = cli_process(args, tmp_path)
     trials_dir = tmp_path / "trials" / "wk" / "trials"
     killed = None
     deadline = time.time() + 300
@@ -82,7 +83,7 @@ def test_sigkilled_trial_worker_is_retried_and_nothing_is_lost(tmp_path):
     assert sum(t.num_failures for t in trials) >= 1  # Tune saw the dead worker and re-ran its trial
 
     # resuming with another space is refused (one line, exit 2), the finished search is untouched
-    again = _cli(args + ["--resume", "--param", "optim.lr=0.01:0.02"], tmp_path)
+    again = cli_process(args + ["--resume", "--param", "optim.lr=0.01:0.02"], tmp_path)
     out, _ = again.communicate(timeout=200)
     assert again.returncode == 2, out
     assert "error: --resume: search 'wk' started with another space" in out, out
@@ -92,7 +93,7 @@ def test_sigkilled_trial_worker_is_retried_and_nothing_is_lost(tmp_path):
 def test_diverging_trial_is_failed_with_reason_and_the_search_goes_on(tmp_path):
     args = ["run", "ce", "--search", "grid", "--epochs", "1", "--scheduler", "none", "--name", "dv", "--no-live",
             *DIVERGE, "--param", "optim.weight_decay=0.0005,1.0"]
-    proc = _cli(args, tmp_path)
+    proc = cli_process(args, tmp_path)
     out, _ = proc.communicate(timeout=400)
     assert proc.returncode == 0, out
     assert "1 completed" in out and "1 failed" in out, out
@@ -110,7 +111,7 @@ def test_every_trial_failing_exits_1_and_says_why(tmp_path):
     args = ["run", "ce", "--search", "random", "--trials", "1", "--epochs", "1", "--scheduler", "none",
             "--name", "allfail", "--no-live", "--fix", "optim.lr=10", "--fix", "optim.weight_decay=1.0",
             "--fix", "optim.batch_size=32", "--param", "optim.momentum=0.99,0.995"]
-    proc = _cli(args, tmp_path)
+    proc = cli_process(args, tmp_path)
     out, _ = proc.communicate(timeout=400)
     assert proc.returncode == 1, out
     last = [ln for ln in out.strip().splitlines() if ln.strip()][-1]

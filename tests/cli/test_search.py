@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from ltsearch.cli import search_cmds
+
+from ..helpers import cli_process
 
 
 def app() -> typer.Typer:
@@ -64,14 +64,6 @@ def test_spaces_commands(tmp_path):
     assert res.exit_code == 0 and "lambda_schedule" in res.output
 
 
-def _cli(args, cwd, **kw):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("RAY_ADDRESS", None)
-    return subprocess.Popen([sys.executable, "-m", "ltsearch.cli.main", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
-
-
 def _children(db: Path, search: str):
     from mlflow import MlflowClient
 
@@ -87,7 +79,7 @@ def _children(db: Path, search: str):
 def test_killed_search_resumes_without_losing_or_duplicating_trials(tmp_path):
     args = ["run", "ce", "--trials", "3", "--epochs", "2", "--max-concurrent", "1", "--scheduler", "none",
             "--name", "kr", "--no-live"]
-    proc = _cli(args, tmp_path)
+    proc = cli_process(args, tmp_path)
     trials_dir = tmp_path / "trials" / "kr" / "trials"
     deadline = time.time() + 240
     try:
@@ -106,7 +98,7 @@ def test_killed_search_resumes_without_losing_or_duplicating_trials(tmp_path):
     done_before = len(list(trials_dir.glob("*/result.json")))
     assert done_before < 3
 
-    res = _cli(args + ["--resume"], tmp_path)
+    res = cli_process(args + ["--resume"], tmp_path)
     out, _ = res.communicate(timeout=300)
     assert res.returncode == 0, out
     assert "best config" in out
@@ -126,7 +118,7 @@ def test_killed_search_resumes_without_losing_or_duplicating_trials(tmp_path):
 
 @pytest.mark.slow
 def test_run_kps_with_no_flags_prints_best_config(tmp_path):
-    proc = _cli(["run", "kps"], tmp_path)
+    proc = cli_process(["run", "kps"], tmp_path)
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
     assert "best config" in out and "m_max" in out

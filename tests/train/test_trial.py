@@ -6,18 +6,12 @@ import json
 
 import pytest
 import torch
-from conftest import tiny_config
 
 from ltsearch.errors import LTSearchError, TrialDivergedError
 from ltsearch.methods import METHODS
 from ltsearch.train import planned_epochs, run_trial
 
-
-@pytest.fixture(scope="module")
-def digits():
-    from ltsearch.data import DatasetSpec, load_dataset
-
-    return load_dataset(DatasetSpec(name="digits-lt", imbalance_ratio=10))
+from ..helpers import tiny_config
 
 
 def test_ce_trial_reports_every_epoch_and_writes_outputs(tmp_path, digits):

@@ -1,4 +1,4 @@
-"""Heatmaps (and fANOVA importance) of the real digits-lt grid search of test_leaderboard."""
+"""Heatmaps (and fANOVA importance) of the real digits-lt grid search of grid_store.py."""
 
 from __future__ import annotations
 
@@ -6,23 +6,18 @@ import json
 
 import numpy as np
 import pytest
-from test_leaderboard import (
+from typer.testing import CliRunner
+
+from .grid_store import (
     EXPERIMENT,
     GRID_X,
     GRID_Y,
     SEARCH,
     grid_runs,
     report_app,
-    shared_store,
 )
-from typer.testing import CliRunner
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory):
-    return shared_store(tmp_path_factory)
 
 
 def test_specs_and_keys():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-ray = pytest.importorskip("ray")
+pytest.importorskip("ray")
 
 from mlflow import MlflowClient  # noqa: E402
 
@@ -21,14 +21,6 @@ from ltsearch.tracking import (  # noqa: E402
     TAG_TRIAL_ID,
     TAG_VAL_PROTOCOL,
 )
-
-
-@pytest.fixture(scope="session")
-def ray_session():
-    if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

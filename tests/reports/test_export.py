@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from test_leaderboard import EXPERIMENT, SEARCH, grid_runs, report_app, shared_store
 from typer.testing import CliRunner
 
+from .grid_store import EXPERIMENT, SEARCH, grid_runs, report_app
+
 runner = CliRunner()
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory):
-    return shared_store(tmp_path_factory)
 
 
 def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):

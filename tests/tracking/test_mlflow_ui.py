@@ -7,7 +7,7 @@ the pages through :func:`ltsearch.tracking.names.ui_url`: the experiment opens o
 table (not the GenAI overview), the search is a parent with its trials nested, run names
 are short, a trial's artifacts page lists the PNG figures, the importance plot is on the
 parent. Slow (two trainings, a Ray start and an MLflow server start: minutes on 2 busy
-cores); the same artifacts are checked without a browser in ``tests/test_figures.py``.
+cores); the same artifacts are checked without a browser in ``tests/tracking/test_figures.py``.
 """
 
 from __future__ import annotations
@@ -43,15 +43,15 @@ def _text(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, ray_session):
     """The store: a final run (``ltsearch train --seeds 0``) and a 2-trial search."""
-    ray = pytest.importorskip("ray")
-    from conftest import tiny_config
     from typer.testing import CliRunner
 
     from ltsearch.cli.main import app
     from ltsearch.search.engine import SearchRequest, run_search
     from ltsearch.yamlio import safe_dump
+
+    from ..helpers import tiny_config
 
     root = tmp_path_factory.mktemp("ui")
     uri = f"sqlite:///{root / 'mlflow.db'}"
@@ -59,15 +59,8 @@ def store(tmp_path_factory):
     res = CliRunner().invoke(app, ["train", "--config", str(root / "c.yaml"), "--seeds", "0", "--tracking-uri", uri,
                                    "-o", str(root / "train")])
     assert res.exit_code == 0, res.output
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    try:
-        result = run_search(SearchRequest(method="kps", name="ui-kps", tracking_uri=uri, storage_path=root / "trials",
-                                          trials=2, epochs=1, scheduler="none", display=False))
-    finally:
-        if started:
-            ray.shutdown()
+    result = run_search(SearchRequest(method="kps", name="ui-kps", tracking_uri=uri, storage_path=root / "trials",
+                                      trials=2, epochs=1, scheduler="none", display=False))
     return {"root": root, "uri": uri, "search": result}
 
 

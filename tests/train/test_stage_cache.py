@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import tiny_config
 
 from ltsearch.config import config_from_dict
 from ltsearch.train import run_trial
 from ltsearch.train.stage_cache import stage1_key
 
-
-@pytest.fixture(scope="module")
-def digits():
-    from ltsearch.data import DatasetSpec, load_dataset
-
-    return load_dataset(DatasetSpec(name="digits-lt", imbalance_ratio=10))
+from ..helpers import tiny_config
 
 
 def lort(**params):
