@@ -1,5 +1,5 @@
 """Leaderboards for a paper (issue 14.7): the paper-default mark, a 160-column terminal, a 1400-px
-page, the marks and the empty board, on a realistic store (tests/paper_store.py: seven searches of
+page, the marks and the empty board, on a realistic store (tests/reports/paper_store.py: seven searches of
 four methods at four budgets, 8 searched KPS knobs, final runs; MLflow records written by the
 engine's own Recorder and by log_final_runs, no training)."""
 
@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from . import paper_store
+
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 ROW_START = re.compile(r"^\s*(\d+|ref) ")  # the first line of a table row (its rank)
 KNOB = re.compile(r"^[A-Za-z_][\w.]*=\S+$")
@@ -21,8 +23,6 @@ KNOB = re.compile(r"^[A-Za-z_][\w.]*=\S+$")
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    import paper_store
-
     return paper_store.build(tmp_path_factory.mktemp("paperstore"))
 
 
