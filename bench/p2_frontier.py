@@ -52,7 +52,7 @@ def sample_configs(req) -> tuple[list[dict], list[dict], dict]:
     """(sampled values, full trial configs, base config) in the order a real search samples them."""
     import optuna
 
-    from ltsearch.search.engine import prepare
+    from ltsearch.search.prepare import prepare
     from ltsearch.search.sampler import SpaceSampler, make_optuna_sampler
 
     space, base = prepare(req)
