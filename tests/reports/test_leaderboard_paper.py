@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from . import paper_store
+from .grid_store import report_app
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 ROW_START = re.compile(r"^\s*(\d+|ref) ")  # the first line of a table row (its rank)
@@ -320,7 +321,6 @@ def test_run_ids_link_to_the_mlflow_ui_of_a_server(board):
 
 
 def test_an_empty_board_names_the_store_and_how_to_read_another(store, tmp_path):
-    from test_leaderboard import report_app
     from typer.testing import CliRunner
 
     from ltsearch.reports import leaderboard
