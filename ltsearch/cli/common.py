@@ -44,6 +44,12 @@ console = _Console()  # human output (stdout)
 err_console = _Console(stderr=True)  # diagnostics and errors (stderr)
 
 
+def new_app(**kwargs: Any) -> typer.Typer:
+    """A Typer app with Click's plain help and errors: Typer's rich help imports rich.markdown and
+    pygments (~0.3 s, bench/cli_latency.py), which would make ``--help`` slower than the command."""
+    return typer.Typer(rich_markup_mode=None, **kwargs)
+
+
 def fail(message: str) -> None:
     """Print one error line on stderr and exit with code 2."""
     typer.echo(typer.style("error:", fg="red", bold=True) + " " + message, err=True)

@@ -13,11 +13,12 @@ from ltsearch.cli.common import (
     ValOpt,
     console,
     default_ratio,
+    new_app,
     print_json,
     user_errors,
 )
 
-app = typer.Typer(help="List datasets and show their class counts and shot groups.", invoke_without_command=True)
+app = new_app(help="List datasets and show their class counts and shot groups.", invoke_without_command=True)
 
 
 @app.callback()

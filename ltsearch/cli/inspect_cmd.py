@@ -32,7 +32,7 @@ def inspect(
     n_base: Annotated[Optional[float], typer.Option("--n-base", help="radius base (eq. 26)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print KPS's r, m, m' and s per class (eqs. 26-30) for a dataset's training counts."""
+    """Print KPS's r, m, m' and s per class (eqs 26-30) for a dataset's training counts."""
     from ltsearch.data import DatasetSpec, describe_dataset
     from ltsearch.methods import get_method
 

@@ -22,6 +22,7 @@ from ltsearch.cli import (
     search_cmds,
     train_cmd,
 )
+from ltsearch.cli.common import new_app
 
 
 class OneLineErrors(typer.core.TyperGroup):
@@ -47,7 +48,7 @@ class OneLineErrors(typer.core.TyperGroup):
         raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
-app = typer.Typer(
+app = new_app(
     cls=OneLineErrors,
     name="ltsearch",
     help="Hyperparameter search and honest leaderboards for long-tailed image classification "

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from ltsearch.cli.common import console, print_json, user_errors
+from ltsearch.cli.common import console, new_app, print_json, user_errors
 from ltsearch.config import TrialConfig, config_from_dict, flatten
 from ltsearch.presets import list_presets, load_preset
 
-app = typer.Typer(help="List the paper presets and show the config a search starts from.", no_args_is_help=True)
+app = new_app(help="List the paper presets and show the config a search starts from.", no_args_is_help=True)
 
 
 def resolved(name: str) -> dict:

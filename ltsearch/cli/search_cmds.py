@@ -23,6 +23,7 @@ from ltsearch.cli.common import (
     check_dataset,
     console,
     err_console,
+    new_app,
     user_errors,
 )
 from ltsearch.config import DEFAULT_DATASET, dump_yaml
@@ -169,7 +170,7 @@ def _blame_param(req, err: LTSearchError) -> LTSearchError:
     return err
 
 
-spaces_app = typer.Typer(help="Search spaces: list, show, new.", no_args_is_help=True)
+spaces_app = new_app(help="Search spaces: list, show, new.", no_args_is_help=True)
 
 
 @spaces_app.command("list")

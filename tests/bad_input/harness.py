@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-CASE_TIMEOUT_S = float(os.environ.get("LTSEARCH_CASE_TIMEOUT_S", "20"))
+CASE_TIMEOUT_S = float(os.environ.get("LTSEARCH_CASE_TIMEOUT_S", "60"))
 MAX_LINE = 400  # an error quotes user input cut short: no line longer than this
 CLEAN_ENV = {"CUDA_VISIBLE_DEVICES": ""}  # the same answers on machines with and without GPUs
 

@@ -12,7 +12,7 @@ LONG = "a" * 300
 CASES = [
     # ---- numbers: finite, in range --------------------------------------------------------------
     ("trials-zero", lambda t: ["run", "kps", "--trials", "0"], ["--trials", "0"]),
-    ("trials-1e23", lambda t: ["run", "kps", "--trials", "1e23"], ["--trials", "integer"]),
+    ("trials-1e23", lambda t: ["run", "kps", "--trials", "1e23"], ["--trials", "int"]),
     ("trials-10e23-int", lambda t: ["run", "kps", "--trials", str(10**23)], ["--trials", "out of range"]),
     ("epochs-zero", lambda t: ["run", "kps", "--epochs", "0"], ["--epochs", "0"]),
     ("epochs-huge", lambda t: ["run", "kps", "--epochs", "1000000000"], ["--epochs", "1000000000"]),
