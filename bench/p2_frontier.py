@@ -3,6 +3,10 @@
     python bench/p2_frontier.py digits-lt [--epochs 12] [--budgets 1,2,3,4,6]
     python bench/p2_frontier.py cifar10-lt --root ~/.cache/ltsearch/cifar10-jpg
     python bench/p2_frontier.py cifar10-lt --root ... --simulate-only
+    python bench/p2_frontier.py cifar10-lt --budgets 3,6 --graces 3 --etas 2,4 --shard 0/2   # + --shard 1/2
+
+``--shard K/N`` trains every N-th job (from K) and writes ``p2_<dataset>.shardK.json``; every process
+reads all shards, so N processes on N cores fill one table (a rerun resumes each shard).
 
 1. Samples the configs that ``ltsearch run kps --search random --seed 0 --trials 16`` samples
    (``prepare(SearchRequest)``'s space and base config, an Optuna study with the per-trial-seeded
@@ -72,7 +76,15 @@ def sample_configs(req) -> tuple[list[dict], list[dict], dict]:
 
 # --------------------------------------------------------------------------------------- training
 def load_table(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """The table at ``path`` with the runs of every shard file beside it merged in."""
+    table = json.loads(path.read_text()) if path.is_file() else {}
+    for shard in sorted(path.parent.glob(f"{path.stem}.shard*.json")):
+        part = json.loads(shard.read_text())
+        if table and part.get("configs") != table.get("configs"):
+            raise SystemExit(f"{shard} holds other configs than {path}; move it away")
+        table = table or {k: v for k, v in part.items() if k != "runs"} | {"runs": {}}
+        table["runs"].update(part["runs"])
+    return table
 
 
 def save_table(path: Path, table: dict) -> None:
@@ -100,14 +112,21 @@ def train_one(cfg: dict, budget: int, full: int, data, verbose: bool = False) ->
             "scaled": {"epochs": run_cfg.get("epochs"), "warmup_epochs": run_cfg.get("schedule", {}).get("warmup_epochs")}}
 
 
-def run_jobs(jobs, table, path, configs, full, data) -> None:
-    for i, b in jobs:
+def run_jobs(jobs, table, path, configs, full, data, shard=(0, 1)) -> None:
+    """Train the jobs this shard owns (every N-th from K) that no shard has done yet; each run is saved
+    (to the shard's own file) as soon as it ends."""
+    k, n = shard
+    out = path if n == 1 else path.with_name(f"{path.stem}.shard{k}.json")
+    mine = json.loads(out.read_text()) if out.is_file() and out != path else {**table, "runs": {}}
+    if out == path:
+        mine = table
+    for j, (i, b) in enumerate(jobs):
         key = f"{i}:{b}"
-        if key in table["runs"]:
+        if j % n != k or key in table["runs"] or key in load_table(path)["runs"]:
             continue
         r = train_one(configs[i], b, full, data, verbose=VERBOSE)
-        table["runs"][key] = r
-        save_table(path, table)
+        table["runs"][key] = mine["runs"][key] = r
+        save_table(out, mine)
         print(f"[{time.strftime('%H:%M:%S')}] config {i:2d} budget {b:2d}: best {r['best']:.2f} last {r['last']:.2f} "
               f"test {r['test_acc']:.2f} ({r['wall_s']:.0f} s, {r['wall_s'] / max(1, r['epochs']):.1f} s/epoch)",
               flush=True)
@@ -237,8 +256,29 @@ def sim_asha(T: Table, grace: int, rf: float, missing: set) -> dict | None:
     return {"consumed": consumed, "sizes": [len(r) for r in recorded.values()], "winner": winner, "rungs": miles}
 
 
-GRACES = (1, 2, 3, 4)
-ETAS = (2, 3, 4)
+GRACES = [1, 2, 3, 4]  # --graces
+ETAS = [2, 3, 4]  # --etas
+
+
+def sim_sh_rungs(T: Table, lower: tuple[int, ...], eta: float, missing: set) -> dict | None:
+    """sh as ``ltsearch run --rungs F1,F2 --reduction-factor ETA`` runs it (dispatch.rung_budgets)."""
+    from ltsearch.search.dispatch import rung_budgets
+
+    rungs = rung_budgets(T.E, list(lower))
+    out = successive_halving(T, list(range(T.n)), rungs, eta, missing)
+    if out is not None:
+        out["rungs"] = rungs
+    return out
+
+
+def rung_families(T: Table) -> list[tuple[float, ...]]:
+    """One or two lower rungs (in epochs) of at least E/6 epochs, at budgets every config has
+    been measured at (a rung below E/6 ranks configs near chance: see the Spearman table)."""
+    from itertools import combinations
+
+    lower = sorted({b for b in (int(k.split(":")[1]) for k in T.runs) if max(2, T.E / 6) <= b < T.E
+                    and all(T.value(i, b) is not None for i in range(T.n))})
+    return [c for r in (1, 2) for c in combinations(lower, r)]
 
 
 def simulate(T: Table) -> tuple[list[dict], set]:
@@ -267,6 +307,14 @@ def simulate(T: Table) -> tuple[list[dict], set]:
         for e in ETAS:
             if g < T.E:
                 row("sh", f"grace {g}, eta {e}", sim_sh(T, g, e, missing))
+    from ltsearch.search.dispatch import rung_budgets
+
+    for fr in rung_families(T):
+        for e in (2, 3, 4):
+            label = f"--rungs {','.join(map(str, fr))} --reduction-factor {e}"
+            if fr == tuple(rung_budgets(T.E)[:-1]) and e == 3:
+                label += " (the default)"
+            row("sh", label, sim_sh_rungs(T, fr, e, missing))
     for g in GRACES:
         for e in ETAS:
             if g < T.E:
@@ -349,12 +397,18 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--graces", default="1,2,3,4", help="the ladders' first rungs to simulate")
+    ap.add_argument("--etas", default="2,3,4", help="the ladders' eta / rf to simulate")
+    ap.add_argument("--shard", default="0/1", help="K/N: train every N-th job from K (N processes, one table)")
     ap.add_argument("--no-extras", action="store_true", help="do not train the survivors' extra budgets")
     ap.add_argument("--simulate-only", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="print every epoch")
     args = ap.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
+    GRACES[:] = [int(g) for g in args.graces.split(",")]
+    ETAS[:] = [float(e) if "." in e else int(e) for e in args.etas.split(",")]
+    shard = tuple(int(x) for x in args.shard.split("/"))
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     path = RESULTS / f"p2_{args.dataset}.json"
     table = load_table(path)
@@ -376,14 +430,18 @@ def main() -> None:
         data = _load_data(base)
         E = args.epochs
         budgets = [int(b) for b in args.budgets.split(",") if int(b) != E]
-        run_jobs([(i, E) for i in range(args.trials)], table, path, configs, E, data)
-        run_jobs([(i, b) for b in budgets for i in range(args.trials)], table, path, configs, E, data)
+        run_jobs([(i, E) for i in range(args.trials)] + [(i, b) for b in budgets for i in range(args.trials)],
+                 table, path, configs, E, data, shard)
         while not args.no_extras:
+            table = load_table(path)
             _, missing = simulate(Table(table))
             if not missing:
                 break
             print(f"extras: {sorted(missing)}", flush=True)
-            run_jobs(sorted(missing, key=lambda p: (p[1], p[0])), table, path, configs, E, data)
+            run_jobs(sorted(missing, key=lambda p: (p[1], p[0])), table, path, configs, E, data, shard)
+            if shard[1] > 1:
+                break  # the other shards' extras may still be running: rerun to simulate them all
+    table = load_table(path)
     rows, missing = simulate(Table(table))
     md = report(table, rows)
     (RESULTS / f"p2_{table['dataset']}_frontier.md").write_text(md)
