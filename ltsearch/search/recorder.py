@@ -1,7 +1,9 @@
 """MLflow records of a search: its parent run and one child run per dispatched run.
 
 All writes happen in the driver, one at a time, so concurrent trials never contend for the
-(sqlite) store. Child runs are keyed by the run's id in the search state (``t003``, ``t003-r1``;
+(sqlite) store. The one exception is a finished trial's figures: one background thread draws
+them and copies them to the run's artifacts (matplotlib takes 1-3 s a trial), so Tune's event
+loop starts the next trial meanwhile; :meth:`Recorder.drain` waits for them. Child runs are keyed by the run's id in the search state (``t003``, ``t003-r1``;
 tag ``ltsearch.trial_id``), which survives a resume, so a resumed search continues its runs
 instead of creating new ones. The trial folder's ``metrics.jsonl`` is the truth: when a run
 finishes (or a resumed search reconciles), every epoch it holds that MLflow lacks is logged,
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +141,24 @@ class Recorder:
         self._steps: dict[str, set[int]] = {}  # run id -> epochs logged
         self._nodes: set[str] = set()
         self._paper: dict | None | bool = False  # the paper point (False: not computed yet)
+        self._figures: ThreadPoolExecutor | None = None  # draws finished trials' figures
+        self._pending: list[Future] = []
+
+    def __getstate__(self) -> dict:  # pickled with Tune's searcher: the drawing thread stays here
+        return {**self.__dict__, "_figures": None, "_pending": []}
+
+    def draw_figures(self, run_id: str, trial_dir: Path) -> None:
+        """Draw and log a trial's figures in the background (:func:`log_trial_figures` never raises)."""
+        if self._figures is None:
+            self._figures = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ltsearch-figures")
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(self._figures.submit(log_trial_figures, self.writer, run_id, trial_dir))
+
+    def drain(self) -> None:
+        """Wait for every figure still being drawn."""
+        for future in self._pending:
+            future.result()
+        self._pending = []
 
     def is_paper_default(self, cfg: dict, budget: int | None) -> bool:
         """Whether ``cfg`` is the config of the search's paper point at ``budget``."""
@@ -174,6 +195,7 @@ class Recorder:
                      best_config: dict | None, status: str, metric: str = "val/acc") -> None:
         """End the parent: ``completed`` with the summary (written once) and the parameter
         importance plot, ``stopped`` or ``failed``."""
+        self.drain()
         rid = self.parent_id
         if rid is None:
             return
@@ -278,7 +300,7 @@ class Recorder:
         if per_class is not None:
             self.writer.log_artifact(rid, per_class)
         if out.is_dir() and not out.is_symlink():
-            log_trial_figures(self.writer, rid, out)
+            self.draw_figures(rid, out)
         log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
         end = {"failed": "FAILED", "stopped": STOPPED_RUN_STATUS}.get(rec.status, "FINISHED")
         if rec.status == "stopped":  # visibly stopped in the runs table: its name and its status
