@@ -8,6 +8,8 @@
 # The searches use `--scheduler sh` (successive halving over complete schedules scaled to each rung's
 # budget) with the default settings chosen from P2 (bench/RESULTS.md, "P2 frontier"): rungs at 1/4 and 1/2 of
 # the budget, keep 1 in 3 (RUNGS and ETA below).
+# Every step resumes: `train --resume` continues a baseline from its checkpoint (a finished one is
+# only evaluated and logged again), a search resumes with the same --name.
 # Results: trials/ (per-trial folders), mlflow.db + optuna.db, trials/train/p5-*-e<EPOCHS> (baselines).
 # EPOCHS=12 bench/p5_cifar.sh ... runs the same protocol at a 12-epoch budget (names carry the budget).
 set -euo pipefail
@@ -19,18 +21,18 @@ ETA=${ETA:-3}             # sh: keep 1 in 3 at each rung (the default)
 TRIALS=${TRIALS:-24}
 LT=(--dataset cifar10-lt --imbalance-ratio 100 --data-root "$R")
 common=(--set model.name=resnet8 --set optim.batch_size=128)
-# --seeds 0: `ltsearch train` logs to MLflow (the leaderboard's final rows, marked paper default) only with --seeds
+# --seeds 0 --resume: `ltsearch train` logs to MLflow (the leaderboard's final rows, marked paper default) only with --seeds
 cli() { PYTHONPATH="${PYTHONPATH:-$PWD}" python -m ltsearch.cli.main "$@"; }
 
 baselines() {
   # paper-default KPS (+GA, column; Table 2 schedule scaled by --epochs: milestones at 0.8 / 0.9 of the run)
-  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --seeds 0 --output "trials/train/p5-kps-paper-e$EPOCHS"
+  cli train --preset kps/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --seeds 0 --resume --output "trials/train/p5-kps-paper-e$EPOCHS"
   # paper-default Balanced Softmax: its preset (the KPS CIFAR recipe with the BS loss)
-  cli train --preset bs/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --seeds 0 --output "trials/train/p5-bs-paper-e$EPOCHS"
+  cli train --preset bs/cifar10-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" --seeds 0 --resume --output "trials/train/p5-bs-paper-e$EPOCHS"
   # paper-default LORT (CIFAR-100-LT preset on CIFAR-10-LT): stage 1 CE 20 epochs (lr 0.01, wd 5e-3, cosine),
   # stage 2 delta 0.98, lr 5e-4, wd 0, 20 epochs, flip TTA
   cli train --preset lort/cifar100-lt --data-root "$R" --epochs "$EPOCHS" "${common[@]}" \
-    --set dataset.name=cifar10-lt --set dataset.imbalance_ratio=100 --seeds 0 --output "trials/train/p5-lort-paper-e$EPOCHS"
+    --set dataset.name=cifar10-lt --set dataset.imbalance_ratio=100 --seeds 0 --resume --output "trials/train/p5-lort-paper-e$EPOCHS"
 }
 
 kps_search() {
