@@ -209,10 +209,11 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
 
 
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample std over the seeds; the std of one seed is unknown (None: shown as the mean alone)."""
     vals = [v for v in values if v is not None]
     if not vals:
         return None, None
-    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0)
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None)
 
 
 def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) -> list[dict]:
@@ -356,7 +357,7 @@ def _kind_text(row: dict) -> str:
     if row["kind"] == "paper":
         return "paper"
     if row["kind"] == "final":
-        text = f"final ({row['seeds']} seeds)"
+        text = f"final ({row['seeds']} seed{'s' if row['seeds'] != 1 else ''})"
     else:
         text = "trial" if row["status"] in ("completed", "") else f"trial ({row['status']})"
     return f"{text}, {PAPER_DEFAULT}" if row.get("paper_default") else text

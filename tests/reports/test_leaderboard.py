@@ -154,3 +154,14 @@ def test_html_opens_in_headless_chromium(store, tmp_path):
     header = np.all(np.abs(rgb - np.array([0xF0, 0xF3, 0xF7]) / 255) < 0.02, axis=-1)
     assert header.sum() > 2000
     assert (rgb.mean(axis=-1) < 0.3).sum() > 500
+
+
+def test_one_seed_final_row_shows_its_value_without_a_std():
+    """A final run of one seed has no spread to show: no "± 0.00", and "1 seed" in the singular."""
+    from ltsearch.reports.leaderboard import _kind_text, _mean_std
+
+    assert _mean_std([53.5]) == (53.5, None)
+    mean, std = _mean_std([53.0, 54.0])
+    assert mean == 53.5 and abs(std - 0.7071) < 1e-4
+    assert _kind_text({"kind": "final", "seeds": 1}) == "final (1 seed)"
+    assert _kind_text({"kind": "final", "seeds": 3}) == "final (3 seeds)"
