@@ -79,7 +79,7 @@ def test_sigkilled_trial_worker_is_retried_and_nothing_is_lost(tmp_path):
     assert parents[0].data.tags["ltsearch.status"] == "completed"
     from ray.tune import ExperimentAnalysis
 
-    trials = ExperimentAnalysis(str(tmp_path / "trials" / "wk")).trials
+    trials = ExperimentAnalysis(str(tmp_path / "trials" / "wk" / "tune" / "session-1")).trials
     assert sum(t.num_failures for t in trials) >= 1  # Tune saw the dead worker and re-ran its trial
 
     # resuming with another space is refused (one line, exit 2), the finished search is untouched
