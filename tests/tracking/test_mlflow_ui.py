@@ -114,18 +114,18 @@ def test_ui_shows_runs_table_nested_trials_and_figures(store, server, tmp_path):
     exp = client.get_experiment_by_name("digits-lt-ir10")
     runs = client.search_runs([exp.experiment_id])
     by_name = {r.info.run_name: r for r in runs}
-    assert set(by_name) == {"ce-s0", "ui-kps", "t00", "t01"}
+    assert set(by_name) == {"ce-s0", "ui-kps", "t000", "t001"}
 
     # the experiment opens on its runs table (not the GenAI overview); trials sit under their parent
     page = render(ui_url(server, exp.experiment_id), tmp_path, "experiment")
     assert "Runs" in page and "ui-kps" in page and "ce-s0" in page
     assert "Usage" not in page and "Detect Issues" not in page and "Tool calls" not in page
     assert "4 matching runs" in page
-    assert "t00" not in page and "t01" not in page  # collapsed under the parent row
+    assert "t000" not in page and "t001" not in page  # collapsed under the parent row
     assert "digits-lt-ir10-train" in page  # the dataset column
 
     # a trial's page names its parent; its artifacts page lists the figures
-    trial = by_name["t00"]
+    trial = by_name["t000"]
     page = render(ui_url(server, exp.experiment_id, trial.info.run_id), tmp_path, "trial")
     assert "Parent run ui-kps" in page and "digits-lt-ir10-train" in page
     page = render(ui_url(server, exp.experiment_id, trial.info.run_id, "artifacts"), tmp_path, "artifacts")
