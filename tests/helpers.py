@@ -21,11 +21,13 @@ def tiny_config(method: str = "ce", epochs: int = 2, **params) -> dict:
     }
 
 
-def cli_process(args, cwd, **kw) -> subprocess.Popen:
+def cli_process(args, cwd, env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
     """``python -m ltsearch.cli.main ARGS`` in ``cwd``, in its own session (killable with its Ray),
-    stdout and stderr on one text pipe, without the user's MLFLOW_TRACKING_URI / RAY_ADDRESS."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("RAY_ADDRESS", None)
+    stdout and stderr on one text pipe, without the user's MLFLOW_TRACKING_URI / RAY_ADDRESS;
+    ``env``: variables to set on top."""
+    base = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    base.pop("MLFLOW_TRACKING_URI", None)
+    base.pop("RAY_ADDRESS", None)
+    env = {**base, **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "ltsearch.cli.main", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)

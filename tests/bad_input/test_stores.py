@@ -108,19 +108,34 @@ def test_passwords_never_printed(tmp_path):
 @pytest.mark.slow
 def test_cluster_that_cannot_place_one_trial(tmp_path):
     """A real one-node Ray cluster with 1 CPU: a search asking 2 CPUs per trial is refused at once
-    (one line naming the flag and the cluster) instead of waiting forever for a node that never comes."""
+    (one line naming the flag and the cluster) instead of waiting forever for a node that never comes.
+
+    The CLI runs in a fresh interpreter, not a fork of pytest: a fork of a process that has used Ray
+    inherits Ray's C++ state (its cached default auth token, its gRPC threads) and then fails to
+    authenticate or hangs, which no user's ``ltsearch run`` does."""
+    import os
+    import signal
+    import subprocess
+
     from ..cluster_utils import RayCluster
-    from .harness import listing, run_cli
+    from ..helpers import cli_process
+    from .harness import CLEAN_ENV, listing
 
     cluster = RayCluster(cpus_per_node=1).start(nodes=1)
     try:
         work = tmp_path / "w"
         work.mkdir()
-        env = {k: cluster.env[k] for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_USAGE_STATS_ENABLED")}
-        code, out = run_cli(["run", "ce", "--ray-address", cluster.address, "--cpus-per-trial", "2", "--trials", "1",
-                             "--no-live"], work, env, timeout=300)
+        env = {**CLEAN_ENV, **{k: cluster.env[k] for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH",
+                                                          "RAY_USAGE_STATS_ENABLED")}}
+        proc = cli_process(["run", "ce", "--ray-address", cluster.address, "--cpus-per-trial", "2", "--trials", "1",
+                            "--no-live"], work, env=env)
+        try:
+            out, _ = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("ltsearch run hung on a cluster that cannot place a trial:\n" + proc.communicate()[0][-3000:])
         lines = [ln for ln in out.strip().splitlines() if ln.strip()]
-        assert code == 2 and len(lines) == 1, out[-3000:]
+        assert proc.returncode == 2 and len(lines) == 1, out[-3000:]
         assert "--cpus-per-trial 2" in lines[0] and cluster.address in lines[0] and "1 CPUs" in lines[0], lines[0]
         assert listing(work) == set()
     finally:
