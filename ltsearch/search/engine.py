@@ -473,24 +473,28 @@ class RayStart:
     whether this search started Ray (so that it is shut down)."""
 
     def __init__(self, req: SearchRequest):
-        self.own, self.error = False, None
-        self._thread = threading.Thread(target=self._run, args=(req,), name="ltsearch-ray-init", daemon=True)
-        self._thread.start()
+        self.own, self.error, self._done = False, None, threading.Event()
+        threading.Thread(target=self._run, args=(req,), name="ltsearch-ray", daemon=True).start()
 
     def _run(self, req: SearchRequest) -> None:
         try:
             self.own = _init_ray(req)
         except BaseException as err:  # raised in the driver's thread by result()
             self.error = err
+        finally:
+            self._done.set()
+        # Ray's processes die with the *thread* that started them (PR_SET_PDEATHSIG): this one stays
+        # (a daemon: it ends with the driver, as they do)
+        threading.Event().wait()
 
     def result(self) -> bool:
-        self._thread.join()
+        self._done.wait()
         if self.error is not None:
             raise self.error
         return self.own
 
     def settle(self) -> bool:
-        self._thread.join()
+        self._done.wait()
         return self.own
 
     def abandon(self) -> None:
