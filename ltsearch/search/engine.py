@@ -23,6 +23,7 @@ import math
 import os
 import re
 import signal
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -129,16 +130,25 @@ def run_search(req: SearchRequest) -> SearchResult:
     name, state = _find(req, storage, experiment)
     folder = storage / name
     max_t = longest_run(space, base)
-    data = _load_data(base)
-    _metric_group_check(space.metric, data)
     _quiet_libraries()
+    ray_start = RayStart(req)  # Ray's processes start while the data, MLflow and Optuna load (bench P1)
+    try:
+        data = _load_data(base)
+        _metric_group_check(space.metric, data)
+    except BaseException:
+        ray_start.abandon()
+        raise
     with _signals_as_interrupts(name) as signals:
-        state = _open_state(req, space, folder, name, experiment, state, max_t)
-        plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
-                         cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
-        tracking_uri = resolve_tracking_uri(req.tracking_uri)
-        recorder = Recorder(TrackingWriter(tracking_uri), experiment, name, space.method, plan, req.seed,
-                            req.scheduler, data.val_protocol)
+        try:
+            state = _open_state(req, space, folder, name, experiment, state, max_t)
+            plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
+                             cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
+            tracking_uri = resolve_tracking_uri(req.tracking_uri)
+            recorder = Recorder(TrackingWriter(tracking_uri), experiment, name, space.method, plan, req.seed,
+                                req.scheduler, data.val_protocol)
+        except BaseException:
+            ray_start.abandon()
+            raise
         study, own_ray = None, False
         save = lambda: state.save(folder)  # noqa: E731
         fault_point("open")
@@ -149,7 +159,7 @@ def run_search(req: SearchRequest) -> SearchResult:
             study = _open_study(req, space, base, state, tracking_uri, name)
             _reconcile(state, recorder, study, plan, save)
             fault_point("ray")
-            own_ray = _init_ray(req)
+            own_ray = ray_start.result()
             signals.arm()
             progress = Progress(f"{name}: {space.method} on {experiment} ({req.search}, {req.scheduler})",
                                 objective_key(space.metric), space.mode, [d.name for d in space.searched],
@@ -161,9 +171,11 @@ def run_search(req: SearchRequest) -> SearchResult:
             finally:
                 progress.stop(state)
         except KeyboardInterrupt as err:
+            own_ray = own_ray or ray_start.settle()
             _stop(state, recorder, save, "stopped", own_ray)
             raise err if isinstance(err, SearchInterrupted) else SearchInterrupted(name) from None
         except BaseException:
+            own_ray = own_ray or ray_start.settle()
             _stop(state, recorder, save, "failed", own_ray)
             raise
     _reconcile(state, recorder, study, plan, save)
@@ -452,6 +464,44 @@ def _metric_group_check(metric: str, data) -> None:
 def _load_data(base: dict):
     cfg = config_from_dict(base, where="search base config")
     return load_dataset(DatasetSpec.from_config(cfg.dataset))
+
+
+class RayStart:
+    """``_init_ray`` on a thread, started at once: ``ray.init`` mostly waits for Ray's own processes,
+    so the driver loads the data and opens MLflow and Optuna meanwhile. :meth:`result` joins it (and
+    raises its error); after an error elsewhere, :meth:`settle` / :meth:`abandon` join it and say
+    whether this search started Ray (so that it is shut down)."""
+
+    def __init__(self, req: SearchRequest):
+        self.own, self.error, self._done = False, None, threading.Event()
+        threading.Thread(target=self._run, args=(req,), name="ltsearch-ray", daemon=True).start()
+
+    def _run(self, req: SearchRequest) -> None:
+        try:
+            self.own = _init_ray(req)
+        except BaseException as err:  # raised in the driver's thread by result()
+            self.error = err
+        finally:
+            self._done.set()
+        # Ray's processes die with the *thread* that started them (PR_SET_PDEATHSIG): this one stays
+        # (a daemon: it ends with the driver, as they do)
+        threading.Event().wait()
+
+    def result(self) -> bool:
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.own
+
+    def settle(self) -> bool:
+        self._done.wait()
+        return self.own
+
+    def abandon(self) -> None:
+        if self.settle():
+            import ray
+
+            ray.shutdown()
 
 
 def _init_ray(req: SearchRequest) -> bool:
