@@ -116,10 +116,11 @@ def run_jobs(jobs, table, path, configs, full, data, shard=(0, 1)) -> None:
     """Train the jobs this shard owns (every N-th from K) that no shard has done yet; each run is saved
     (to the shard's own file) as soon as it ends."""
     k, n = shard
-    out = path if n == 1 else path.with_name(f"{path.stem}.shard{k}.json")
-    mine = json.loads(out.read_text()) if out.is_file() and out != path else {**table, "runs": {}}
-    if out == path:
-        mine = table
+    if n == 1:
+        out, mine = path, table
+    else:
+        out = path.with_name(f"{path.stem}.shard{k}.json")
+        mine = json.loads(out.read_text()) if out.is_file() else {**table, "runs": {}}
     for j, (i, b) in enumerate(jobs):
         key = f"{i}:{b}"
         if j % n != k or key in table["runs"] or key in load_table(path)["runs"]:

@@ -4,6 +4,10 @@ that do not answer (each within a few seconds, the URI named)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+
 import pytest
 
 from .harness import cfg, check_case, text
@@ -113,10 +117,6 @@ def test_cluster_that_cannot_place_one_trial(tmp_path):
     The CLI runs in a fresh interpreter, not a fork of pytest: a fork of a process that has used Ray
     inherits Ray's C++ state (its cached default auth token, its gRPC threads) and then fails to
     authenticate or hangs, which no user's ``ltsearch run`` does."""
-    import os
-    import signal
-    import subprocess
-
     from ..cluster_utils import RayCluster
     from ..helpers import cli_process
     from .harness import CLEAN_ENV, listing
