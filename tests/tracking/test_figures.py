@@ -6,6 +6,9 @@ too-few-trials warning, the short run names and the model-training experiment ta
 from __future__ import annotations
 
 import json
+import os
+import sys
+import threading
 
 import pytest
 from typer.testing import CliRunner
@@ -210,3 +213,19 @@ def test_train_seeds_logs_figures_and_dataset(tmp_path, monkeypatch):
     arts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert arts >= {"config.yaml", "per_class.csv", "learning_curves.png", "per_class_accuracy.png"}
     assert run.inputs.dataset_inputs[0].dataset.name == "digits-lt-ir10-train"
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or sys.platform != "linux", reason="per-thread nice is Linux's")
+def test_figures_thread_runs_at_the_lowest_priority():
+    """Trial figures are drawn on a thread at nice 19: a trial on the same cores keeps its CPU (bench P1)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ltsearch.search.recorder import lowest_priority
+
+    def nice_of_this_thread():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    with ThreadPoolExecutor(max_workers=1, initializer=lowest_priority) as pool:
+        assert pool.submit(nice_of_this_thread).result() == 19
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the driver's own thread keeps its priority
