@@ -15,6 +15,7 @@ P2: the same 16 configs (seeded random sampling: the configs do not depend on re
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -39,16 +40,30 @@ def p1(args) -> None:
         res = run_search(request(tmp, "p1", trials=args.trials, epochs=args.epochs, scheduler="none",
                                  search="random", max_concurrent=1, cpus_per_trial=2, sets=sets, num_cpus=2))
         t_search = time.perf_counter() - t
-        configs = [load_yaml(p) for p in sorted((tmp / "trials" / "p1").rglob("config.yaml"))]
+        folder = tmp / "trials" / "p1"
+        in_ray = sum(_tune_seconds(p) for p in (folder / "tune").rglob("result.json"))
+        configs = [load_yaml(p) for p in sorted((folder / "trials").rglob("config.yaml"))]
         assert len(configs) == args.trials, len(configs)
-        t = time.perf_counter()
+        bare = []
         for cfg in configs:
             cfg.pop("cache_dir", None)
+            t = time.perf_counter()
             run_trial(cfg)  # loads the data itself, as each trial process would
-        t_bare = time.perf_counter() - t
+            bare.append(time.perf_counter() - t)
+    t_bare = sum(bare)
     print(f"P1: {args.trials} trials of ~{t_bare / args.trials:.0f} s ({args.model}, {args.epochs} epochs, digits-lt)")
     print(f"ltsearch run wall {t_search:.1f} s / bare sum {t_bare:.1f} s = {t_search / t_bare:.3f}"
           f"  (completed: {sum(t.status == 'completed' for t in res.trials)})")
+    # where the difference goes: inside the trials (Tune's time_total_s against the bare runs) and
+    # around them (start-up, gaps between trials, the end)
+    print(f"  inside the trials: {in_ray:.1f} s against {t_bare:.1f} s bare "
+          f"({(in_ray - t_bare) / args.trials:+.1f} s a trial); around them: {t_search - in_ray:.1f} s")
+
+
+def _tune_seconds(path: Path) -> float:
+    """A Tune trial's training time (its last report's ``time_total_s``)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return float(rows[-1].get("time_total_s", 0.0)) if rows else 0.0
 
 
 def p2(args) -> None:
