@@ -133,6 +133,18 @@ def run_jobs(jobs, table, path, configs, full, data, shard=(0, 1)) -> None:
               flush=True)
 
 
+def by_rank(table: dict, b: int, n: int) -> list[int]:
+    """The order to train budget ``b`` in: best first at the largest smaller budget that every config
+    has (the survivors that a simulated sh setting needs come first, should the bench be cut short);
+    config order otherwise."""
+    below = [c for c in {int(k.split(":")[1]) for k in table["runs"]} if c < b
+             and all(f"{i}:{c}" in table["runs"] for i in range(n))]
+    if not below:
+        return list(range(n))
+    c = max(below)
+    return sorted(range(n), key=lambda i: (-table["runs"][f"{i}:{c}"]["best"], i))
+
+
 # --------------------------------------------------------------------------------------- simulation
 class Table:
     def __init__(self, table: dict):
@@ -431,7 +443,7 @@ def main() -> None:
         data = _load_data(base)
         E = args.epochs
         budgets = [int(b) for b in args.budgets.split(",") if int(b) != E]
-        run_jobs([(i, E) for i in range(args.trials)] + [(i, b) for b in budgets for i in range(args.trials)],
+        run_jobs([(i, E) for i in range(args.trials)] + [(i, b) for b in budgets for i in by_rank(table, b, args.trials)],
                  table, path, configs, E, data, shard)
         while not args.no_extras:
             table = load_table(path)
