@@ -3,6 +3,8 @@ temporary sqlite MLflow store: parent / child runs, metrics, ASHA stopping, grid
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("ray")
@@ -100,3 +102,29 @@ def test_asha_stops_a_weak_trial(ray_session, store):
     assert stopped.data.metrics["epochs_run"] < 3 and "test/acc" not in stopped.data.metrics
     assert parents[0].data.params["sampler"] == "grid"
     assert parents[0].data.metrics["trials/stopped"] == 1
+
+
+@pytest.mark.slow
+def test_a_local_ray_runs_trials_at_the_drivers_priority(tmp_path):
+    """A Ray that ltsearch starts runs its workers at nice 0 (Ray's default, 15, lets anything else on
+    the machine take a trial's cores: bench P1); a user's RAY_worker_niceness is kept. A fresh
+    interpreter, as the session's Ray fixture must not be joined."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, ray\n"
+            "from ltsearch.search.engine import _init_ray\n"
+            "from ltsearch.search.request import SearchRequest\n"
+            "_init_ray(SearchRequest(method='kps', num_cpus=1))\n"
+            "print('nice', ray.get(ray.remote(lambda: os.getpriority(os.PRIO_PROCESS, 0)).remote()))\n"
+            "ray.shutdown()\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_worker_niceness")}
+    env["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2]) + os.pathsep + env.get("PYTHONPATH", "")
+    for preset, expected in ((None, 0), ("7", 7)):
+        if preset is not None:
+            env["RAY_worker_niceness"] = preset
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                             timeout=300)
+        assert f"nice {expected}" in out.stdout, out.stdout + out.stderr
