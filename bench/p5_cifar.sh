@@ -6,8 +6,8 @@
 #   bench/p5_cifar.sh /path/to/cifar10-jpg [baselines|kps|lort|board|all]
 #
 # The searches use `--scheduler sh` (successive halving over complete schedules scaled to each rung's
-# budget) with the default settings chosen from P2 (bench/RESULTS.md, "P2 frontier"): rungs at 1/4 and 1/2 of
-# the budget, keep 1 in 3 (RUNGS and ETA below).
+# budget) with the default settings chosen from P2 on digits-lt and CIFAR-10-LT (bench/RESULTS.md, "P2 frontier"):
+# one rung at 1/4 of the budget, keep 1 in 3 (RUNGS and ETA below).
 # Every step resumes: `train --resume` continues a baseline from its checkpoint (a finished one is
 # only evaluated and logged again), a search resumes with the same --name.
 # Results: trials/ (per-trial folders), mlflow.db + optuna.db, trials/train/p5-*-e<EPOCHS> (baselines).
@@ -16,7 +16,7 @@ set -euo pipefail
 R=${1:?give the CIFAR-10 image-folder root (e.g. ~/.cache/ltsearch/cifar10-jpg)}
 WHAT=${2:-all}
 EPOCHS=${EPOCHS:-20}
-RUNGS=${RUNGS:-0.25,0.5}  # sh lower rungs as fractions of the budget: 5, 10 of 20 epochs (the default)
+RUNGS=${RUNGS:-0.25}  # sh lower rungs as fractions of the budget: 5 of 20 epochs (the default)
 ETA=${ETA:-3}             # sh: keep 1 in 3 at each rung (the default)
 TRIALS=${TRIALS:-24}
 LT=(--dataset cifar10-lt --imbalance-ratio 100 --data-root "$R")

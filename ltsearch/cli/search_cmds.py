@@ -50,7 +50,7 @@ def run(
     reduction_factor: Annotated[float, typer.Option("--reduction-factor", help="asha / sh: keep 1 in this many "
                                                     "trials at each rung")] = 3.0,
     rungs: Annotated[Optional[str], typer.Option("--rungs", help="sh: the lower rungs' budgets, in epochs or as "
-                                                 "fractions of the run (default 0.25,0.5)")] = None,
+                                                 "fractions of the run (default 0.25)")] = None,
     brackets: Annotated[int, typer.Option("--brackets", help="sh: run the configs in this many consecutive "
                                           "groups; TPE learns from each group before the next")] = 1,
     metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="the search metric (default: the "

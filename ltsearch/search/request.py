@@ -37,7 +37,7 @@ class SearchRequest:
     scheduler: str = "sh"  # sh | asha | none (default from P2, bench/RESULTS.md)
     grace_period: int = 1  # ASHA: epochs before a trial can be stopped
     reduction_factor: float = 3.0  # ASHA / sh: keep 1 / reduction_factor of the trials at each rung
-    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/4, 1/2
+    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/4
     brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)

@@ -6,8 +6,9 @@ from ltsearch.train.budget import scale_to_budget
 
 
 def test_rung_budgets_fractions_and_epochs():
-    assert rung_budgets(12) == [3, 6, 12]  # default 1/4, 1/2
-    assert rung_budgets(20) == [5, 10, 20]
+    assert rung_budgets(12) == [3, 12]  # default: one rung at 1/4
+    assert rung_budgets(20) == [5, 20]
+    assert rung_budgets(20, [0.25, 0.5]) == [5, 10, 20]
     assert rung_budgets(4, [0.25, 0.5]) == [1, 2, 4]
     assert rung_budgets(12, [2, 3]) == [2, 3, 12]
     assert rung_budgets(12, [12, 0.5]) == [6, 12]  # a rung at the full budget is dropped

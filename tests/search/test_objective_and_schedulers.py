@@ -63,7 +63,7 @@ def asha(ray_session, store):
 def sh(ray_session, store):
     log = io.StringIO()  # no terminal: the plain log lines a batch job sees
     with contextlib.redirect_stderr(log):
-        result = search(store, "obj-sh", scheduler="sh", grace_period=1, reduction_factor=2)
+        result = search(store, "obj-sh", scheduler="sh", rungs=[0.25, 0.5], grace_period=1, reduction_factor=2)
     result.log = log.getvalue()
     return result
 
