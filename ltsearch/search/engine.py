@@ -517,8 +517,8 @@ def _init_ray(req: SearchRequest) -> bool:
         ray.init(address=address, **kw)
     else:
         # "local": never join a cluster that `ray start` left on this machine (/tmp/ray/ray_current_cluster).
-        # Trials run at the driver's priority (Ray nices workers to 15 by default), and the driver's
-        # background work (figures) at the lowest: on a shared machine the trials come first (bench P1)
+        # Trials run at the driver's priority: Ray's default nice 15 lets any other work on the
+        # machine take their cores (bench P1); a user's RAY_worker_niceness is kept
         os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(address="local", num_cpus=req.num_cpus or os.cpu_count() or 1, **kw)
     return True

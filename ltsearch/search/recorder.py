@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -133,10 +134,13 @@ def paper_values(plan: TrialPlan) -> dict | None:
 
 def lowest_priority() -> None:
     """Run the calling thread at the lowest CPU priority (Linux: per-thread nice 19), so figures
-    are drawn in the CPU time a trial on the same machine leaves idle (bench P1)."""
+    are drawn in the CPU time a trial on the same machine leaves idle (bench P1). Elsewhere a
+    thread id is no process id (it could name another process): drawn at normal priority."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):  # not Linux, or not allowed: drawn at normal priority
+    except OSError:  # not allowed: drawn at normal priority
         pass
 
 

@@ -26,7 +26,8 @@ DRIVER = textwrap.dedent("""
     root = sys.argv[1]
     req = SearchRequest(method="kps", name="kr", search="random", trials=4, epochs=4, scheduler="sh",
                         rungs=[0.25, 0.5], grace_period=1, reduction_factor=2, max_concurrent=2,
-                        tracking_uri=f"sqlite:///{root}/mlflow.db", storage_path=f"{root}/trials", display=False, resume=sys.argv[2] == "resume", num_cpus=2)
+                        tracking_uri=f"sqlite:///{root}/mlflow.db", storage_path=f"{root}/trials", display=False,
+                        resume=sys.argv[2] == "resume", num_cpus=2)
     try:
         result = run_search(req)
     except SearchInterrupted as err:
