@@ -44,3 +44,34 @@ def test_digits_val_test_protocol_and_describe():
     assert data.val_protocol == "test" and len(data.val) == len(data.test) == 500
     info = describe_dataset(DatasetSpec("digits-lt", imbalance_ratio=10))
     assert info["num_train"] == sum(info["train_counts"]) and info["num_val"] == 250
+
+
+def test_digits_read_without_sklearn_equal_load_digits(monkeypatch):
+    """The CSV reader returns exactly scikit-learn's ``load_digits`` and imports no scikit-learn;
+    without the shipped file it falls back to ``load_digits``."""
+    import sys
+
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from ltsearch.data import digits
+
+    ref = load_digits()
+    images, target = digits.digits_arrays()
+    assert np.array_equal(images, ref.images) and np.array_equal(target, ref.target)
+    assert images.shape == (1797, 8, 8) and images.max() == 16
+
+    code = ("import sys; from ltsearch.data.digits import digits_images; x, y = digits_images(); "
+            "assert x.shape == (1797, 3, 32, 32) and int(y.max()) == 9; "
+            "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
+    import os
+    import subprocess
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "False"
+
+    monkeypatch.setattr(digits, "shipped_csv", lambda: None)
+    images2, target2 = digits.digits_arrays()
+    assert np.array_equal(images2, ref.images) and np.array_equal(target2, ref.target)
