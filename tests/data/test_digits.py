@@ -49,7 +49,10 @@ def test_digits_val_test_protocol_and_describe():
 def test_digits_read_without_sklearn_equal_load_digits(monkeypatch):
     """The CSV reader returns exactly scikit-learn's ``load_digits`` and imports no scikit-learn;
     without the shipped file it falls back to ``load_digits``."""
+    import os
+    import subprocess
     import sys
+    from pathlib import Path
 
     import numpy as np
     from sklearn.datasets import load_digits
@@ -64,10 +67,6 @@ def test_digits_read_without_sklearn_equal_load_digits(monkeypatch):
     code = ("import sys; from ltsearch.data.digits import digits_images; x, y = digits_images(); "
             "assert x.shape == (1797, 3, 32, 32) and int(y.max()) == 9; "
             "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
-    import os
-    import subprocess
-    from pathlib import Path
-
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
