@@ -1,5 +1,5 @@
-"""Shared fixtures: one local Ray for the session, and the CIFAR archive (plain helpers such as
-``tiny_config`` are in helpers.py)."""
+"""Shared fixtures: one local Ray for the session, the digits-lt data, and the CIFAR archive (plain
+helpers such as ``tiny_config`` are in helpers.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ def ray_session():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield
     ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The digits-lt data the trials of a module share (loaded once per module, as run_trial's ``data``)."""
+    from ltsearch.data import DatasetSpec, load_dataset
+
+    return load_dataset(DatasetSpec(name="digits-lt", imbalance_ratio=10))
 
 
 @pytest.fixture(scope="session")

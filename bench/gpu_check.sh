@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The GPU checks in one run (a GPU machine, CUDA visible): the CUDA tests, the paper-default Balanced
+# Softmax and KPS trials of P5 on the GPU (bf16 + channels_last; their CPU results are in
+# bench/RESULTS.md, "P5"), training throughput per pipeline (P4), and trial packing.
+#
+#   bench/gpu_check.sh /path/to/cifar10-jpg OUTDIR
+#
+# (EPOCHS=1 DEVICE=cpu STEPS=pytest,parity: a dry run of the script on a CPU machine.)
+# Each step has its own time limit and writes its log to OUTDIR as it goes; one failing step does not
+# stop the next.
+set -uo pipefail
+R=${1:?give the CIFAR-10 image-folder root}
+OUT=${2:?give a folder for the logs}
+mkdir -p "$OUT"
+export PYTHONPATH="${PYTHONPATH:-$PWD}" PYTHONUNBUFFERED=1 R PY=${PYTHON:-python3} EPOCHS=${EPOCHS:-20} DEVICE=${DEVICE:-cuda}
+STEPS=${STEPS:-pytest,parity,throughput,packing}
+step() {  # name, time limit (s), command: run it when STEPS names it, its log in OUT/name.txt
+  local name=$1 limit=$2; shift 2
+  [[ ",$STEPS," == *",$name,"* ]] || return 0
+  echo "== $name ($(date +%T))"; timeout "$limit" "$@" 2>&1 | tee "$OUT/$name.txt"
+}
+
+nvidia-smi -L || true
+$PY -c "import torch, typer; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'typer', typer.__version__)"
+step pytest 150 $PY -m pytest -m gpu tests/gpu -q -rfEs --durations=5
+paper() {  # $1 preset, $2 name: bench/p5_cifar.sh's baseline command, on the GPU
+  $PY -m ltsearch.cli.main train --preset "$1" --data-root "$R" --epochs "$EPOCHS" --set model.name=resnet8 \
+    --set optim.batch_size=128 --set device="$DEVICE" --output "/tmp/p5-gpu/$2" >"/tmp/p5-gpu/$2.log" 2>&1
+  echo "$2: $(tr -d '\n ' < "/tmp/p5-gpu/$2/result.json" | grep -o '"test/acc":[0-9.]*')"
+}
+parity() {
+  mkdir -p /tmp/p5-gpu
+  $PY -c "from ltsearch.data import DatasetSpec, load_dataset; load_dataset(DatasetSpec(name='cifar10-lt', root='$R', imbalance_ratio=100))"
+  local t=$SECONDS
+  paper bs/cifar10-lt bs-paper-e20 & paper kps/cifar10-lt kps-paper-e20 & wait
+  echo "both $EPOCHS-epoch trials, side by side on one $DEVICE: $((SECONDS - t)) s"
+  tail -n 3 /tmp/p5-gpu/*.log
+}
+export -f paper parity
+step parity 120 bash -c parity
+step throughput 180 $PY bench/gpu.py throughput --root "$R"
+step packing 120 $PY bench/gpu.py packing --root "$R" --trials 1,2,4,8 --epochs 6
