@@ -2,6 +2,7 @@
 
     python bench/gpu.py throughput --root R [--models resnet8,resnet32] [--steps 40] [--rounds 3]
     python bench/gpu.py packing --root R [--trials 1,2,4,8] [--epochs 6]
+    python bench/gpu.py precision [--models resnet8:32,resnet32:32,resnet50:224]
 
 * ``throughput`` (P4 on a GPU): images/s of one training step loop (ResNet, batch 128, CE, SGD) fed by
   the papers' pipeline (torchvision transforms on PIL images in a DataLoader with ``--workers``
@@ -13,6 +14,10 @@
   processes (the trial function itself, ResNet-8, Balanced Softmax, val every epoch) share one GPU,
   as K Ray trials with ``--gpus-per-trial 1/K`` do. Prints the aggregate training epochs per second
   and each trial's slow-down against K = 1.
+* ``precision``: the step alone (a fixed batch already on the device, no loader) per model and input
+  size in fp32 (cuDNN's default TF32 convolutions), bf16 autocast, bf16 + channels_last, and fp32 with
+  ``torch.compile(mode="reduce-overhead")`` (CUDA graphs; ``--graphs`` models only): which speed-ups
+  pay off for which model. Ratios are against fp32.
 """
 
 from __future__ import annotations
@@ -42,13 +47,16 @@ def load(root: str):
     return load_dataset(DatasetSpec(name="cifar10-lt", root=root, imbalance_ratio=100))
 
 
-def trainer(model_name: str, device, amp: bool, channels_last: bool, compile_model: bool = False):
-    """The trial's step (``_Run._train_epoch``) for CE: autocast around the forward, fp32 loss."""
+def trainer(model_name: str, device, amp: bool, channels_last: bool, compile_model: bool | str = False,
+            num_classes: int = 10):
+    """The trial's step (``_Run._train_epoch``) for CE: autocast around the forward, fp32 loss.
+    ``compile_model``: True (the trial's ``compile: true``) or a ``torch.compile`` mode."""
     torch.manual_seed(0)
     fmt = memory_format(device, channels_last)
-    model = build_model(model_name, 10).to(device=device, memory_format=fmt)
+    model = build_model(model_name, num_classes).to(device=device, memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
-    net = torch.compile(model) if compile_model else model
+    mode = compile_model if isinstance(compile_model, str) else None
+    net = torch.compile(model, mode=mode) if compile_model else model
 
     def step(x, y):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -110,6 +118,41 @@ def throughput(args) -> None:
             print(f"  {v:58s} {value:9.0f} images/s  ratio {value / base:5.2f}x")
 
 
+def precision(args) -> None:
+    device = select_device(args.device)
+    graphs = set(args.graphs.split(",")) if args.graphs else set()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
+    print(f"precision: the step alone on {name}, torch {torch.__version__}, batch {args.batch}, "
+          f"{args.rounds} rounds of {args.steps} steps (median)")
+    for item in args.models.split(","):
+        model_name, size = item.split(":")
+        classes = 1000 if int(size) > 64 else 10
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(args.batch, 3, int(size), int(size), generator=g).to(device)
+        y = torch.randint(0, classes, (args.batch,), generator=g).to(device)
+        batches = endless([(x, y)])
+        variants = {"fp32 (TF32 convolutions)": trainer(model_name, device, False, False, num_classes=classes),
+                    "bf16 autocast": trainer(model_name, device, True, False, num_classes=classes),
+                    "bf16 autocast + channels_last": trainer(model_name, device, True, True, num_classes=classes)}
+        if model_name in graphs:
+            variants["fp32 + compile reduce-overhead (CUDA graphs)"] = trainer(
+                model_name, device, False, False, "reduce-overhead", num_classes=classes)
+        for step in variants.values():
+            timed(step, batches, 5, device)
+        times: dict[str, list[float]] = {v: [] for v in variants}
+        for _ in range(args.rounds):
+            for v, step in variants.items():
+                times[v].append(timed(step, batches, args.steps, device))
+        ips = {v: args.steps * args.batch / statistics.median(t) for v, t in times.items()}
+        base = ips[next(iter(variants))]
+        print(f"\n{model_name} at {size}x{size}, {classes} classes")
+        for v, value in ips.items():
+            print(f"  {v:48s} {value:9.0f} images/s  ratio {value / base:5.2f}x")
+        del variants, batches
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
 def trial_config(root: str, epochs: int, device: str) -> dict:
     return {"dataset": {"name": "cifar10-lt", "imbalance_ratio": 100, "root": root},
             "model": {"name": "resnet8"}, "method": {"name": "bs", "params": {}},
@@ -153,13 +196,16 @@ def packing(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("throughput", "packing", "packing-worker"):
+    for name in ("throughput", "packing", "packing-worker", "precision"):
         p = sub.add_parser(name)
-        p.add_argument("--root", required=True, help="CIFAR-10 image-folder tree (train/<class>/, test/<class>/)")
+        p.add_argument("--root", required=name != "precision",
+                       help="CIFAR-10 image-folder tree (train/<class>/, test/<class>/)")
         p.add_argument("--device", default="auto")
         p.add_argument("--epochs", type=int, default=6, help="packing: epochs per trial")
         p.add_argument("--trials", default="1,2,4,8", help="packing: trials sharing the GPU, one run per K")
-        p.add_argument("--models", default="resnet8,resnet32", help="throughput: models, comma-separated")
+        p.add_argument("--models", default="resnet8:32,resnet32:32,resnet50:224" if name == "precision"
+                       else "resnet8,resnet32", help="models, comma-separated (precision: model:input size)")
+        p.add_argument("--graphs", default="resnet8,resnet32", help="precision: models also timed with CUDA graphs")
         p.add_argument("--steps", type=int, default=40, help="throughput: steps per round")
         p.add_argument("--rounds", type=int, default=3)
         p.add_argument("--batch", type=int, default=128)
@@ -167,7 +213,8 @@ def main() -> None:
         p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
                        help="throughput: also time torch.compile")
     args = ap.parse_args()
-    {"throughput": throughput, "packing": packing, "packing-worker": packing_worker}[args.cmd](args)
+    {"throughput": throughput, "packing": packing, "packing-worker": packing_worker,
+     "precision": precision}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ class _Run:
             stage.criterion.load_state_dict(state)
         self.progress = Progress(**saved["progress"])
         self.backbone_key = saved.get("backbone_key")
-        torch.set_rng_state(saved["rng"])
+        torch.set_rng_state(saved["rng"].cpu())  # a ByteTensor on the CPU, whatever map_location did
         self.best = saved.get("best")
         best_path = self.out / "best.pt" if self.out is not None else None
         if self.best is not None and best_path is not None and best_path.is_file():
