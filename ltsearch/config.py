@@ -8,7 +8,8 @@ A trial config is plain data (YAML / dict). Every default lives here, with its u
     optim:    SGD lr, momentum, weight_decay, nesterov, batch_size
     schedule: name (ltsearch.train.schedules.LR_SCHEDULES), warmup_epochs, milestones
               (fractions of the run), gamma
-    epochs, seed, device ("auto" | "cpu" | "cuda" | "cuda:N"), amp, channels_last, compile
+    epochs, seed, device ("auto" | "cpu" | "cuda" | "cuda:N"), amp, channels_last ("auto" | true | false),
+    compile (false | true | a torch.compile mode, e.g. "reduce-overhead": CUDA graphs)
 
 These are run settings; the papers' recipes live in ``ltsearch/presets`` and the ranges of a
 method's knobs in its ``Param``s.
@@ -103,9 +104,9 @@ class TrialConfig:
     epochs: int = 200
     seed: int = 0
     device: str = "auto"  # auto: CUDA if present, else CPU
-    amp: bool = True  # bf16 autocast (CUDA only; ignored on CPU)
-    channels_last: bool = True  # CUDA only
-    compile: bool = False  # torch.compile the model
+    amp: bool | str = "auto"  # bf16 autocast (CUDA only); auto: on for ImageNet-scale models (train/device.py)
+    channels_last: bool | str = "auto"  # CUDA only; auto: as amp
+    compile: bool | str = False  # torch.compile the model: true (mode "default") or a mode of COMPILE_MODES
     eval_every: int = 1  # evaluate on val every N epochs (and always at the last epoch)
     tta_flip: bool = False  # average logits with the flipped image at evaluation (LORT)
     cache_dir: str | None = None  # decoupled methods: stage-1 backbones and stage-2 features reused here
@@ -113,6 +114,8 @@ class TrialConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 _SECTIONS = {
     "dataset": DatasetConfig,
@@ -141,6 +144,10 @@ def _check_type(where: str, key: str, value: Any, default: Any, annotation: str)
         except (TypeError, ValueError):
             raise LTSearchError(f"{where}: '{key}' must be a list of numbers, got {shown(value)}") from None
     base = annotation.split("|")[0].strip()
+    if annotation.replace(" ", "") == "bool|str":  # a switch with named settings; validate() checks the names
+        if isinstance(value, (bool, str)):
+            return value
+        raise LTSearchError(f"{where}: '{key}' must be true, false or a name like {shown(default)}, got {shown(value)}")
     if base == "bool":
         if isinstance(value, bool):
             return value
@@ -206,6 +213,10 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
         (cfg.eval_every >= 1, "eval_every", cfg.eval_every, "use eval_every >= 1"),
         (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda"), "device", cfg.device,
          "use auto, cpu, cuda or cuda:N"),
+        (cfg.amp in (True, False, "auto"), "amp", cfg.amp, "use true, false or auto"),
+        (cfg.channels_last in (True, False, "auto"), "channels_last", cfg.channels_last, "use true, false or auto"),
+        (cfg.compile in (True, False, *COMPILE_MODES), "compile", cfg.compile,
+         f"use true, false or a torch.compile mode: {', '.join(COMPILE_MODES)}"),
         (0 <= cfg.seed <= MAX_SEED, "seed", cfg.seed, "use a seed in [0, 2**32 - 1] (numpy / torch generators)"),
         (0 <= cfg.dataset.seed <= MAX_SEED, "dataset.seed", cfg.dataset.seed, "use a seed in [0, 2**32 - 1]"),
         (cfg.epochs <= MAX_EPOCHS, "epochs", cfg.epochs, f"use at most {MAX_EPOCHS} epochs"),

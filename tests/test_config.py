@@ -28,7 +28,7 @@ DEFAULTS = {
     "method": {"name": "ce", "params": {}},
     "optim": {"lr": 0.1, "momentum": 0.9, "weight_decay": 2e-4, "nesterov": False, "batch_size": 64},
     "schedule": {"name": "multistep", "warmup_epochs": 5.0, "milestones": [0.8, 0.9], "gamma": 0.1},
-    "epochs": 200, "seed": 0, "device": "auto", "amp": True, "channels_last": True, "compile": False,
+    "epochs": 200, "seed": 0, "device": "auto", "amp": "auto", "channels_last": "auto", "compile": False,
     "eval_every": 1, "tta_flip": False, "cache_dir": None,
 }
 
@@ -65,7 +65,11 @@ def test_values_are_coerced_to_the_fields_types():
     ({"optim": {"lr": None}}, "run.yaml: 'optim.lr' must not be empty; give a value like 0.1"),
     ({"epochs": True}, "run.yaml: 'epochs' must be an integer, got True"),
     ({"epochs": 2.5}, "run.yaml: 'epochs' must be an integer, got 2.5"),
-    ({"amp": "yes"}, "run.yaml: 'amp' must be true or false, got 'yes'"),
+    ({"amp": "yes"}, "run.yaml: 'amp' = 'yes' is invalid; use true, false or auto"),
+    ({"amp": 1}, "run.yaml: 'amp' must be true, false or a name like 'auto', got 1"),
+    ({"channels_last": "on"}, "run.yaml: 'channels_last' = 'on' is invalid; use true, false or auto"),
+    ({"compile": "fast"}, "run.yaml: 'compile' = 'fast' is invalid; use true, false or a torch.compile mode: default, "
+                          "reduce-overhead, max-autotune, max-autotune-no-cudagraphs"),
     ({"device": 0}, "run.yaml: 'device' must be a string, got 0"),
     ({"method": {"params": [1]}}, "run.yaml: 'method.params' must be a mapping, got [1]"),
     ({"schedule": {"milestones": 0.8}}, "run.yaml: 'schedule.milestones' must be a list like [0.8, 0.9], got 0.8"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 import torch
 
 from ltsearch.metrics import evaluate_predictions, logit_diagnostics
+from ltsearch.train.device import step_begin
 
 
 @torch.no_grad()
 def collect_logits(model, loader, tta_flip: bool = False, autocast_ctx=None, mem_format=None):
-    """Logits and labels of a whole split; ``tta_flip`` averages with the flipped image (LORT)."""
+    """Logits and labels of a whole split; ``tta_flip`` averages with the flipped image (LORT).
+    Each call's output is copied before the next one: under CUDA graphs the next replay overwrites it."""
     was_training = model.training
     model.eval()
     outs, labels = [], []
@@ -17,10 +19,12 @@ def collect_logits(model, loader, tta_flip: bool = False, autocast_ctx=None, mem
         if mem_format is not None:
             x = x.contiguous(memory_format=mem_format)
         with autocast_ctx() if autocast_ctx else torch.autocast("cpu", enabled=False):
-            z = model(x)
+            step_begin()
+            z = model(x).float().clone()
             if tta_flip:
-                z = 0.5 * (z + model(x.flip(-1)))
-        outs.append(z.float())
+                step_begin()
+                z = 0.5 * (z + model(x.flip(-1)).float())
+        outs.append(z)
         labels.append(y)
     model.train(was_training)
     return torch.cat(outs), torch.cat(labels)

@@ -29,9 +29,12 @@ from ltsearch.tracking.outputs import write_confusion, write_per_class
 from ltsearch.train.checkpoint import load_checkpoint, load_model_weights, save_atomic
 from ltsearch.train.device import (
     autocast,
+    compiled,
+    gpu_speedup,
     memory_format,
     seed_everything,
     select_device,
+    step_begin,
 )
 from ltsearch.train.evaluate import collect_logits, diagnostics, split_metrics
 from ltsearch.train.plan import resolve_config
@@ -146,12 +149,13 @@ class _Run:
 
     def __init__(self, cfg, model, stages, data, device, out, report, select=("val/acc", "max")):
         self.cfg, self.stages, self.data, self.device, self.out, self.report = cfg, stages, data, device, out, report
-        self.fmt = memory_format(device, cfg.channels_last)
+        self.fmt = memory_format(device, gpu_speedup(cfg.channels_last, cfg.model.name))
         self.model = model.to(device=device, memory_format=self.fmt)
         for stage in stages:
             stage.criterion.to(device)
-        self.net = torch.compile(self.model) if cfg.compile else self.model
-        self.ac = lambda: autocast(device, cfg.amp)
+        self.net = compiled(self.model, cfg.compile)
+        amp = gpu_speedup(cfg.amp, cfg.model.name)
+        self.ac = lambda: autocast(device, amp)
         self.progress = Progress()
         self.select_metric, self.select_mode = select
         self.best_key = f"best/{self.select_metric}"
@@ -271,6 +275,7 @@ class _Run:
                         f = model.features(x.contiguous(memory_format=self.fmt))
                     logits = model.head(f.float())
                 else:
+                    step_begin()
                     logits = self.net(x.contiguous(memory_format=self.fmt))
                 loss = stage.criterion(logits.float(), y, model)
             optimizer.zero_grad(set_to_none=True)

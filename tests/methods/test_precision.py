@@ -53,4 +53,13 @@ def test_backbone_still_bf16_under_autocast():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert model.features(x).dtype == torch.bfloat16
         assert model(x).dtype == torch.float32
-    assert TrialConfig().amp is True
+    assert TrialConfig().amp == "auto"
+
+
+@pytest.mark.parametrize("model, auto", [("resnet8", False), ("resnet32", False), ("resnet34-cifar", False),
+                                         ("resnet50", True), ("resnext50", True)])
+def test_auto_precision_is_bf16_for_imagenet_models_only(model, auto):
+    """bench/RESULTS.md "GPU": bf16 + channels_last is 2x fp32 for ResNet-50 at 224 px, slower for CIFAR ResNets."""
+    from ltsearch.train.device import gpu_speedup
+    assert gpu_speedup("auto", model) is auto
+    assert gpu_speedup(True, model) is True and gpu_speedup(False, model) is False
