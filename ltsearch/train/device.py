@@ -1,10 +1,10 @@
 """Device selection and the GPU speed-ups (bf16 autocast, channels_last, torch.compile), degrading to CPU.
 
-``amp`` and ``channels_last`` default to ``auto``, measured on an H100 (bench/RESULTS.md, "GPU"): bf16
-autocast + channels_last trains ResNet-50 at 224 px 2.0x faster than fp32, but the CIFAR ResNets at
-32 px 1-12 % slower (their convolutions are small and the step is bound by kernel launches), so
-``auto`` keeps those in fp32 (with cuDNN's TF32 convolutions). For them ``compile: reduce-overhead``
-(CUDA graphs) is the speed-up: 2.6x (ResNet-8) and 3.3x (ResNet-32) per step.
+``amp`` and ``channels_last`` default to ``auto``, from measurements on H100s (bench/RESULTS.md, "GPU"):
+bf16 autocast + channels_last trains ResNet-50 at 224 px 2.0x faster than fp32, while for the CIFAR
+ResNets at 32 px (small convolutions, a step bound by kernel launches) neither is consistently faster
+(fp32 / bf16 = 0.82-1.28x over three machines), so ``auto`` keeps those in the papers' fp32 (cuDNN's TF32
+convolutions). Their speed-up is ``compile: reduce-overhead`` (CUDA graphs): 2.1-3.3x per step.
 """
 
 from __future__ import annotations
