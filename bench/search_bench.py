@@ -1,11 +1,13 @@
 """P1 and P2: the search engine's overhead and ASHA's savings, on the embedded digits-lt data.
 
-    python bench/search_bench.py p1 [--trials 4] [--epochs 40] [--model resnet20]
+    python bench/search_bench.py p1 [--trials 4] [--epochs 40] [--model resnet20] [--ray-address HOST:PORT]
     python bench/search_bench.py p2 [--trials 16] [--epochs 12] [--scheduler asha|sh] [--grace 2] [--reduction 3]
 
 P1: wall time of ``run_search`` (Ray Tune + Optuna + MLflow, one trial at a time) / the sum of
     the same trial configs (read back from each trial's ``config.yaml``) run bare with
-    ``run_trial`` in one process. Trials are sized to about 30 s here. Goal <= 1.10.
+    ``run_trial`` in one process. Trials are sized to about 30 s here. Goal <= 1.10. With
+    ``--ray-address`` the search joins a running Ray (``ray start --head --num-cpus 2``), as on a cluster,
+    instead of starting its own.
 P2: the same 16 configs (seeded random sampling: the configs do not depend on results) with
     an early-stopping scheduler (ASHA or sh) and at full budget: epochs consumed (scheduler /
     full, goal <= 1/3) and the gap between their best objectives (goal <= 0.5 pt). The
@@ -37,8 +39,9 @@ def p1(args) -> None:
         tmp = Path(d)
         sets = [f"model.name={args.model}", "device=cpu"]
         t = time.perf_counter()
+        ray = {"ray_address": args.ray_address} if args.ray_address else {"num_cpus": 2}
         res = run_search(request(tmp, "p1", trials=args.trials, epochs=args.epochs, scheduler="none",
-                                 search="random", max_concurrent=1, cpus_per_trial=2, sets=sets, num_cpus=2))
+                                 search="random", max_concurrent=1, cpus_per_trial=2, sets=sets, **ray))
         t_search = time.perf_counter() - t
         folder = tmp / "trials" / "p1"
         in_ray = sum(_tune_seconds(p) for p in (folder / "tune").rglob("result.json"))
@@ -51,7 +54,9 @@ def p1(args) -> None:
             run_trial(cfg)  # loads the data itself, as each trial process would
             bare.append(time.perf_counter() - t)
     t_bare = sum(bare)
-    print(f"P1: {args.trials} trials of ~{t_bare / args.trials:.0f} s ({args.model}, {args.epochs} epochs, digits-lt)")
+    where = f"joined Ray at {args.ray_address}" if args.ray_address else "its own Ray"
+    print(f"P1: {args.trials} trials of ~{t_bare / args.trials:.0f} s ({args.model}, {args.epochs} epochs, digits-lt; "
+          f"{where})")
     print(f"ltsearch run wall {t_search:.1f} s / bare sum {t_bare:.1f} s = {t_search / t_bare:.3f}"
           f"  (completed: {sum(t.status == 'completed' for t in res.trials)})")
     # where the difference goes: inside the trials (Tune's time_total_s against the bare runs) and
@@ -90,6 +95,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--model", default="resnet20")
+    ap.add_argument("--ray-address", default=None, help="p1: join this running Ray instead of starting one")
     ap.add_argument("--grace", type=int, default=2)
     ap.add_argument("--reduction", type=float, default=3.0)
     ap.add_argument("--scheduler", default="sh", choices=["asha", "sh"])
