@@ -145,7 +145,7 @@ def run_search(req: SearchRequest) -> SearchResult:
                              cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
             tracking_uri = resolve_tracking_uri(req.tracking_uri)
             recorder = Recorder(TrackingWriter(tracking_uri), experiment, name, space.method, plan, req.seed,
-                                req.scheduler, data.val_protocol)
+                                req.scheduler, data.val_protocol, figures=req.figures)
         except BaseException:
             ray_start.abandon()
             raise

@@ -47,6 +47,7 @@ from ltsearch.tracking.artifacts import (
     log_trial_figures,
 )
 from ltsearch.tracking.names import STOPPED_RUN_STATUS
+from ltsearch.tracking.outputs import CONFUSION_FILE
 from ltsearch.tracking.writer import TrackingWriter, search_tags
 
 TAG_BUDGET = "ltsearch.budget"  # planned epochs of the run (all stages)
@@ -148,8 +149,9 @@ class Recorder:
     """The search's MLflow parent run and its child runs (one per :class:`RunRecord`)."""
 
     def __init__(self, writer: TrackingWriter, experiment: str, name: str, method: str, plan: TrialPlan,
-                 seed: int, scheduler: str, val_protocol: str | None):
+                 seed: int, scheduler: str, val_protocol: str | None, figures: bool = True):
         self.writer, self.experiment, self.name, self.method = writer, experiment, name, method
+        self.figures = figures  # False: no PNGs per trial (confusion.csv is still logged)
         self.plan, self.seed, self.scheduler, self.val_protocol = plan, seed, scheduler, val_protocol
         self.experiment_id = writer.experiment_id(experiment)
         self.parent_id: str | None = None
@@ -316,7 +318,11 @@ class Recorder:
         if per_class is not None:
             self.writer.log_artifact(rid, per_class)
         if out.is_dir() and not out.is_symlink():
-            self.draw_figures(rid, out)
+            confusion = inside(out / CONFUSION_FILE, out)
+            if self.figures:
+                self.draw_figures(rid, out)  # the PNGs and confusion.csv
+            elif confusion is not None:
+                self.writer.log_artifact(rid, confusion)
         log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
         end = {"failed": "FAILED", "stopped": STOPPED_RUN_STATUS}.get(rec.status, "FINISHED")
         if rec.status == "stopped":  # visibly stopped in the runs table: its name and its status

@@ -58,6 +58,7 @@ class SearchRequest:
     sets: list[str] = field(default_factory=list)  # --set key=value trial-config overrides
     storage_path: str | Path = "trials"
     display: bool = True  # live rich table on stderr
+    figures: bool = True  # each trial's PNG figures (about 2 s of CPU a trial; bench/RESULTS.md, P1)
     trial_fn: str = "ltsearch.train:run_trial"
 
 

@@ -52,7 +52,7 @@ def runs_of(store, search):
 @pytest.mark.parametrize("method, extra", [
     ("kps", {}),
     ("lort", {"fixed": ["stage2_epochs=1"]}),
-    ("lwr", {"params": ["lambda_schedule=quadratic,step"]}),
+    ("lwr", {"params": ["lambda_schedule=quadratic,step"], "figures": False}),  # --no-figures
 ])
 def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, method, extra):
     result = run_search(request(store, method, f"e2e-{method}", **extra))
@@ -79,7 +79,10 @@ def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, me
         for key in ("train/loss", "lr", "val/acc", "test/acc", "best/val/acc", "epochs_run"):
             assert key in child.data.metrics, key
         assert [m.step for m in client.get_metric_history(child.info.run_id, "val/acc")] == list(range(1, epochs + 1))
-        assert {a.path for a in client.list_artifacts(child.info.run_id)} >= {"config.yaml", "per_class.csv"}
+        artifacts = {a.path for a in client.list_artifacts(child.info.run_id)}
+        assert artifacts >= {"config.yaml", "per_class.csv", "confusion.csv"}
+        pngs = {"learning_curves.png", "per_class_accuracy.png", "confusion_matrix.png"}
+        assert artifacts & pngs == (set() if extra.get("figures") is False else pngs)
     # paper point enqueued first: one child has the paper's method params
     paper = {"kps": ("method.params.m_max", "0.5"), "lort": ("method.params.delta", "0.98"),
              "lwr": ("method.params.theta", "0.4")}[method]
