@@ -147,7 +147,8 @@ def _check_type(where: str, key: str, value: Any, default: Any, annotation: str)
     if annotation.replace(" ", "") == "bool|str":  # a switch with named settings; validate() checks the names
         if isinstance(value, (bool, str)):
             return value
-        raise LTSearchError(f"{where}: '{key}' must be true, false or a name like {shown(default)}, got {shown(value)}")
+        names = default if isinstance(default, str) else ", ".join(COMPILE_MODES)  # amp / channels_last: auto
+        raise LTSearchError(f"{where}: '{key}' must be true, false or one of: {names}; got {shown(value)}")
     if base == "bool":
         if isinstance(value, bool):
             return value

@@ -66,7 +66,9 @@ def test_values_are_coerced_to_the_fields_types():
     ({"epochs": True}, "run.yaml: 'epochs' must be an integer, got True"),
     ({"epochs": 2.5}, "run.yaml: 'epochs' must be an integer, got 2.5"),
     ({"amp": "yes"}, "run.yaml: 'amp' = 'yes' is invalid; use true, false or auto"),
-    ({"amp": 1}, "run.yaml: 'amp' must be true, false or a name like 'auto', got 1"),
+    ({"amp": 1}, "run.yaml: 'amp' must be true, false or one of: auto; got 1"),
+    ({"compile": 3}, "run.yaml: 'compile' must be true, false or one of: default, reduce-overhead, max-autotune, "
+                     "max-autotune-no-cudagraphs; got 3"),
     ({"channels_last": "on"}, "run.yaml: 'channels_last' = 'on' is invalid; use true, false or auto"),
     ({"compile": "fast"}, "run.yaml: 'compile' = 'fast' is invalid; use true, false or a torch.compile mode: default, "
                           "reduce-overhead, max-autotune, max-autotune-no-cudagraphs"),
