@@ -83,6 +83,21 @@ def timed(step, batches, n: int, device) -> float:
     return time.perf_counter() - t
 
 
+def compare(variants: dict, args, device, title: str, warmup: int) -> None:
+    """Time ``{name: (step, batches)}`` in alternating rounds; print images/s and the ratio to the first."""
+    for step, batches in variants.values():
+        timed(step, batches, warmup, device)
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    for _ in range(args.rounds):
+        for v, (step, batches) in variants.items():
+            times[v].append(timed(step, batches, args.steps, device))
+    ips = {v: args.steps * args.batch / statistics.median(t) for v, t in times.items()}
+    base = ips[next(iter(variants))]
+    print(f"\n{title}")
+    for v, value in ips.items():
+        print(f"  {v:58s} {value:9.0f} images/s  ratio {value / base:5.2f}x")
+
+
 def throughput(args) -> None:
     device = select_device(args.device)
     data = load(args.root)
@@ -103,17 +118,7 @@ def throughput(args) -> None:
         if args.compile:
             variants["tensor loader, fp32 + compile reduce-overhead"] = (
                 trainer(model_name, device, False, False, "reduce-overhead"), ours)
-        for step, batches in variants.values():
-            timed(step, batches, 3, device)  # warm-up: workers, cuDNN autotune, compilation
-        times: dict[str, list[float]] = {v: [] for v in variants}
-        for _ in range(args.rounds):
-            for v, (step, batches) in variants.items():
-                times[v].append(timed(step, batches, args.steps, device))
-        ips = {v: args.steps * args.batch / statistics.median(t) for v, t in times.items()}
-        base = ips[next(iter(variants))]
-        print(f"\n{model_name}")
-        for v, value in ips.items():
-            print(f"  {v:58s} {value:9.0f} images/s  ratio {value / base:5.2f}x")
+        compare(variants, args, device, model_name, warmup=3)  # warm-up: workers, cuDNN autotune, compilation
 
 
 def precision(args) -> None:
@@ -129,23 +134,14 @@ def precision(args) -> None:
         x = torch.randn(args.batch, 3, int(size), int(size), generator=g).to(device)
         y = torch.randint(0, classes, (args.batch,), generator=g).to(device)
         batches = endless([(x, y)])
-        variants = {"fp32 (TF32 convolutions)": trainer(model_name, device, False, False, num_classes=classes),
-                    "bf16 autocast": trainer(model_name, device, True, False, num_classes=classes),
-                    "bf16 autocast + channels_last": trainer(model_name, device, True, True, num_classes=classes)}
+        variants = {"fp32 (TF32 convolutions)": (trainer(model_name, device, False, False, num_classes=classes), batches),
+                    "bf16 autocast": (trainer(model_name, device, True, False, num_classes=classes), batches),
+                    "bf16 autocast + channels_last": (trainer(model_name, device, True, True, num_classes=classes),
+                                                      batches)}
         if model_name in graphs:
-            variants["fp32 + compile reduce-overhead (CUDA graphs)"] = trainer(
-                model_name, device, False, False, "reduce-overhead", num_classes=classes)
-        for step in variants.values():
-            timed(step, batches, 5, device)
-        times: dict[str, list[float]] = {v: [] for v in variants}
-        for _ in range(args.rounds):
-            for v, step in variants.items():
-                times[v].append(timed(step, batches, args.steps, device))
-        ips = {v: args.steps * args.batch / statistics.median(t) for v, t in times.items()}
-        base = ips[next(iter(variants))]
-        print(f"\n{model_name} at {size}x{size}, {classes} classes")
-        for v, value in ips.items():
-            print(f"  {v:48s} {value:9.0f} images/s  ratio {value / base:5.2f}x")
+            variants["fp32 + compile reduce-overhead (CUDA graphs)"] = (trainer(
+                model_name, device, False, False, "reduce-overhead", num_classes=classes), batches)
+        compare(variants, args, device, f"{model_name} at {size}x{size}, {classes} classes", warmup=5)
         del variants, batches
         if device.type == "cuda":
             torch.cuda.empty_cache()

@@ -318,10 +318,9 @@ class Recorder:
         if per_class is not None:
             self.writer.log_artifact(rid, per_class)
         if out.is_dir() and not out.is_symlink():
-            confusion = inside(out / CONFUSION_FILE, out)
             if self.figures:
                 self.draw_figures(rid, out)  # the PNGs and confusion.csv
-            elif confusion is not None:
+            elif (confusion := inside(out / CONFUSION_FILE, out)) is not None:
                 self.writer.log_artifact(rid, confusion)
         log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
         end = {"failed": "FAILED", "stopped": STOPPED_RUN_STATUS}.get(rec.status, "FINISHED")

@@ -20,7 +20,7 @@ def collect_logits(model, loader, tta_flip: bool = False, autocast_ctx=None, mem
             x = x.contiguous(memory_format=mem_format)
         with autocast_ctx() if autocast_ctx else torch.autocast("cpu", enabled=False):
             step_begin()
-            z = model(x).float().clone()
+            z = model(x).to(torch.float32, copy=True)
             if tta_flip:
                 step_begin()
                 z = 0.5 * (z + model(x.flip(-1)).float())
