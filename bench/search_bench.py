@@ -56,7 +56,7 @@ def p1(args) -> None:
             bare.append(time.perf_counter() - t)
     t_bare = sum(bare)
     where = f"joined Ray at {args.ray_address}" if args.ray_address else "its own Ray"
-    where += "" if args.figures else ", --no-figures"
+    where += f", --figures {args.figures}"
     print(f"P1: {args.trials} trials of ~{t_bare / args.trials:.0f} s ({args.model}, {args.epochs} epochs, digits-lt; "
           f"{where})")
     print(f"ltsearch run wall {t_search:.1f} s / bare sum {t_bare:.1f} s = {t_search / t_bare:.3f}"
@@ -98,8 +98,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--model", default="resnet20")
     ap.add_argument("--ray-address", default=None, help="p1: join this running Ray instead of starting one")
-    ap.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
-                    help="p1: draw the trials' figures (ltsearch run --figures / --no-figures)")
+    ap.add_argument("--figures", choices=["auto", "all", "best", "none"], default="auto",
+                    help="p1: whose figures the search draws (ltsearch run --figures)")
     ap.add_argument("--grace", type=int, default=2)
     ap.add_argument("--reduction", type=float, default=3.0)
     ap.add_argument("--scheduler", default="sh", choices=["asha", "sh"])

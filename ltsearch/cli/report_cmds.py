@@ -1,4 +1,4 @@
-"""``ltsearch leaderboard | heatmap | export | importance``: reports over the MLflow store.
+"""``ltsearch leaderboard | heatmap | export | importance | figures``: reports over the MLflow store.
 
 Command functions only (each wrapped by ``user_errors``); ltsearch/cli/main.py mounts them.
 """
@@ -175,6 +175,29 @@ def importance(
     console.print(table)
     if parent:
         console.print(f"logged importance.json to run {parent[:8]}")
+
+
+@user_errors
+def figures(
+    search: Annotated[str, typer.Option("--name", help="the search's name (ltsearch searches lists them)")],
+    trial: Annotated[Optional[list[str]], typer.Option("--trial", help="only this run (t003, t003-r1) or "
+                                                       "config (t003: all its rungs); repeatable")] = None,
+    redraw: Annotated[bool, typer.Option("--redraw", help="draw runs that have their figures again")] = False,
+    storage_path: StoragePathOpt = Path("trials"),
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """Draw the trial figures a search skipped (--figures auto / best / none) into its MLflow runs."""
+    from ltsearch.checks import check_name
+    from ltsearch.reports.search_figures import draw_search_figures
+
+    check_name("--name", search)
+    uri = _store(tracking_uri)
+    drawn = draw_search_figures(Path(storage_path).expanduser() / search, uri, trial, redraw)
+    new = [(rid, names) for rid, names in drawn if names]
+    for rid, names in new:
+        console.print(f"{rid}: {', '.join(names)}")
+    console.print(f"{search}: drew the figures of {len(new)} run(s); {len(drawn) - len(new)} had them already "
+                  f"or have nothing to draw")
 
 
 @user_errors

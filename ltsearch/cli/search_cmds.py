@@ -80,8 +80,12 @@ def run(
     set_: SetOpt = None,
     storage_path: StoragePathOpt = Path("trials"),
     no_live: Annotated[bool, typer.Option("--no-live", help="no live table, one log line per trial event")] = False,
-    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="draw each trial's PNG figures (learning "
-                                          "curves, per-class accuracy, confusion); about 2 s of CPU a trial")] = True,
+    figures: Annotated[str, typer.Option("--figures", help="whose PNG figures (learning curves, per-class "
+                                         "accuracy, confusion; about 2 s of CPU each): all, as each trial "
+                                         "finishes; best, the best run's at the end; auto, all when the trials "
+                                         "leave a CPU free, else best; none. `ltsearch figures` draws the rest "
+                                         "later")] = "auto",
+    no_figures: Annotated[bool, typer.Option("--no-figures", hidden=True, help="= --figures none")] = False,
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
     from ltsearch.search.request import SearchRequest, check_request
@@ -97,7 +101,7 @@ def run(
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
         tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
         params=list(param or []), fixed=list(fix or []), sets=list(set_ or []), storage_path=storage_path,
-        display=not no_live and sys.stderr.isatty(), figures=figures)
+        display=not no_live and sys.stderr.isatty(), figures="none" if no_figures else figures)
     check_request(req)  # every flag before torch / ray / mlflow are imported: the error comes at once
     check_before_work(req)
     from ltsearch.search.engine import run_search

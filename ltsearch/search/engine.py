@@ -45,7 +45,7 @@ from ltsearch.search.dispatch import (
 from ltsearch.search.faults import fault_point
 from ltsearch.search.prepare import prepare
 from ltsearch.search.progress import Progress
-from ltsearch.search.recorder import Recorder
+from ltsearch.search.recorder import Recorder, live_figures
 from ltsearch.search.request import OPTUNA_DB, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace
@@ -184,6 +184,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     fault_point("close")
     state.status = "completed"
     save()
+    recorder.draw_best(state.latest().get(result.best_trial_id) if result.best_trial_id else None)
     recorder.close_parent(state, _summary(result), result.best_run_id, result.best_config, "completed", space.metric)
     return result
 
@@ -303,6 +304,7 @@ def _dispatch(req, space, base, state, study, plan, recorder, progress, data, fo
         raise LTSearchError("--set device=cuda needs --gpus-per-trial > 0")
     max_t = max(state.budgets)
     concurrent = req.max_concurrent or _slots(ray.cluster_resources(), req.cpus_per_trial, gpus)
+    _decide_figures(req, recorder, progress, ray.cluster_resources(), min(concurrent, state.configs))
     if req.scheduler == "asha" and max_t > req.grace_period:
         scheduler = ASHAScheduler(time_attr="epoch", metric=objective_key(space.metric), mode=space.mode, max_t=max_t,
                                   grace_period=req.grace_period, reduction_factor=req.reduction_factor)
@@ -317,6 +319,17 @@ def _dispatch(req, space, base, state, study, plan, recorder, progress, data, fo
                                   callbacks=[ledger], verbose=0,
                                   failure_config=tune.FailureConfig(max_failures=req.retries)))
     tuner.fit()
+
+
+def _decide_figures(req, recorder: Recorder, progress, resources: dict, concurrent: int) -> None:
+    """``--figures auto``: each run's figures as it finishes when the trials leave a CPU free, else
+    the best run's at the end (drawing on a full machine slows the trials: bench P1)."""
+    if req.figures == "none":
+        return
+    recorder.live = live_figures(req.figures, resources.get("CPU", 0) - concurrent * req.cpus_per_trial)
+    if not recorder.live:
+        progress.message(f"figures: the best run's, at the end (the trials use every CPU); `ltsearch figures "
+                         f"--name {recorder.name}` draws the others")
 
 
 def _slots(resources: dict, cpus: float, gpus: float) -> int:

@@ -1,9 +1,13 @@
 """MLflow records of a search: its parent run and one child run per dispatched run.
 
 All writes happen in the driver, one at a time, so concurrent trials never contend for the
-(sqlite) store. The one exception is a finished trial's figures: one background thread draws
-them and copies them to the run's artifacts (matplotlib takes 1-3 s a trial), so Tune's event
-loop starts the next trial meanwhile; :meth:`Recorder.drain` waits for them. Child runs are keyed by the run's id in the search state (``t003``, ``t003-r1``;
+(sqlite) store. The one exception is the trials' figures: one background thread draws them and
+copies them to the run's artifacts (matplotlib takes about 2 s of CPU a trial), so Tune's event
+loop starts the next trial meanwhile; :meth:`Recorder.drain` waits for them. Whose figures
+(``--figures``): ``all`` as each trial finishes; ``best`` the search's best run, at its end;
+``auto`` all when the machine has a CPU the trials leave free, else the best (on a machine the
+trials fill, drawing takes their CPU: bench P1); ``none``. ``ltsearch figures`` draws the rest
+later. Child runs are keyed by the run's id in the search state (``t003``, ``t003-r1``;
 tag ``ltsearch.trial_id``), which survives a resume, so a resumed search continues its runs
 instead of creating new ones. The trial folder's ``metrics.jsonl`` is the truth: when a run
 finishes (or a resumed search reconciles), every epoch it holds that MLflow lacks is logged,
@@ -42,6 +46,7 @@ from ltsearch.tracking import (
     TAG_VAL_PROTOCOL,
 )
 from ltsearch.tracking.artifacts import (
+    has_figures,
     log_search_importance,
     log_training_dataset,
     log_trial_figures,
@@ -145,13 +150,20 @@ def lowest_priority() -> None:
         pass
 
 
+def live_figures(mode: str, spare_cpus: float) -> bool:
+    """Whether each trial's figures are drawn as it finishes (else only the best run's, at the end):
+    always with ``all``, with ``auto`` when the trials leave at least one CPU free."""
+    return mode == "all" or (mode == "auto" and spare_cpus >= 1)
+
+
 class Recorder:
     """The search's MLflow parent run and its child runs (one per :class:`RunRecord`)."""
 
     def __init__(self, writer: TrackingWriter, experiment: str, name: str, method: str, plan: TrialPlan,
-                 seed: int, scheduler: str, val_protocol: str | None, figures: bool = True):
+                 seed: int, scheduler: str, val_protocol: str | None, figures: str = "auto"):
         self.writer, self.experiment, self.name, self.method = writer, experiment, name, method
-        self.figures = figures  # False: no PNGs per trial (confusion.csv is still logged)
+        self.figures = figures  # auto | all | best | none (confusion.csv is logged whatever it is)
+        self.live = figures == "all"  # draw each run's figures as it finishes (auto: set by the engine)
         self.plan, self.seed, self.scheduler, self.val_protocol = plan, seed, scheduler, val_protocol
         self.experiment_id = writer.experiment_id(experiment)
         self.parent_id: str | None = None
@@ -165,12 +177,22 @@ class Recorder:
         return {**self.__dict__, "_figures": None, "_pending": []}
 
     def draw_figures(self, run_id: str, trial_dir: Path) -> None:
-        """Draw and log a trial's figures in the background (:func:`log_trial_figures` never raises)."""
+        """Draw and log a trial's PNGs in the background (:func:`log_trial_figures` never raises)."""
         if self._figures is None:
             self._figures = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ltsearch-figures",
                                                initializer=lowest_priority)
         self._pending = [f for f in self._pending if not f.done()]
-        self._pending.append(self._figures.submit(log_trial_figures, self.writer, run_id, trial_dir))
+        self._pending.append(self._figures.submit(log_trial_figures, self.writer, run_id, trial_dir,
+                                                  confusion_csv=False))
+
+    def draw_best(self, rec: RunRecord | None) -> None:
+        """At the end of a search whose runs were not drawn as they finished (``best``, or ``auto``
+        on a full machine): the best run's figures, unless it has them already."""
+        if rec is None or rec.run_id is None or self.live or self.figures not in ("auto", "best"):
+            return
+        out = self.plan.out_dir(rec.id)
+        if out.is_dir() and not out.is_symlink() and not has_figures(self.writer, rec.run_id):
+            self.draw_figures(rec.run_id, out)
 
     def drain(self) -> None:
         """Wait for every figure still being drawn."""
@@ -213,12 +235,12 @@ class Recorder:
                      best_config: dict | None, status: str, metric: str = "val/acc") -> None:
         """End the parent: ``completed`` with the summary (written once) and the parameter
         importance plot, ``stopped`` or ``failed``."""
-        self.drain()
         rid = self.parent_id
+        if rid is not None and status == "completed":  # while the last figures are drawn
+            log_search_importance(self.writer, rid, self.experiment, self.name, metric)
+        self.drain()
         if rid is None:
             return
-        if status == "completed":
-            log_search_importance(self.writer, rid, self.experiment, self.name, metric)
         if summary is not None and not self.writer.logged_steps(rid, "trials/total"):
             self.writer.log_metrics(rid, summary, step=0)
         tags: dict[str, Any] = {TAG_STATUS: status}
@@ -317,11 +339,10 @@ class Recorder:
         per_class = inside(out / "per_class.csv", out)
         if per_class is not None:
             self.writer.log_artifact(rid, per_class)
-        if out.is_dir() and not out.is_symlink():
-            if self.figures:
-                self.draw_figures(rid, out)  # the PNGs and confusion.csv
-            elif (confusion := inside(out / CONFUSION_FILE, out)) is not None:
-                self.writer.log_artifact(rid, confusion)
+        if (confusion := inside(out / CONFUSION_FILE, out)) is not None:
+            self.writer.log_artifact(rid, confusion)
+        if self.live and out.is_dir() and not out.is_symlink():
+            self.draw_figures(rid, out)
         log_training_dataset(self.writer, rid, self.plan.base_config["dataset"])
         end = {"failed": "FAILED", "stopped": STOPPED_RUN_STATUS}.get(rec.status, "FINISHED")
         if rec.status == "stopped":  # visibly stopped in the runs table: its name and its status

@@ -15,6 +15,7 @@ from ltsearch.train.plan import planned_epochs
 
 SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
+FIGURES = ("auto", "all", "best", "none")  # which trials get their PNG figures (search/recorder.py)
 OPTUNA_DB = "optuna.db"
 
 
@@ -58,7 +59,7 @@ class SearchRequest:
     sets: list[str] = field(default_factory=list)  # --set key=value trial-config overrides
     storage_path: str | Path = "trials"
     display: bool = True  # live rich table on stderr
-    figures: bool = True  # each trial's PNG figures (about 2 s of CPU a trial; bench/RESULTS.md, P1)
+    figures: str = "auto"  # whose PNG figures: auto | all | best | none (Recorder; about 2 s of CPU a trial)
     trial_fn: str = "ltsearch.train:run_trial"
 
 
@@ -71,6 +72,8 @@ def check_request(req: SearchRequest) -> None:
         raise LTSearchError(f"--search {checks.shown(req.search)} is invalid; use one of {', '.join(SEARCHES)}")
     if req.scheduler not in SCHEDULERS:
         raise LTSearchError(f"--scheduler {checks.shown(req.scheduler)} is invalid; use asha, sh or none")
+    if req.figures not in FIGURES:
+        raise LTSearchError(f"--figures {checks.shown(req.figures)} is invalid; use one of {', '.join(FIGURES)}")
     num = checks.number
     num("--trials", req.trials, low=1, high=checks.MAX_TRIALS, integer=True)
     if req.epochs is not None:

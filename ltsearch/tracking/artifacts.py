@@ -121,9 +121,19 @@ def trial_figures(trial_dir: str | Path, out_dir: str | Path, num_classes_limit:
     return written
 
 
-def log_trial_figures(writer, run_id: str, trial_dir: str | Path, num_classes_limit: int = 100) -> list[str]:
-    """Log a trial's figures (and its ``confusion.csv``) to run ``run_id``; returns the artifact
-    names. ``writer`` is a :class:`~ltsearch.tracking.writer.TrackingWriter`; ``trial_dir`` the
+def has_figures(writer, run_id: str) -> bool:
+    """Whether run ``run_id`` holds a trial's figures already."""
+    try:
+        return bool({a.path for a in writer.client.list_artifacts(run_id)} & set(FIGURE_FILES))
+    except Exception as err:
+        _warn(f"artifacts of run {run_id}", err)
+        return False
+
+
+def log_trial_figures(writer, run_id: str, trial_dir: str | Path, num_classes_limit: int = 100,
+                      confusion_csv: bool = True) -> list[str]:
+    """Log a trial's figures (and, with ``confusion_csv``, its ``confusion.csv``) to run ``run_id``;
+    returns the artifact names. ``writer`` is a :class:`~ltsearch.tracking.writer.TrackingWriter`; ``trial_dir`` the
     folder :func:`ltsearch.train.run_trial` wrote (works for stopped trials too: whatever
     exists is drawn). Never raises: a figure that cannot be drawn or uploaded is logged as a
     warning, so a plot never fails a search.
@@ -138,7 +148,7 @@ def log_trial_figures(writer, run_id: str, trial_dir: str | Path, num_classes_li
             for png in trial_figures(trial_dir, tmp, num_classes_limit):
                 writer.log_artifact(run_id, png)
                 logged.append(png.name)
-        if (trial_dir / CONFUSION_FILE).is_file():
+        if confusion_csv and (trial_dir / CONFUSION_FILE).is_file():
             writer.log_artifact(run_id, trial_dir / CONFUSION_FILE)
             logged.append(CONFUSION_FILE)
     except Exception as err:

@@ -55,6 +55,9 @@ CASES = [
     # ---- choices and conflicts ------------------------------------------------------------------
     ("bad-search", lambda t: ["run", "kps", "--search", "bayes"], ["--search", "bayes"]),
     ("bad-scheduler", lambda t: ["run", "kps", "--scheduler", "pbt"], ["--scheduler", "pbt"]),
+    ("bad-figures", lambda t: ["run", "kps", "--figures", "some"], ["--figures", "some", "auto, all, best, none"]),
+    ("figures-of-no-search", lambda t: ["figures", "--name", "nothing", "--storage-path", str(t)],
+     ["nothing", "no ltsearch search there", "--storage-path"]),
     ("bad-val", lambda t: ["run", "kps", "--val", "train"], ["--val", "train"]),
     ("metric-on-test", lambda t: ["run", "kps", "--metric", "test/acc"], ["test/acc"]),
     ("grid-with-trials", lambda t: ["run", "kps", "--search", "grid", "--trials", "5"], ["--search grid", "--trials"]),

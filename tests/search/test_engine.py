@@ -49,10 +49,13 @@ def runs_of(store, search):
     return client, parents, children
 
 
+PNGS = {"learning_curves.png", "per_class_accuracy.png", "confusion_matrix.png"}
+
+
 @pytest.mark.parametrize("method, extra", [
-    ("kps", {}),
-    ("lort", {"fixed": ["stage2_epochs=1"]}),
-    ("lwr", {"params": ["lambda_schedule=quadratic,step"], "figures": False}),  # --no-figures
+    ("kps", {"figures": "all"}),  # every run's figures as it finishes
+    ("lort", {"fixed": ["stage2_epochs=1"]}),  # auto: the 2 trials fill the 2 CPUs, so the best run's only
+    ("lwr", {"params": ["lambda_schedule=quadratic,step"], "figures": "none"}),
 ])
 def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, method, extra):
     result = run_search(request(store, method, f"e2e-{method}", **extra))
@@ -81,12 +84,33 @@ def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, me
         assert [m.step for m in client.get_metric_history(child.info.run_id, "val/acc")] == list(range(1, epochs + 1))
         artifacts = {a.path for a in client.list_artifacts(child.info.run_id)}
         assert artifacts >= {"config.yaml", "per_class.csv", "confusion.csv"}
-        pngs = {"learning_curves.png", "per_class_accuracy.png", "confusion_matrix.png"}
-        assert artifacts & pngs == (set() if extra.get("figures") is False else pngs)
+        figures = extra.get("figures", "auto")
+        drawn = figures == "all" or (figures == "auto" and child.info.run_id == parent.data.tags[TAG_BEST_RUN])
+        assert artifacts & PNGS == (PNGS if drawn else set()), (figures, child.data.tags[TAG_TRIAL_ID])
     # paper point enqueued first: one child has the paper's method params
     paper = {"kps": ("method.params.m_max", "0.5"), "lort": ("method.params.delta", "0.98"),
              "lwr": ("method.params.theta", "0.4")}[method]
     assert paper[1] in [c.data.params[paper[0]] for c in children]
+
+
+def test_figures_command_draws_what_the_search_skipped(store):
+    """After the auto search above (the best run's figures only), ``ltsearch figures`` draws the other
+    run's; a second call finds nothing left to draw."""
+    from typer.testing import CliRunner
+
+    from ltsearch.cli.main import app
+
+    args = ["figures", "--name", "e2e-lort", "--storage-path", str(store["trials"]), "--tracking-uri", store["uri"]]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "drew the figures of 1 run(s)" in first.output
+    client, _, children = runs_of(store, "e2e-lort")
+    for child in children:
+        assert PNGS <= {a.path for a in client.list_artifacts(child.info.run_id)}, child.data.tags[TAG_TRIAL_ID]
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "drew the figures of 0 run(s)" in again.output, again.output
+    bad = CliRunner().invoke(app, args + ["--trial", "t099"])
+    assert bad.exit_code == 2 and "--trial t099: search 'e2e-lort' has no such run" in bad.output, bad.output
 
 
 def test_asha_stops_a_weak_trial(ray_session, store):
