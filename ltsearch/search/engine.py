@@ -326,7 +326,7 @@ def _decide_figures(req, recorder: Recorder, progress, resources: dict, concurre
     the best run's at the end (drawing on a full machine slows the trials: bench P1)."""
     if req.figures == "none":
         return
-    recorder.live = live_figures(req.figures, resources.get("CPU", 0) - concurrent * req.cpus_per_trial)
+    recorder.live = live_figures(req.figures, resources.get("CPU", 0), concurrent, req.cpus_per_trial)
     if not recorder.live:
         progress.message(f"figures: the best run's, at the end (the trials use every CPU); `ltsearch figures "
                          f"--name {recorder.name}` draws the others")

@@ -150,10 +150,11 @@ def lowest_priority() -> None:
         pass
 
 
-def live_figures(mode: str, spare_cpus: float) -> bool:
-    """Whether each trial's figures are drawn as it finishes (else only the best run's, at the end):
-    always with ``all``, with ``auto`` when the trials leave at least one CPU free."""
-    return mode == "all" or (mode == "auto" and spare_cpus >= 1)
+def live_figures(mode: str, cpus: float, concurrent: int, cpus_per_trial: float) -> bool:
+    """Whether each run's figures are drawn as it finishes (else only the best run's, at the end):
+    always with ``all``; with ``auto`` when ``concurrent`` trials of ``cpus_per_trial`` leave at
+    least one of the ``cpus`` free."""
+    return mode == "all" or (mode == "auto" and cpus - concurrent * cpus_per_trial >= 1)
 
 
 class Recorder:

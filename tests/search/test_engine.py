@@ -93,6 +93,22 @@ def test_small_search_logs_parent_and_one_child_per_trial(ray_session, store, me
     assert paper[1] in [c.data.params[paper[0]] for c in children]
 
 
+@pytest.mark.parametrize("mode, cpus, concurrent, cpus_per_trial, live", [
+    ("auto", 2, 2, 1, False),  # two trials fill two cores (the test's Ray, the 2-core box)
+    ("auto", 2, 1, 2, False),  # one trial of two threads (bench P1)
+    ("auto", 2, 1, 1, True),  # one single-thread trial leaves a core
+    ("auto", 16, 4, 1, True),  # a GPU server: four trials share the GPU, twelve CPUs idle
+    ("auto", 3, 2, 1.5, False),  # half a CPU is not enough
+    ("all", 2, 2, 1, True),
+    ("best", 16, 1, 1, False),
+    ("none", 16, 1, 1, False),
+])
+def test_figures_are_drawn_live_only_where_a_cpu_is_free(mode, cpus, concurrent, cpus_per_trial, live):
+    from ltsearch.search.recorder import live_figures
+
+    assert live_figures(mode, cpus, concurrent, cpus_per_trial) is live
+
+
 def test_figures_command_draws_what_the_search_skipped(store):
     """After the auto search above (the best run's figures only), ``ltsearch figures`` draws the other
     run's; a second call finds nothing left to draw."""
