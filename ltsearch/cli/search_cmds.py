@@ -70,6 +70,9 @@ def run(
                                                 "METHOD-EXPERIMENT-TIME)")] = None,
     study: Annotated[Optional[str], typer.Option("--study", help="an Optuna study shared with other drivers "
                                                  "(default: one of its own, named as the search)")] = None,
+    warm_start: Annotated[Optional[list[str]], typer.Option("--warm-start", help="start TPE from the finished "
+                          "trials of an earlier search of the same method and metric (its --name; repeatable); "
+                          "values outside this search's ranges are left out")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue an interrupted search of this --name")] = False,
     seed: Annotated[int, typer.Option("--seed", help="sampler and trial seed")] = 0,
     retries: Annotated[int, typer.Option("--retries", help="re-run a failed trial (crash, lost worker) up to "
@@ -99,7 +102,7 @@ def run(
         search=search, grid_points=grid_points, scheduler=scheduler, grace_period=grace_period,
         reduction_factor=reduction_factor, brackets=brackets, rungs=_floats(rungs, "--rungs"), metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
-        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, resume=resume, seed=seed, retries=retries,
+        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, warm_start=list(warm_start or []), resume=resume, seed=seed, retries=retries,
         params=list(param or []), fixed=list(fix or []), sets=list(set_ or []), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty(), figures="none" if no_figures else figures)
     check_request(req)  # every flag before torch / ray / mlflow are imported: the error comes at once

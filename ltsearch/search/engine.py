@@ -266,7 +266,7 @@ def _open_study(req, space, base, state: SearchState, tracking_uri: str, name: s
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     state.study = req.study or name
     return Study.open(url, state.study, space, name, req.search, req.seed, space.paper_point(base),
-                      shared=bool(req.study), fresh=state.sessions == 1 and not state.runs)
+                      shared=bool(req.study), fresh=state.sessions == 1 and not state.runs, warm=req.warm_start)
 
 
 def _reconcile(state: SearchState, recorder: Recorder, study: Study | None, plan: TrialPlan, save) -> None:

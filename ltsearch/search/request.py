@@ -51,6 +51,7 @@ class SearchRequest:
     optuna_storage: str | None = None  # None: sqlite optuna.db beside the MLflow store
     name: str | None = None  # None: <method>-<experiment>-<timestamp>
     study: str | None = None  # Optuna study to share with other drivers (None: a study of its own, = name)
+    warm_start: list[str] = field(default_factory=list)  # earlier searches whose finished trials TPE starts from
     resume: bool = False
     retries: int = 0  # re-runs of a failed trial (Tune FailureConfig.max_failures)
     seed: int = 0
@@ -110,6 +111,11 @@ def check_request(req: SearchRequest) -> None:
     checks.check_name("--name", req.name, req.storage_path)
     if req.study is not None:
         checks.check_name("--study", req.study)
+    for earlier in req.warm_start:
+        checks.check_name("--warm-start", earlier)
+    if req.warm_start and req.search != "tpe":
+        raise LTSearchError(f"--warm-start gives TPE the earlier trials; --search {req.search} does not learn from "
+                            f"them, so use --search tpe or drop --warm-start")
     if req.metric is not None:
         check_metric(req.metric)
     checks.check_tracking_uri("--tracking-uri", req.tracking_uri)

@@ -38,6 +38,7 @@ ATTR_CONFIG = "ltsearch.config_id"
 ATTR_RUN = "ltsearch.mlflow_run_id"
 ATTR_TUNE = "ltsearch.tune_trial_id"
 ATTR_SPACE = "ltsearch.space"
+ATTR_WARM = "ltsearch.warm_from"  # a trial copied from an earlier search's study (--warm-start)
 
 
 def rdb_storage(url: str):
@@ -61,6 +62,56 @@ def space_signature(space: SearchSpace) -> str:
                                 for k, v in sorted(distributions(space).items())}}, sort_keys=True)
 
 
+def _inside(dist, value: Any) -> bool:
+    """Whether ``value`` lies in an Optuna distribution (a range, or one of the choices)."""
+    if hasattr(dist, "choices"):
+        return any(value == c and type(value) is type(c) for c in dist.choices)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and dist.low <= value <= dist.high
+
+
+def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list:
+    """The finished trials (COMPLETE, PRUNED with their intermediate values) of the earlier searches'
+    studies ``names``, as trials of ``space``: what TPE learns first (``--warm-start``). A trial
+    with a knob this space does not search, or a value outside its (maybe narrower) range, is left
+    out. The studies must search the same method, metric and mode."""
+    import optuna
+
+    dists = distributions(space)
+    want = {"method": space.method, "metric": space.metric, "mode": space.mode}
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    out = []
+    for name in names:
+        try:
+            other = optuna.load_study(study_name=name, storage=storage)
+        except KeyError:
+            raise LTSearchError(f"--warm-start {name}: no study of that name in {url}; give an earlier search's "
+                                f"name (`ltsearch searches` lists them) and its --optuna-storage") from None
+        theirs = json.loads(other.user_attrs.get(ATTR_SPACE) or "{}")
+        for key, value in want.items():
+            if theirs.get(key, value) != value:
+                raise LTSearchError(f"--warm-start {name}: that search has {key} {theirs[key]}, this one {value}; "
+                                    f"warm-start from a search of the same {key}")
+        for t in other.get_trials(deepcopy=False, states=states):
+            if not t.params or not all(k in dists and _inside(dists[k], v) for k, v in t.params.items()):
+                continue
+            out.append(optuna.trial.create_trial(
+                state=t.state, value=t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
+                params=dict(t.params), distributions={k: dists[k] for k in t.params},
+                intermediate_values=dict(t.intermediate_values),
+                user_attrs={ATTR_WARM: name, ATTR_CONFIG: t.user_attrs.get(ATTR_CONFIG)}))
+    return out
+
+
+def _measured(point: dict, trials: list) -> bool:
+    """Whether one of ``trials`` ran ``point`` (floats up to noise)."""
+    def same(a, b):
+        if isinstance(a, float) or isinstance(b, float):
+            return isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= 1e-9 * max(1, abs(b))
+        return a == b
+    return any(t.params.keys() == point.keys() and all(same(t.params[k], v) for k, v in point.items())
+               for t in trials)
+
+
 class Study:
     """One search's view of an Optuna study (its own, or one shared by several drivers)."""
 
@@ -78,12 +129,14 @@ class Study:
     # ---- creation ---------------------------------------------------------------------
     @classmethod
     def open(cls, url: str, name: str, space: SearchSpace, search: str, kind: str, seed: int,
-             paper_point: dict | None, shared: bool, fresh: bool) -> "Study":
+             paper_point: dict | None, shared: bool, fresh: bool, warm: list[str] | None = None) -> "Study":
         """Create the study (enqueueing the paper point once) or join the existing one.
 
         Creation is atomic in the storage (unique study name): of several drivers started on one
         ``--study`` exactly one creates it and enqueues the paper point. A fresh search with a
-        study of its own first drops a stale study of the same name.
+        study of its own first drops a stale study of the same name. ``warm``: earlier searches
+        whose finished trials the new study starts with (:func:`warm_trials`); the paper point is
+        not enqueued again when one of them ran it.
         """
         import optuna
 
@@ -94,11 +147,13 @@ class Study:
             except KeyError:
                 pass
         signature = space_signature(space)
+        earlier = warm_trials(storage, url, list(warm), space) if warm else []
         try:
             study = optuna.create_study(storage=storage, study_name=name,
                                         direction="maximize" if space.mode == "max" else "minimize")
             study.set_user_attr(ATTR_SPACE, signature)
-            if paper_point and kind != "grid":
+            study.add_trials(earlier)
+            if paper_point and kind != "grid" and not _measured(paper_point, earlier):
                 study.enqueue_trial(paper_point)
         except optuna.exceptions.DuplicatedStudyError:
             study = optuna.load_study(study_name=name, storage=storage)

@@ -55,6 +55,9 @@ CASES = [
     # ---- choices and conflicts ------------------------------------------------------------------
     ("bad-search", lambda t: ["run", "kps", "--search", "bayes"], ["--search", "bayes"]),
     ("bad-scheduler", lambda t: ["run", "kps", "--scheduler", "pbt"], ["--scheduler", "pbt"]),
+    ("warm-start-random", lambda t: ["run", "kps", "--search", "random", "--warm-start", "kps-old"],
+     ["--warm-start", "--search random", "--search tpe"]),
+    ("warm-start-traversal", lambda t: ["run", "kps", "--warm-start", "../x"], ["--warm-start", "../x"]),
     ("bad-figures", lambda t: ["run", "kps", "--figures", "some"], ["--figures", "some", "auto, all, best, none"]),
     ("figures-of-no-search", lambda t: ["figures", "--name", "nothing", "--storage-path", str(t)],
      ["nothing", "no ltsearch search there", "--storage-path"]),
