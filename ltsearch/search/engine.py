@@ -26,7 +26,7 @@ import signal
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder, live_figures
 from ltsearch.search.request import OPTUNA_DB, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
-from ltsearch.search.space import SearchSpace
+from ltsearch.search.space import SearchSpace, edge_notes
 from ltsearch.search.state import SearchState
 from ltsearch.search.study import Study
 from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
@@ -111,6 +111,7 @@ class SearchResult:
     full_epochs: int = 0  # epochs to train every config at its full budget
     elapsed_s: float = 0.0
     experiment_id: str | None = None
+    edges: list = field(default_factory=list)  # the best config's knobs at an end of their range (edge_notes)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -380,7 +381,7 @@ def _result(req, space, base, state: SearchState, recorder: Recorder, plan: Tria
         parent_run_id=recorder.parent_id, tracking_uri=tracking_uri, storage_dir=str(folder),
         optuna_storage=study.url if study is not None else None, study_name=state.study if study is not None else None,
         scheduler=state.scheduler, epochs_consumed=state.epochs_consumed(), full_epochs=full,
-        experiment_id=recorder.experiment_id)
+        experiment_id=recorder.experiment_id, edges=edge_notes(space, best.params) if best else [])
 
 
 def _summary(result: SearchResult) -> dict[str, float]:

@@ -164,6 +164,8 @@ def print_summary(result, console=None) -> None:
                          if result.best_metrics.get("test/acc") is not None else ""))
         console.print(yaml.safe_dump(result.best_config, sort_keys=False, default_flow_style=False).rstrip(),
                       markup=False, highlight=False, soft_wrap=True)
+        for note in result.edges:
+            console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(f"elapsed {clock(result.elapsed_s)}, {result.epochs_consumed} training epochs "
                   f"({result.epochs_consumed / max(1, result.full_epochs):.2f} of training every config fully)")
     console.print(f"MLflow: {result.tracking_uri} (experiment {result.experiment}, run {result.parent_run_id})")

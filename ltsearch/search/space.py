@@ -23,6 +23,7 @@ from ltsearch.errors import LTSearchError
 from ltsearch.methods import get_method
 
 DEFAULT_METRIC = "val/acc"
+EDGE = 0.1  # a best value in the outer tenth of its range (in the range's scale) is "at the edge"
 _GRAMMAR = ("load_space", "parse_space", "list_spaces", "space_template", "check_metric", "builtin_space_path",
             "space_dirs", "generate_space", "SHARED", "SPACE_DIR")
 
@@ -90,6 +91,31 @@ class Dim:
             return False
         return self.low <= value <= self.high
 
+    def edge(self, value: Any, near: float = EDGE) -> str | None:
+        """``"low"`` / ``"high"`` when ``value`` lies in the outer ``near`` of this range (measured
+        in the range's own scale, log or linear), else None: a best value there suggests the
+        optimum lies beyond the range."""
+        if self.kind not in ("float", "int") or not self.contains(value) or self.high <= self.low:
+            return None
+        if self.log:
+            where = math.log(value / self.low) / math.log(self.high / self.low)
+        else:
+            where = (value - self.low) / (self.high - self.low)
+        return "low" if where <= near else "high" if where >= 1 - near else None
+
+    def widened(self, end: str) -> str:
+        """``--param`` text of this range widened at ``end``: a log range by a factor of
+        sqrt(high / low) (it stays positive); a linear one with that end left to the user, who knows
+        the knob's bounds (delta < 1, theta in [0, 1])."""
+        low, high = float(self.low), float(self.high)
+        if not self.log:
+            return f"--param {self.name}=" + (f"LOW:{_fmt(self.high)}" if end == "low" else f"{_fmt(self.low)}:HIGH")
+        factor = math.sqrt(high / low)
+        low, high = (low / factor, high) if end == "low" else (low, high * factor)
+        if self.kind == "int":
+            return f"--param {self.name}={max(1, math.floor(low))}:{math.ceil(high)}:log"
+        return f"--param {self.name}={low:.3g}:{high:.3g}:log"
+
     def grid_values(self, points: int) -> list:
         """``points`` values spread evenly (``log``: geometrically) over [low, high]; one point:
         the paper's value or the middle."""
@@ -105,6 +131,19 @@ class Dim:
         if self.kind == "int":
             return list(dict.fromkeys(int(round(v)) for v in vals))
         return [float(f"{v:.6g}") for v in vals]
+
+
+def edge_notes(space: "SearchSpace", values: dict, near: float = EDGE) -> list[str]:
+    """One line per searched knob whose best ``values`` lies at an end of its range, with the wider
+    range to search next (printed after a search)."""
+    notes = []
+    for d in space.searched:
+        end = d.edge(values.get(d.name), near) if d.name in values else None
+        if end is not None:
+            notes.append(f"{d.name} = {_fmt(values[d.name])} lies at the {end} end of its range "
+                         f"[{_fmt(d.low)}, {_fmt(d.high)}]{' (log)' if d.log else ''}: the best may lie beyond; "
+                         f"widen it, e.g. {d.widened(end)}")
+    return notes
 
 
 def spread(low: float, high: float, points: int, log: bool = False) -> list[float]:

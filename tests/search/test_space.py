@@ -222,3 +222,28 @@ def test_spread_equals_numpy_linspace_and_geomspace():
             high = low + rng.choice([rng.uniform(0, 100), 0.0])
         points = rng.randint(2, 40)
         assert spread(low, high, points, log) == (np.geomspace if log else np.linspace)(low, high, points).tolist()
+
+
+@pytest.mark.parametrize("text, value, end", [
+    ("optim.weight_decay=1e-5:1e-3:log", 1.04e-5, "low"),  # P5's best KPS: 0.9 % of the log range
+    ("optim.weight_decay=1e-5:1e-3:log", 1e-3, "high"),
+    ("optim.lr=0.02:0.2:log", 0.0324, None),  # 21 % of the log range: inside
+    ("optim.lr=0.02:0.2:log", 0.024, "low"),  # log10(1.2) = 7.9 % of a decade
+    ("m_max=0.1:0.8", 0.16, "low"),  # linear: (0.16 - 0.1) / 0.7 = 8.6 %
+    ("m_max=0.1:0.8", 0.18, None),  # 11.4 %
+    ("m_max=0.1:0.8", 0.75, "high"),
+])
+def test_a_best_value_at_the_edge_of_its_range_is_noted(text, value, end):
+    from ltsearch.search.space import edge_notes
+
+    space = load_space("kps", dataset="cifar10-lt", params=[text])
+    name = text.split("=")[0].removeprefix("method.params.")
+    dim = space.dim(name)
+    assert dim.edge(value) == end
+    notes = edge_notes(space, {name: value})
+    assert len(notes) == (end is not None)
+    if end == "low" and dim.log:  # wider by sqrt(high / low) = 10 for 1e-5:1e-3, 3.16 for 0.02:0.2
+        assert notes[0].endswith({"optim.weight_decay": "--param optim.weight_decay=1e-06:0.001:log",
+                                  "optim.lr": "--param optim.lr=0.00632:0.2:log"}[name]), notes
+    if end == "high" and not dim.log:
+        assert notes[0].endswith("--param m_max=0.1:HIGH"), notes
