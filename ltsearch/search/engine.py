@@ -298,14 +298,15 @@ def _dispatch(req, space, base, state, study, plan, recorder, progress, data, fo
         if req.search == "grid" else None
     dispatcher = Dispatcher(state, study, plan, recorder, grid, req.reduction_factor, save, progress)
     ledger = Ledger(state, study, recorder, space.metric, space.mode, save, progress)
+    resources = ray.cluster_resources()
     gpus = req.gpus_per_trial
     if gpus is None:
-        gpus = default_gpus_per_trial(base.get("model", {}).get("name", ""), ray.cluster_resources().get("GPU", 0))
+        gpus = default_gpus_per_trial(base.get("model", {}).get("name", ""), resources.get("GPU", 0))
     if gpus == 0 and str(base.get("device", "auto")).startswith("cuda"):
         raise LTSearchError("--set device=cuda needs --gpus-per-trial > 0")
     max_t = max(state.budgets)
-    concurrent = req.max_concurrent or _slots(ray.cluster_resources(), req.cpus_per_trial, gpus)
-    _decide_figures(req, recorder, progress, ray.cluster_resources(), min(concurrent, state.configs))
+    concurrent = req.max_concurrent or _slots(resources, req.cpus_per_trial, gpus)
+    _decide_figures(req, recorder, progress, resources, min(concurrent, state.configs))
     if req.scheduler == "asha" and max_t > req.grace_period:
         scheduler = ASHAScheduler(time_attr="epoch", metric=objective_key(space.metric), mode=space.mode, max_t=max_t,
                                   grace_period=req.grace_period, reduction_factor=req.reduction_factor)

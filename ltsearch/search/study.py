@@ -31,7 +31,7 @@ from ltsearch.search.sampler import (
     make_optuna_sampler,
     suggest,
 )
-from ltsearch.search.space import SearchSpace
+from ltsearch.search.space import SearchSpace, _same
 
 ATTR_SEARCH = "ltsearch.search"
 ATTR_CONFIG = "ltsearch.config_id"
@@ -62,13 +62,6 @@ def space_signature(space: SearchSpace) -> str:
                                 for k, v in sorted(distributions(space).items())}}, sort_keys=True)
 
 
-def _inside(dist, value: Any) -> bool:
-    """Whether ``value`` lies in an Optuna distribution (a range, or one of the choices)."""
-    if hasattr(dist, "choices"):
-        return any(value == c and type(value) is type(c) for c in dist.choices)
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and dist.low <= value <= dist.high
-
-
 def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list:
     """The finished trials (COMPLETE, PRUNED with their intermediate values) of the earlier searches'
     studies ``names``, as trials of ``space``: what TPE learns first (``--warm-start``). A trial
@@ -76,7 +69,7 @@ def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list
     out. The studies must search the same method, metric and mode."""
     import optuna
 
-    dists = distributions(space)
+    dists, dims = distributions(space), {d.name: d for d in space.searched}
     want = {"method": space.method, "metric": space.metric, "mode": space.mode}
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     out = []
@@ -92,7 +85,7 @@ def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list
                 raise LTSearchError(f"--warm-start {name}: that search has {key} {theirs[key]}, this one {value}; "
                                     f"warm-start from a search of the same {key}")
         for t in other.get_trials(deepcopy=False, states=states):
-            if not t.params or not all(k in dists and _inside(dists[k], v) for k, v in t.params.items()):
+            if not t.params or not all(k in dims and dims[k].contains(v) for k, v in t.params.items()):
                 continue
             out.append(optuna.trial.create_trial(
                 state=t.state, value=t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
@@ -103,12 +96,8 @@ def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list
 
 
 def _measured(point: dict, trials: list) -> bool:
-    """Whether one of ``trials`` ran ``point`` (floats up to noise)."""
-    def same(a, b):
-        if isinstance(a, float) or isinstance(b, float):
-            return isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= 1e-9 * max(1, abs(b))
-        return a == b
-    return any(t.params.keys() == point.keys() and all(same(t.params[k], v) for k, v in point.items())
+    """Whether one of ``trials`` ran ``point``."""
+    return any(t.params.keys() == point.keys() and all(_same(t.params[k], v) for k, v in point.items())
                for t in trials)
 
 
