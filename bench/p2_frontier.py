@@ -109,6 +109,7 @@ def train_one(cfg: dict, budget: int, full: int, data, verbose: bool = False) ->
     wall = time.perf_counter() - t
     return {"budget": budget, "epochs": len(curve), "best": max(curve), "last": curve[-1], "curve": curve,
             "test_acc": float(res["test/acc"]), "wall_s": round(wall, 2),
+            **{f"test_{g}": float(res[f"test/{g}"]) for g in ("many", "medium", "few") if f"test/{g}" in res},
             "scaled": {"epochs": run_cfg.get("epochs"), "warmup_epochs": run_cfg.get("schedule", {}).get("warmup_epochs")}}
 
 

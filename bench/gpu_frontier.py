@@ -1,0 +1,317 @@
+"""P2 and P5 on a GPU: more configs, more budgets and more training seeds than the 2-core box affords
+(issue 12 items 4 and 7), measured in one short GPU run and simulated here.
+
+    python bench/gpu_frontier.py plan [--trials 32]                       # here: samples, writes the plan
+    python bench/gpu_frontier.py work PLAN --root R --runs RUNS.jsonl --deadline-s 420 [--device cuda]
+    python bench/gpu_frontier.py report PLAN RUNS.jsonl [RUNS2.jsonl ...]
+
+``plan`` (needs Optuna; the GPU machine has none) lists the jobs in priority order:
+
+1. P5 at 20 epochs: the ``--trials`` configs that ``ltsearch run kps --dataset cifar10-lt --search random
+   --seed 0`` samples (the paper point first), each as a complete 5-epoch schedule (the default sh rung)
+   and at the full 20 epochs, and the paper-default Balanced Softmax at 20 epochs, seeds 0, 1, 2.
+2. P2 at 12 epochs on CIFAR-10-LT (the 16 configs of ``bench/p2_frontier.py``), training seed 1, at the
+   budgets 2, 3, 4, 6 and 12.
+3. P2 on digits-lt (its 16 configs), training seeds 1-4, budgets 2, 3, 4, 6 and 12.
+4. The 8 best 20-epoch configs of step 1 (by seed-0 val, resolved when the job starts) retrained with seeds
+   1 and 2: how much of the search's edge is training noise.
+5. P2 at 12 epochs on CIFAR-10-LT, seed 2, and seed 0 at the budgets 2 and 4 (seed 0's 3, 6, 12 were
+   measured on the CPU).
+
+``work`` processes claim jobs one at a time (an exclusive lock file per job), so N of them share one GPU
+without a static split; each finished run is one line appended to ``RUNS`` (a killed run loses only
+itself), and no job starts after ``--deadline-s``. Every run overrides the device, the data root and
+``amp`` / ``channels_last`` (``auto``: fp32 for the CIFAR ResNets) and sets the training seed.
+
+``report`` writes one ``bench/p2_frontier.py`` table per (dataset, seed) under ``bench/results/gpu/``,
+simulates every scheduler per seed with ``p2_frontier.simulate`` and prints, per setting, the gap on each
+seed and its mean (the gap a user meets on average), and P5: the config each scheduler's search returns,
+its held-out test accuracy, and the paper defaults on the same GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import p2_frontier as p2  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TABLE_SIZES: dict[str, list] = {}  # table -> its configs (set by ``work``)
+BS_PAPER = {  # `ltsearch train --preset bs/cifar10-lt --epochs 20 --set model.name=resnet8 --set optim.batch_size=128`
+    "dataset": {"name": "cifar10-lt", "root": None, "imbalance_ratio": 100.0, "val": "split", "seed": 0,
+                "profile": "exp", "download": False, "augment": "pad-crop-flip"},
+    "model": {"name": "resnet8", "init": "default"}, "method": {"name": "bs", "params": {}},
+    "optim": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0002, "nesterov": False, "batch_size": 128},
+    "schedule": {"name": "multistep", "warmup_epochs": 5.0, "milestones": [0.8, 0.9], "gamma": 0.01},
+    "epochs": 20, "seed": 0, "device": "auto", "amp": "auto", "channels_last": "auto", "compile": False,
+    "eval_every": 1, "tta_flip": False,
+}
+
+
+# --------------------------------------------------------------------------------------- plan
+def plan(args) -> None:
+    ns = argparse.Namespace(dataset="cifar10-lt", root=args.root, epochs=20, seed=0, trials=args.trials)
+    values, configs, _ = p2.sample_configs(p2.make_request(ns))
+    c12 = p2.load_table(RESULTS / "p2_cifar10-lt.json")
+    dig = p2.load_table(RESULTS / "p2_digits-lt.json")
+    tables = {
+        "cifar10-lt-e20": {"dataset": "cifar10-lt", "epochs": 20, "values": values, "configs": configs},
+        "cifar10-lt": {"dataset": "cifar10-lt", "epochs": 12, "values": c12["values"], "configs": c12["configs"]},
+        "digits-lt": {"dataset": "digits-lt", "epochs": 12, "values": dig["values"], "configs": dig["configs"]},
+        "bs-paper-e20": {"dataset": "cifar10-lt", "epochs": 20, "values": [{}], "configs": [BS_PAPER]},
+    }
+    n20, n12, nd = len(configs), len(c12["configs"]), len(dig["configs"])
+    jobs = [["bs-paper-e20", 0, 20, 0]]
+    for i in range(n20):
+        jobs += [["cifar10-lt-e20", i, 20, 0], ["cifar10-lt-e20", i, 5, 0]]
+    jobs += [["bs-paper-e20", 0, 20, s] for s in (1, 2)]
+    jobs += [["cifar10-lt", i, b, 1] for b in (12, 3, 6, 2, 4) for i in range(n12)]
+    jobs += [["digits-lt", i, b, s] for s in (1, 2, 3, 4) for b in (12, 3, 6, 2, 4) for i in range(nd)]
+    jobs += [["cifar10-lt-e20", f"rank{r}", 20, s] for r in range(8) for s in (1, 2)]
+    jobs += [["cifar10-lt", i, b, 2] for b in (12, 3, 6, 2, 4) for i in range(n12)]
+    jobs += [["cifar10-lt", i, b, 0] for b in (2, 4) for i in range(n12)]
+    out = Path(args.out)
+    out.write_text(json.dumps({"tables": tables, "jobs": jobs}, indent=1))
+    epochs = sum(j[2] for j in jobs)
+    print(f"{out}: {len(jobs)} jobs, {epochs} training epochs ({n20} configs at 20 epochs)")
+
+
+# --------------------------------------------------------------------------------------- work
+def read_runs(paths) -> list[dict]:
+    runs = []
+    for p in paths:
+        if Path(p).is_file():
+            runs += [json.loads(line) for line in Path(p).read_text().splitlines() if line.strip()]
+    return runs
+
+
+def job_key(table: str, config, budget: int, seed: int) -> str:
+    return f"{table}.{config}.{budget}.{seed}"
+
+
+def resolve_rank(runs: list[dict], table: str, rank: str) -> int | None:
+    """``rankR``: the config with the R-th best (0 = best) seed-0 full-budget val of ``table``."""
+    full = {r["config"]: r["best"] for r in runs if r["table"] == table and r["seed"] == 0 and r["budget"] == r["epochs_full"]}
+    if len(full) < len(TABLE_SIZES.get(table, full)):
+        return None  # wait for every config's run: the rank is over all of them
+    order = sorted(full, key=lambda i: (-full[i], i))
+    r = int(rank[4:])
+    return order[r] if r < len(order) else None
+
+
+def run_config(cfg: dict, root: str | None, device: str, seed: int) -> dict:
+    cfg = json.loads(json.dumps(cfg))
+    if cfg["dataset"]["name"] != "digits-lt":
+        cfg["dataset"]["root"] = root
+    cfg.update(device=device, amp="auto", channels_last="auto", seed=seed)
+    cfg.pop("cache_dir", None)
+    return cfg
+
+
+def work(args) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    spec = json.loads(Path(args.plan).read_text())
+    tables, jobs = spec["tables"], spec["jobs"]
+    TABLE_SIZES.update({k: t["configs"] for k, t in tables.items()})
+    claims = Path(args.claims)
+    claims.mkdir(parents=True, exist_ok=True)
+    deadline = time.time() + args.deadline_s
+    data: dict[str, object] = {}
+    cap = args.epochs_cap
+    for table, config, budget, seed in jobs:
+        if time.time() > deadline:
+            print(f"deadline: stopping before {table} {config} {budget} seed {seed}", flush=True)
+            break
+        key = job_key(table, config, budget, seed)
+        try:
+            os.close(os.open(claims / key, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        done = read_runs([args.runs])
+        if any(job_key(r["table"], r["job_config"], r["budget"], r["seed"]) == key for r in done):
+            continue
+        i = config
+        if isinstance(config, str):
+            while (i := resolve_rank(done, table, config)) is None and time.time() < deadline:
+                time.sleep(5)  # the 20-epoch runs of step 1 are still training elsewhere
+                done = read_runs([args.runs])
+            if i is None:
+                continue
+        t = tables[table]
+        cfg = run_config(t["configs"][i], args.root, args.device, seed)
+        name = cfg["dataset"]["name"]
+        if name not in data:
+            from ltsearch.data import DatasetSpec, load_dataset
+            from ltsearch.config import config_from_dict
+
+            data[name] = load_dataset(DatasetSpec.from_config(config_from_dict(cfg, where=table).dataset))
+        full = t["epochs"]
+        if cap:  # a dry run: every job shrunk to ``cap`` epochs
+            from ltsearch.train.budget import scale_to_budget
+
+            cfg, full, budget_run = scale_to_budget(cfg, cap), cap, cap
+        else:
+            budget_run = budget
+        try:
+            r = p2.train_one(cfg, budget_run, full, data[name])
+        except Exception as err:  # one failed run costs only itself
+            print(f"{key}: {type(err).__name__}: {err}", flush=True)
+            continue
+        gpu = torch.cuda.is_available() and args.device != "cpu"
+        line = {**r, "table": table, "job_config": config, "config": i, "budget": budget, "seed": seed,
+                "epochs_full": t["epochs"], "device": torch.cuda.get_device_name() if gpu else "cpu"}
+        fd = os.open(args.runs, os.O_CREAT | os.O_APPEND | os.O_WRONLY)
+        try:
+            os.write(fd, (json.dumps(line) + "\n").encode())
+        finally:
+            os.close(fd)
+        print(f"[{time.strftime('%H:%M:%S')}] {table} config {i} budget {budget} seed {seed}: best {r['best']:.2f} "
+              f"test {r['test_acc']:.2f} ({r['wall_s']:.1f} s)", flush=True)
+
+
+# --------------------------------------------------------------------------------------- report
+def tables_by_seed(spec: dict, runs: list[dict]) -> dict[tuple[str, int], dict]:
+    """One p2_frontier table per (table, seed); CIFAR-10-LT 12-epoch seed 0 adds the CPU-measured runs."""
+    out: dict[tuple[str, int], dict] = {}
+    for r in runs:
+        t = spec["tables"][r["table"]]
+        tab = out.setdefault((r["table"], r["seed"]), {"dataset": t["dataset"], "epochs": t["epochs"], "seed": r["seed"],
+                                                       "values": t["values"], "configs": t["configs"], "runs": {}})
+        tab["runs"][f"{r['config']}:{r['budget']}"] = r
+    for name in ("cifar10-lt", "digits-lt"):
+        cpu = p2.load_table(RESULTS / f"p2_{name}.json")
+        tab = out.setdefault((name, 0), {**{k: v for k, v in cpu.items() if k != "runs"}, "runs": {}})
+        for k, v in cpu["runs"].items():
+            tab["runs"].setdefault(k, v)
+    return out
+
+
+def report(args) -> None:
+    spec = json.loads(Path(args.plan).read_text())
+    runs = read_runs(args.runs)
+    by_seed = tables_by_seed(spec, runs)
+    outdir = RESULTS / "gpu"
+    outdir.mkdir(exist_ok=True)
+    lines = [f"# GPU frontier ({len(runs)} GPU runs, {sum(r['epochs'] for r in runs)} epochs; "
+             f"{sorted({r['device'] for r in runs})})", ""]
+    for name in ("digits-lt", "cifar10-lt", "cifar10-lt-e20"):
+        seeds = sorted(s for (t, s) in by_seed if t == name)
+        sims = {}
+        for s in seeds:
+            tab = by_seed[(name, s)]
+            p2.save_table(outdir / f"p2_{name}.s{s}.json", tab)
+            T = p2.Table(tab)
+            if any(v is None for v in T.full()):
+                lines.append(f"{name} seed {s}: {sum(v is None for v in T.full())} configs lack the full budget; skipped")
+                continue
+            rows, _ = p2.simulate(T)
+            (outdir / f"p2_{name}.s{s}_frontier.md").write_text(p2.report(tab, rows))
+            sims[s] = {(r["scheduler"], r["setting"]): r for r in rows if not r.get("incomplete")}
+        if not sims:
+            continue
+        lines += [f"## {name}: gap per training seed (seeds {sorted(sims)}), mean", "",
+                  "| scheduler | setting | epochs / full | " + " | ".join(f"gap s{s}" for s in sims) + " | mean gap | seeds |",
+                  "|---|---|---|" + "---|" * len(sims) + "---|---|"]
+        settings = sorted({k for s in sims.values() for k in s}, key=lambda k: (k[0] != "none", k[0], k[1]))
+        summary = []
+        for k in settings:
+            have = [sims[s][k] for s in sims if k in sims[s]]
+            ratio = statistics.mean(r["ratio"] for r in have)
+            mean = statistics.mean(r["gap"] for r in have)
+            summary.append((k, ratio, mean, len(have)))
+            cells = " | ".join(f"{sims[s][k]['gap']:.2f}" if k in sims[s] else "—" for s in sims)
+            lines.append(f"| {k[0]} | {k[1]} | {ratio:.3f} | {cells} | {mean:.2f} | {len(have)} |")
+        full_seeds = [(k, ratio, mean) for k, ratio, mean, n in summary if n == len(sims) and k[0] != "none"]
+        ok = [x for x in full_seeds if x[2] <= 0.5]
+        lines += ["", (f"Cheapest with mean gap <= 0.5 pt over all {len(sims)} seeds: "
+                       + "; ".join(f"{k[0]} {k[1]} ({ratio:.3f})" for k, ratio, _ in sorted(ok, key=lambda x: x[1])[:3])
+                       if ok else "No setting keeps the mean gap <= 0.5 pt."), ""]
+    lines += p5_lines(spec, runs, by_seed)
+    md = "\n".join(lines) + "\n"
+    (outdir / "gpu_frontier.md").write_text(md)
+    print(md)
+
+
+def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
+    if ("cifar10-lt-e20", 0) not in by_seed:
+        return []
+    tab = by_seed[("cifar10-lt-e20", 0)]
+    T = p2.Table(tab)
+    full = T.full()
+    bs = [r for r in runs if r["table"] == "bs-paper-e20"]
+    retrain = {}
+    for r in runs:
+        if r["table"] == "cifar10-lt-e20" and r["budget"] == 20:
+            retrain.setdefault(r["config"], {})[r["seed"]] = r
+    lines = ["## P5 at 20 epochs on the GPU: the search's pick against the paper defaults", "",
+             "| run | seed | val acc | test acc | test many | test medium |", "|---|---|---|---|---|---|"]
+    for r in sorted(bs, key=lambda r: r["seed"]):
+        lines.append(f"| BS paper default | {r['seed']} | {r['best']:.2f} | {r['test_acc']:.2f} | "
+                     f"{r.get('test_many', float('nan')):.2f} | {r.get('test_medium', float('nan')):.2f} |")
+    if bs:
+        lines.append(f"| BS paper default, mean | | {statistics.mean(r['best'] for r in bs):.2f} | "
+                     f"{statistics.mean(r['test_acc'] for r in bs):.2f} | | |")
+    picks = []
+    missing: set = set()
+    if all(v is not None for v in full):
+        picks.append(("none (all configs at 20 epochs)", max(range(T.n), key=lambda i: (full[i], -i))))
+        for lower, eta in (((5,), 3), ((5,), 4)):
+            out = p2.sim_sh_rungs(T, lower, eta, missing)
+            if out is not None:
+                picks.append((f"sh --rungs {lower[0]} keep 1 in {eta} ({out['consumed'] / (T.n * T.E):.3f} of the epochs)",
+                              out["winner"]))
+    lines.append(f"| KPS paper default (config 0) | 0 | {full[0] or float('nan'):.2f} | "
+                 f"{tab['runs'].get('0:20', {}).get('test_acc', float('nan')):.2f} | | |")
+    for label, i in picks:
+        seeds = retrain.get(i, {})
+        for s in sorted(seeds):
+            r = seeds[s]
+            lines.append(f"| KPS search pick, {label}: config {i} | {s} | {r['best']:.2f} | {r['test_acc']:.2f} | "
+                         f"{r.get('test_many', float('nan')):.2f} | {r.get('test_medium', float('nan')):.2f} |")
+        if len(seeds) > 1:
+            lines.append(f"| config {i}, mean of {len(seeds)} seeds | | {statistics.mean(r['best'] for r in seeds.values()):.2f} | "
+                         f"{statistics.mean(r['test_acc'] for r in seeds.values()):.2f} | | |")
+    lines += ["", f"Configs: {T.n}; knobs of the picks: "
+              + "; ".join(f"{i}: {json.dumps(tab['values'][i])}" for _, i in picks), ""]
+    order = sorted((i for i in range(T.n) if full[i] is not None), key=lambda i: -full[i])[:8]
+    lines += ["Top 8 by seed-0 val, retrained: config: val / test per seed",
+              *(f"- {i}: " + ", ".join(f"s{s} {r['best']:.2f} / {r['test_acc']:.2f}" for s, r in sorted(retrain.get(i, {}).items()))
+                for i in order), ""]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("plan")
+    a.add_argument("--trials", type=int, default=32)
+    a.add_argument("--root", default=str(Path.home() / ".cache" / "ltsearch" / "cifar10-jpg"))
+    a.add_argument("--out", default=str(RESULTS / "gpu_plan.json"))
+    a = sub.add_parser("work")
+    a.add_argument("plan")
+    a.add_argument("--root", required=True)
+    a.add_argument("--runs", required=True)
+    a.add_argument("--claims", default="/tmp/gpu_frontier_claims")
+    a.add_argument("--device", default="cuda")
+    a.add_argument("--threads", type=int, default=2)
+    a.add_argument("--deadline-s", type=float, default=420)
+    a.add_argument("--epochs-cap", type=int, default=0, help="dry run: every job at this many epochs")
+    a = sub.add_parser("report")
+    a.add_argument("plan")
+    a.add_argument("runs", nargs="+")
+    args = ap.parse_args()
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    {"plan": plan, "work": work, "report": report}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
