@@ -47,10 +47,12 @@ def run(
                                            "complete schedules, the default), asha or none")] = "sh",
     grace_period: Annotated[int, typer.Option("--grace-period", help="asha: epochs before a trial may be "
                                               "stopped")] = 1,
-    reduction_factor: Annotated[float, typer.Option("--reduction-factor", help="asha / sh: keep 1 in this many "
-                                                    "trials at each rung")] = 3.0,
+    reduction_factor: Annotated[Optional[float], typer.Option("--reduction-factor", help="asha / sh: keep 1 in "
+                                                              "this many trials at each rung (default: sh 2, "
+                                                              "asha 3)")] = None,
     rungs: Annotated[Optional[str], typer.Option("--rungs", help="sh: the lower rungs' budgets, in epochs or as "
-                                                 "fractions of the run (default 0.25)")] = None,
+                                                 "fractions of the run (default 0.1667,0.3333: 1/6 and "
+                                                 "1/3)")] = None,
     brackets: Annotated[int, typer.Option("--brackets", help="sh: run the configs in this many consecutive "
                                           "groups; TPE learns from each group before the next")] = 1,
     metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="the search metric (default: the "

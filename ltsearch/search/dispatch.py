@@ -42,13 +42,15 @@ from ltsearch.search.trainable import (
     objective_key,
 )
 
-DEFAULT_RUNGS = (0.25,)  # sh: one lower rung at 1/4 of the full budget (bench/RESULTS.md, P2 on both datasets)
+# sh's default: lower rungs at 1/6 and 1/3 of the full budget, keep 1 in 2 (request.REDUCTION_FACTORS); the
+# cheapest setting that kept the winner within 0.5 pt in all 8 measured searches (bench/RESULTS.md, P2 seeds)
+DEFAULT_RUNGS = (1 / 6, 1 / 3)
 
 
 def rung_budgets(full: int, rungs: list[float] | tuple | None = None) -> list[int]:
     """The sh budgets: the lower rungs (epochs >= 1, or fractions of ``full`` < 1; default
     :data:`DEFAULT_RUNGS`), each rounded, kept when below ``full``, then ``full`` itself:
-    ``[3, 12]`` for 12 epochs, ``[5, 20]`` for 20."""
+    ``[2, 4, 12]`` for 12 epochs, ``[3, 7, 20]`` for 20."""
     lower = [max(1, round(r * full)) if r < 1 else int(r) for r in (rungs or DEFAULT_RUNGS)]
     return sorted({b for b in lower if b < full}) + [int(full)]
 

@@ -26,7 +26,7 @@ import signal
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from ltsearch.search.recorder import Recorder, live_figures
 from ltsearch.search.request import OPTUNA_DB, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, edge_notes
-from ltsearch.search.state import SearchState
+from ltsearch.search.state import LEGACY_REDUCTION_FACTOR, SearchState
 from ltsearch.search.study import Study
 from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
 from ltsearch.tracking import experiment_name
@@ -142,6 +142,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     with _signals_as_interrupts(name) as signals:
         try:
             state = _open_state(req, space, folder, name, experiment, state, max_t)
+            req = replace(req, reduction_factor=state.reduction_factor)  # a resume keeps the search's factor
             plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
                              cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
             tracking_uri = resolve_tracking_uri(req.tracking_uri)
@@ -166,7 +167,9 @@ def run_search(req: SearchRequest) -> SearchResult:
                                 objective_key(space.metric), space.mode, [d.name for d in space.searched],
                                 _planned_epochs(state, plan, req, max_t), live=req.display)
             progress.message(f"search {name}: {state.configs} configs, scheduler {req.scheduler}, "
-                             f"budgets {state.budgets}; MLflow {tracking_uri}")
+                             f"budgets {state.budgets}"
+                             + (f", keep 1 in {req.reduction_factor:g}" if req.scheduler != "none" else "")
+                             + f"; MLflow {tracking_uri}")
             try:
                 _dispatch(req, space, base, state, study, plan, recorder, progress, data, folder, save)
             finally:
@@ -229,7 +232,8 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
         configs = len(grid) if grid is not None else req.trials
         budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" else [max_t]
         state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
-                            configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1)
+                            configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1,
+                            reduction_factor=req.reduction_factor)
         write_atomic(folder / "space.yaml", space_text)
     else:
         saved = folder / "space.yaml"
@@ -237,6 +241,8 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
             raise LTSearchError(f"--resume: search '{name}' started with another space (see {saved}); resume "
                                 f"with the same --space/--param/--fix/--set/--epochs flags, or start a new search "
                                 f"with another --name")
+    if state.reduction_factor is None:
+        state.reduction_factor = LEGACY_REDUCTION_FACTOR
     state.status = "running"
     state.sessions += 1
     state.save(folder)

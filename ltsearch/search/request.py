@@ -17,6 +17,9 @@ SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
 FIGURES = ("auto", "all", "best", "none")  # which trials get their PNG figures (search/recorder.py)
 OPTUNA_DB = "optuna.db"
+# --reduction-factor's default per scheduler: sh keeps 1 in 2 over its two lower rungs (dispatch.DEFAULT_RUNGS),
+# ASHA 1 in 3 as Ray Tune's default (bench/RESULTS.md, P2 seeds)
+REDUCTION_FACTORS = {"sh": 2.0, "asha": 3.0}
 
 
 @dataclass
@@ -37,8 +40,8 @@ class SearchRequest:
     grid_values: dict[str, list] | None = None  # explicit grid values per dim
     scheduler: str = "sh"  # sh | asha | none (default from P2, bench/RESULTS.md)
     grace_period: int = 1  # ASHA: epochs before a trial can be stopped
-    reduction_factor: float = 3.0  # ASHA / sh: keep 1 / reduction_factor of the trials at each rung
-    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/4
+    reduction_factor: float | None = None  # keep 1 / reduction_factor at each rung; None: REDUCTION_FACTORS
+    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/6, 1/3
     brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)
@@ -63,6 +66,9 @@ class SearchRequest:
     figures: str = "auto"  # whose PNG figures: auto | all | best | none (Recorder; about 2 s of CPU a trial)
     trial_fn: str = "ltsearch.train:run_trial"
 
+    def __post_init__(self) -> None:
+        if self.reduction_factor is None:
+            self.reduction_factor = REDUCTION_FACTORS.get(self.scheduler, REDUCTION_FACTORS["asha"])
 
 
 def check_request(req: SearchRequest) -> None:

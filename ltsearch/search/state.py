@@ -44,6 +44,9 @@ class RunRecord:
     bracket: int = 0  # sh: the group of configs it was drawn in
 
 
+LEGACY_REDUCTION_FACTOR = 3.0  # the reduction factor of a state saved before it was recorded
+
+
 @dataclass
 class SearchState:
     """Everything a search needs to continue after any kill (see the module docstring)."""
@@ -55,6 +58,9 @@ class SearchState:
     configs: int  # configs to sample (--trials, or the grid's size)
     budgets: list  # sh: the rung budgets; otherwise [full budget]
     brackets: int = 1  # sh: consecutive groups of configs (see ltsearch.search.dispatch)
+    # keep 1 in this many at each rung, fixed at the start (a resume keeps it); None: a state saved before
+    # it was recorded, when every scheduler's default was 3
+    reduction_factor: float | None = None
     decided: list = field(default_factory=list)  # sh: "bracket:rung" whose promotions are made
     study: str | None = None
     parent_run_id: str | None = None

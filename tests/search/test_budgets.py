@@ -6,8 +6,9 @@ from ltsearch.train.budget import scale_to_budget
 
 
 def test_rung_budgets_fractions_and_epochs():
-    assert rung_budgets(12) == [3, 12]  # default: one rung at 1/4
-    assert rung_budgets(20) == [5, 20]
+    assert rung_budgets(12) == [2, 4, 12]  # default: rungs at 1/6 and 1/3
+    assert rung_budgets(20) == [3, 7, 20]
+    assert rung_budgets(3) == [1, 3]  # rungs that round to the same epoch are one rung
     assert rung_budgets(20, [0.25, 0.5]) == [5, 10, 20]
     assert rung_budgets(4, [0.25, 0.5]) == [1, 2, 4]
     assert rung_budgets(12, [2, 3]) == [2, 3, 12]
@@ -30,3 +31,38 @@ def test_scale_to_budget_keeps_fractions_and_scales_epoch_counts():
     small = scale_to_budget(lort, 5)  # 16 : 4 -> round(5 * 16 / 20) = 4 : 1
     assert (small["epochs"], small["method"]["params"]["stage2_epochs"]) == (4, 1)
     assert planned_epochs(small) == 5 and scale_to_budget(cfg, 12) == cfg
+
+
+def test_default_reduction_factor_per_scheduler():
+    from ltsearch.search.request import SearchRequest
+
+    assert SearchRequest(method="kps").reduction_factor == 2.0  # sh keeps 1 in 2 over its two lower rungs
+    assert SearchRequest(method="kps", scheduler="asha").reduction_factor == 3.0
+    assert SearchRequest(method="kps", reduction_factor=4).reduction_factor == 4
+    # the default sh search of 16 configs at 12 epochs: 16 x 2 + 8 x 4 + 4 x 12 = 112 epochs, 0.583 of 16 x 12
+    assert planned_sh_epochs(16, 1, rung_budgets(12), 2.0) == 112
+
+
+def test_resume_keeps_the_saved_reduction_factor(tmp_path):
+    """A search keeps the factor it started with; a state saved before the factor was recorded resumes
+    with the old default, 3."""
+    import json
+
+    from ltsearch.search.engine import _open_state
+    from ltsearch.search.prepare import prepare
+    from ltsearch.search.request import SearchRequest
+    from ltsearch.search.state import STATE_FILE, SearchState
+
+    req = SearchRequest(method="kps", dataset="digits-lt", epochs=12, reduction_factor=4, storage_path=str(tmp_path))
+    space, _ = prepare(req)
+    folder = tmp_path / "s"
+    state = _open_state(req, space, folder, "s", "digits-lt", None, 12)
+    assert (state.budgets, state.reduction_factor) == ([2, 4, 12], 4)
+    again = _open_state(SearchRequest(method="kps", dataset="digits-lt", epochs=12), space, folder, "s", "digits-lt",
+                        SearchState.load(folder), 12)
+    assert again.reduction_factor == 4
+    data = json.loads((folder / STATE_FILE).read_text())
+    del data["reduction_factor"]
+    (folder / STATE_FILE).write_text(json.dumps(data))
+    legacy = _open_state(req, space, folder, "s", "digits-lt", SearchState.load(folder), 12)
+    assert legacy.reduction_factor == 3.0
