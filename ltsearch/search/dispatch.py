@@ -45,13 +45,17 @@ from ltsearch.search.trainable import (
 # sh's default: lower rungs at 1/6 and 1/3 of the full budget, keep 1 in 2 (request.REDUCTION_FACTORS); the
 # cheapest setting that kept the winner within 0.5 pt in all 8 measured searches (bench/RESULTS.md, P2 seeds)
 DEFAULT_RUNGS = (1 / 6, 1 / 3)
+# a default rung trains at least this many epochs: after 1 epoch every digits-lt config is at chance (P2), so a
+# 1-epoch rung would rank by sampling order; --rungs given explicitly are taken as they are
+MIN_DEFAULT_RUNG = 2
 
 
 def rung_budgets(full: int, rungs: list[float] | tuple | None = None) -> list[int]:
     """The sh budgets: the lower rungs (epochs >= 1, or fractions of ``full`` < 1; default
-    :data:`DEFAULT_RUNGS`), each rounded, kept when below ``full``, then ``full`` itself:
-    ``[2, 4, 12]`` for 12 epochs, ``[3, 7, 20]`` for 20."""
-    lower = [max(1, round(r * full)) if r < 1 else int(r) for r in (rungs or DEFAULT_RUNGS)]
+    :data:`DEFAULT_RUNGS`, at least :data:`MIN_DEFAULT_RUNG` epochs), each rounded, kept when below
+    ``full``, then ``full`` itself: ``[2, 4, 12]`` for 12 epochs, ``[3, 7, 20]`` for 20, ``[2, 3, 8]`` for 8."""
+    floor = 1 if rungs else MIN_DEFAULT_RUNG
+    lower = [max(floor, round(r * full)) if r < 1 else int(r) for r in (rungs or DEFAULT_RUNGS)]
     return sorted({b for b in lower if b < full}) + [int(full)]
 
 

@@ -8,7 +8,9 @@ from ltsearch.train.budget import scale_to_budget
 def test_rung_budgets_fractions_and_epochs():
     assert rung_budgets(12) == [2, 4, 12]  # default: rungs at 1/6 and 1/3
     assert rung_budgets(20) == [3, 7, 20]
-    assert rung_budgets(3) == [1, 3]  # rungs that round to the same epoch are one rung
+    assert rung_budgets(8) == [2, 3, 8]  # a default rung trains at least 2 epochs (1 ranks at chance)
+    assert rung_budgets(3) == [2, 3] and rung_budgets(2) == [2]  # rungs on the same epoch are one rung
+    assert rung_budgets(8, [0.1]) == [1, 8]  # explicit rungs are taken as given
     assert rung_budgets(20, [0.25, 0.5]) == [5, 10, 20]
     assert rung_budgets(4, [0.25, 0.5]) == [1, 2, 4]
     assert rung_budgets(12, [2, 3]) == [2, 3, 12]
