@@ -286,11 +286,12 @@ def sim_sh_rungs(T: Table, lower: tuple[int, ...], eta: float, missing: set) -> 
 
 
 def rung_families(T: Table) -> list[tuple[float, ...]]:
-    """One or two lower rungs (in epochs) of at least E/6 epochs, at budgets every config has
-    been measured at (a rung below E/6 ranks configs near chance: see the Spearman table)."""
+    """One or two lower rungs (in epochs) of at least E/6 epochs (rounded: the default's first rung), at
+    budgets every config has been measured at (a rung below E/6 ranks configs near chance: see the
+    Spearman table)."""
     from itertools import combinations
 
-    lower = sorted({b for b in (int(k.split(":")[1]) for k in T.runs) if max(2, T.E / 6) <= b < T.E
+    lower = sorted({b for b in (int(k.split(":")[1]) for k in T.runs) if max(2, round(T.E / 6)) <= b < T.E
                     and all(T.value(i, b) is not None for i in range(T.n))})
     return [c for r in (1, 2) for c in combinations(lower, r)]
 
@@ -322,11 +323,12 @@ def simulate(T: Table) -> tuple[list[dict], set]:
             if g < T.E:
                 row("sh", f"grace {g}, eta {e}", sim_sh(T, g, e, missing))
     from ltsearch.search.dispatch import rung_budgets
+    from ltsearch.search.request import REDUCTION_FACTORS
 
     for fr in rung_families(T):
         for e in (2, 3, 4):
             label = f"--rungs {','.join(map(str, fr))} --reduction-factor {e}"
-            if fr == tuple(rung_budgets(T.E)[:-1]) and e == 3:
+            if fr == tuple(rung_budgets(T.E)[:-1]) and e == REDUCTION_FACTORS["sh"]:
                 label += " (the default)"
             row("sh", label, sim_sh_rungs(T, fr, e, missing))
     for g in GRACES:
