@@ -76,6 +76,7 @@ def _root(
 app.command("run")(search_cmds.run)
 app.add_typer(search_cmds.spaces_app, name="spaces")
 app.command("train")(train_cmd.train)
+app.command("confirm")(train_cmd.confirm)
 app.add_typer(presets_cmd.app, name="presets")
 app.command("leaderboard")(report_cmds.leaderboard)
 app.command("heatmap")(report_cmds.heatmap)

@@ -1,4 +1,5 @@
-"""``ltsearch train``: one trial (or one per seed) from a YAML config or a paper preset."""
+"""``ltsearch train``: one trial (or one per seed) from a YAML config or a paper preset; ``ltsearch
+confirm``: a search's top configs trained over seeds (final runs), ranked by their mean."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ import typer
 from ltsearch.checks import check_train_flags
 from ltsearch.cli.common import (
     DataRootOpt,
+    DatasetOpt,
     EpochsOpt,
+    MetricOpt,
+    RatioOpt,
     SetOpt,
     TrackingUriOpt,
+    check_dataset,
+    check_metric,
     console,
     parse_seeds,
     user_errors,
@@ -76,14 +82,23 @@ def train(
 
         load_checkpoint(params["backbone"])
     base = out or Path("trials") / "train" / f"{cfg.method.name}-{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if seeds:
+        train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where)
+    else:
+        _train_one(cfg, base, resume, data)
+
+
+def train_seeds(cfg, seed_list: list[int], base: Path, resume: bool, data, config_path: Path | None,
+                tracking_uri: str | None, where: str = "config") -> list[dict]:
+    """Final runs: ``cfg`` trained once per seed into ``base/seed<k>``, then logged to MLflow as the
+    leaderboard's ``final`` rows (linked to the trial that ``config_path``'s provenance block names)."""
     results, run_dirs = [], []
     for seed in seed_list:
         run_cfg = config_from_dict({**cfg.to_dict(), "seed": seed}, where=where)
-        run_dir = base / f"seed{seed}" if len(seed_list) > 1 or seeds else base
-        results.append(_train_one(run_cfg, run_dir, resume, data))
-        run_dirs.append(run_dir)
-    if seeds:
-        _log_final_runs(cfg, results, seed_list, config, tracking_uri, run_dirs, data)
+        run_dirs.append(base / f"seed{seed}")
+        results.append(_train_one(run_cfg, run_dirs[-1], resume, data))
+    _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs, data)
+    return results
 
 
 def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
@@ -134,3 +149,69 @@ def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs
 
     log_final_runs(cfg, results, seed_list, config_path=config_path, tracking_uri=tracking_uri,
                    run_dirs=run_dirs, data=data)
+
+
+@user_errors
+def confirm(
+    dataset: DatasetOpt,
+    search: Annotated[str, typer.Option("--name", help="the search's name (ltsearch searches lists them)")],
+    imbalance_ratio: RatioOpt = None,
+    top: Annotated[int, typer.Option("--top", "-k", help="how many of the search's best configs")] = 3,
+    seeds: Annotated[str, typer.Option("--seeds", help="the seeds each config is trained with")] = "0,1,2",
+    metric: MetricOpt = "val/acc",
+    out: Annotated[Optional[Path], typer.Option("--output", "-o", help="output folder (default "
+                                                "trials/confirm/NAME)")] = None,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """Train a search's top configs over seeds and rank them by the mean: a search trains each config
+    with one seed, which at short budgets moves its accuracy by points. The runs are the leaderboard's
+    final rows (mean ± std), linked to their trial; a rerun resumes them.
+
+    Example: ltsearch confirm -d cifar10-lt -r 100 --name kps-c10 --top 3 --seeds 0,1,2
+    """
+    check_train_flags(None, out, seeds, tracking_uri)
+    check_dataset(dataset)
+    check_metric(metric)
+    if top < 1:
+        raise LTSearchError(f"--top {top}: use 1 or more configs")
+    seed_list = parse_seeds(seeds)
+    from ltsearch.data import DatasetSpec, load_dataset
+    from ltsearch.reports.confirm import summarize, top_rows, write_config
+    from ltsearch.tracking import resolve_tracking_uri
+    from ltsearch.train import resolve_config
+
+    uri = resolve_tracking_uri(tracking_uri)
+    experiment, rows = top_rows(dataset, search, imbalance_ratio=imbalance_ratio, top=top, metric=metric,
+                                tracking_uri=uri)
+    base = out or Path("trials") / "confirm" / search
+    loaded: dict[str, object] = {}
+    entries = []
+    for row in rows:
+        path, config = write_config(experiment, row, metric, base, uri)
+        cfg, _ = resolve_config(config_from_dict(config, where=str(path)))
+        spec = DatasetSpec.from_config(cfg.dataset)
+        if repr(spec) not in loaded:  # the configs of one search share their data
+            loaded[repr(spec)] = load_dataset(spec)
+        results = train_seeds(cfg, seed_list, base / path.stem, True, loaded[repr(spec)], path, uri, where=str(path))
+        entries.append({"row": row, "seeds": seed_list, "results": results, "config_path": path})
+    _print_confirmed(summarize(entries, metric), metric, search)
+
+
+def _print_confirmed(ranked: list[dict], metric: str, search: str) -> None:
+    from rich.table import Table
+
+    from ltsearch.metrics import format_group
+
+    table = Table(title=f"{search}: its top configs over seeds, by mean {metric}")
+    for col in ("rank", "trial", f"search's {metric}", *(f"seed {s}" for s in ranked[0]["seeds"]),
+                "mean ± std", "test/acc mean"):
+        table.add_column(col, justify="right")
+    for i, e in enumerate(ranked, 1):
+        std = "" if e["std"] is None else f" ± {e['std']:.2f}"
+        table.add_row(str(i), e["row"]["trial"] or e["row"]["run_id"][:8], format_group(e["row"]["val"]),
+                      *(format_group(v) for v in e["values"]), f"{format_group(e['mean'])}{std}",
+                      format_group(e["test_mean"]))
+    console.print(table)
+    first = ranked[0]
+    console.print(f"best on the mean: {first['row']['trial'] or first['row']['run_id'][:8]} (the search's rank "
+                  f"{first['row']['rank']}); its config: {first['config_path']}")

@@ -34,6 +34,14 @@ def config_of_run(run_id: str, params: dict[str, str], tracking_uri: str | None 
     return unflatten({k: parse_param(v) for k, v in params.items()})
 
 
+def row_config(experiment: str, row: dict, tracking_uri: str) -> dict:
+    """The full trial config of leaderboard row ``row`` (its run's ``config.yaml``)."""
+    run = next((r for r in search_runs(experiment, tracking_uri) if r["run_id"] == row["run_id"]), None)
+    if run is None:  # pragma: no cover - the row came from this store
+        raise LTSearchError(f"run {row['run_id']} vanished from {tracking_uri}")
+    return config_of_run(row["run_id"], run["params"], tracking_uri)
+
+
 def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:
     """Epochs and schedule (and a method's stage budgets) from ``presets/<method>/<dataset>.yaml``."""
     name = f"{method}/{dataset}"
@@ -104,10 +112,7 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
         raise LTSearchError(f"--rank {rank}: the leaderboard of {board.experiment} ({ranked[0]['budget']}) has "
                             f"{len(ranked)} rows; use --rank 1..{len(ranked)}")
     row = ranked[rank - 1]
-    run = next((r for r in search_runs(board.experiment, uri) if r["run_id"] == row["run_id"]), None)
-    if run is None:  # pragma: no cover - the row came from this store
-        raise LTSearchError(f"run {row['run_id']} vanished from {uri}")
-    config = config_of_run(row["run_id"], run["params"], uri)
+    config = row_config(board.experiment, row, uri)
     if row["kind"] == "final":
         config["seed"] = 0
     if paper_budget:

@@ -194,6 +194,7 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
         "epochs": int(epochs) if epochs is not None else None,
         "status": tags.get(TAG_STATUS) or ("completed" if run["status"] == "FINISHED" else run["status"].lower()),
         "search": tags.get(TAG_SEARCH, ""),
+        "trial": run.get("run_name") or "",
         "run_id": run["run_id"],
         "experiment_id": run.get("experiment_id"),
         "model": run["params"].get("model.name", ""),

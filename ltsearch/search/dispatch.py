@@ -43,7 +43,7 @@ from ltsearch.search.trainable import (
 )
 
 # sh's default: lower rungs at 1/6 and 1/3 of the full budget, keep 1 in 2 (request.REDUCTION_FACTORS); the
-# cheapest setting that kept the winner within 0.5 pt in all 8 measured searches (bench/RESULTS.md, P2 seeds)
+# cheapest setting that kept the winner within 0.5 pt in all 10 measured searches (bench/RESULTS.md, P2 seeds)
 DEFAULT_RUNGS = (1 / 6, 1 / 3)
 # a default rung trains at least this many epochs: after 1 epoch every digits-lt config is at chance (P2), so a
 # 1-epoch rung would rank by sampling order; --rungs given explicitly are taken as they are

@@ -1,0 +1,57 @@
+"""``ltsearch confirm``: a search's top configs retrained over seeds, ranked by their mean.
+
+A search trains each config with one seed, and at short budgets that seed moves a config's accuracy
+by several points (KPS, ResNet-8, 20 epochs on CIFAR-10-LT: 2-7 pt; bench/RESULTS.md, session 9): a
+search's rank 1 is partly its seed's luck. ``confirm`` takes the top ``k`` full-budget trials of one
+search (:func:`top_rows`), writes each one's config as ``ltsearch export`` does (:func:`write_config`)
+and trains it over the seeds as ``ltsearch train --seeds`` does (the leaderboard's ``final`` rows,
+linked to their trial); :func:`summarize` ranks them by the mean of the metric.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from ltsearch.errors import LTSearchError
+from ltsearch.reports.fmt import higher_is_better
+from ltsearch.reports import leaderboard
+from ltsearch.reports.export import exported_yaml, row_config
+from ltsearch.reports.output import write_text
+
+
+def top_rows(dataset: str, search: str, *, imbalance_ratio: float | None, top: int, metric: str,
+             tracking_uri: str) -> tuple[str, list[dict]]:
+    """(experiment, the search's ``top`` best trial rows of its largest budget), best first."""
+    board = leaderboard.build(dataset, imbalance_ratio, metric=metric, tracking_uri=tracking_uri, reference=False,
+                              search=search)
+    rows = [r for r in board.groups[0][1] if r["kind"] == "trial"] if board.groups else []
+    if not rows:
+        raise LTSearchError(f"--name {search}: no finished trials of that search in {board.experiment} "
+                            f"({tracking_uri}); `ltsearch searches -d {dataset}` lists the searches")
+    return board.experiment, rows[:top]
+
+
+def write_config(experiment: str, row: dict, metric: str, folder: Path, tracking_uri: str) -> tuple[Path, dict]:
+    """``folder/<trial>.yaml``: the row's config with its provenance block (as ``ltsearch export``)."""
+    config = row_config(experiment, row, tracking_uri)
+    path = folder / f"{row['trial'] or row['run_id'][:8]}.yaml"
+    write_text(path, exported_yaml(config, row, experiment, metric), mkdir=True)
+    return path, config
+
+
+def summarize(entries: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """Each entry (``row``, ``seeds``, ``results``: one ``run_trial`` result per seed) with the mean and
+    std over the seeds of ``metric`` and of ``test/acc``, best mean first."""
+    out = []
+    for e in entries:
+        vals = [r.get(metric) for r in e["results"]]
+        tests = [r.get("test/acc") for r in e["results"]]
+        known = [v for v in vals if v is not None]
+        out.append({**e, "values": vals, "mean": statistics.mean(known) if known else None,
+                    "std": statistics.stdev(known) if len(known) > 1 else None,
+                    "test_mean": statistics.mean([t for t in tests if t is not None]) if any(
+                        t is not None for t in tests) else None})
+    sign = -1 if higher_is_better(metric) else 1
+    return sorted(out, key=lambda e: (e["mean"] is None, sign * (e["mean"] or 0.0)))
