@@ -176,7 +176,8 @@ def confirm(
         raise LTSearchError(f"--top {top}: use 1 or more configs")
     seed_list = parse_seeds(seeds)
     from ltsearch.data import DatasetSpec, load_dataset
-    from ltsearch.reports.confirm import summarize, top_rows, write_config
+    from ltsearch.reports.confirm import config_path, summarize, top_rows, write_config
+    from ltsearch.reports.export import row_config
     from ltsearch.tracking import resolve_tracking_uri
     from ltsearch.train import resolve_config
 
@@ -184,15 +185,20 @@ def confirm(
     experiment, rows = top_rows(dataset, search, imbalance_ratio=imbalance_ratio, top=top, metric=metric,
                                 tracking_uri=uri)
     base = out or Path("trials") / "confirm" / search
+    # every config and its data read before anything is written or trained: errors are one line, exit 2
     loaded: dict[str, object] = {}
-    entries = []
+    plans = []
     for row in rows:
-        path, config = write_config(experiment, row, metric, base, uri)
-        cfg, _ = resolve_config(config_from_dict(config, where=str(path)))
+        config, path = row_config(experiment, row, uri), config_path(base, row)
+        cfg, _ = resolve_config(config_from_dict(config, where=f"config of run {row['run_id']}"))
         spec = DatasetSpec.from_config(cfg.dataset)
         if repr(spec) not in loaded:  # the configs of one search share their data
             loaded[repr(spec)] = load_dataset(spec)
-        results = train_seeds(cfg, seed_list, base / path.stem, True, loaded[repr(spec)], path, uri, where=str(path))
+        plans.append((row, config, cfg, path, loaded[repr(spec)]))
+    entries = []
+    for row, config, cfg, path, data in plans:
+        write_config(path, experiment, row, config, metric)
+        results = train_seeds(cfg, seed_list, base / path.stem, True, data, path, uri, where=str(path))
         entries.append({"row": row, "seeds": seed_list, "results": results, "config_path": path})
     _print_confirmed(summarize(entries, metric), metric, search)
 

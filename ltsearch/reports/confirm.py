@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ltsearch.errors import LTSearchError
-from ltsearch.reports.fmt import higher_is_better
 from ltsearch.reports import leaderboard
-from ltsearch.reports.export import exported_yaml, row_config
+from ltsearch.reports.export import exported_yaml
+from ltsearch.reports.fmt import higher_is_better
 from ltsearch.reports.output import write_text
 
 
@@ -33,12 +33,14 @@ def top_rows(dataset: str, search: str, *, imbalance_ratio: float | None, top: i
     return board.experiment, rows[:top]
 
 
-def write_config(experiment: str, row: dict, metric: str, folder: Path, tracking_uri: str) -> tuple[Path, dict]:
-    """``folder/<trial>.yaml``: the row's config with its provenance block (as ``ltsearch export``)."""
-    config = row_config(experiment, row, tracking_uri)
-    path = folder / f"{row['trial'] or row['run_id'][:8]}.yaml"
+def config_path(folder: Path, row: dict) -> Path:
+    """Where the row's config goes: ``folder/<trial>.yaml`` (its seeds train into ``folder/<trial>/seed<k>``)."""
+    return folder / f"{row['trial'] or row['run_id'][:8]}.yaml"
+
+
+def write_config(path: Path, experiment: str, row: dict, config: dict, metric: str) -> None:
+    """The row's config with its provenance block, as ``ltsearch export`` writes it."""
     write_text(path, exported_yaml(config, row, experiment, metric), mkdir=True)
-    return path, config
 
 
 def summarize(entries: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
@@ -46,7 +48,7 @@ def summarize(entries: list[dict[str, Any]], metric: str) -> list[dict[str, Any]
     std over the seeds of ``metric`` and of ``test/acc``, best mean first."""
     out = []
     for e in entries:
-        vals = [r.get(metric) for r in e["results"]]
+        vals = [r.get(f"best/{metric}", r.get(metric)) for r in e["results"]]  # the search objective, per seed
         tests = [r.get("test/acc") for r in e["results"]]
         known = [v for v in vals if v is not None]
         out.append({**e, "values": vals, "mean": statistics.mean(known) if known else None,
