@@ -176,9 +176,10 @@ def print_summary(result, console=None) -> None:
     ir = result.experiment.rsplit("-ir", 1)[1] if "-ir" in result.experiment else None
     data = f"-d {result.dataset}" + (f" -r {ir}" if ir else "")
     console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", markup=False, highlight=False)
+    console.print(f"  ltsearch confirm {data} --name {result.name}{store}   # the top 3 over seeds 0,1,2: "
+                  f"one seed ranked them", markup=False, highlight=False)
     console.print(f"  ltsearch export {data} --method {result.method}{store} -o best.yaml && "
-                  f"ltsearch train --config best.yaml --seeds 0,1,2   # then --rank 2, 3: one seed ranked them",
-                  markup=False, highlight=False)
+                  f"ltsearch train --config best.yaml --seeds 0,1,2", markup=False, highlight=False)
 
     if result.tracking_uri.startswith("sqlite"):
         console.print(f"  mlflow ui --backend-store-uri {result.tracking_uri}   # then open "
