@@ -71,7 +71,7 @@ def train(
     cfg, params = resolve_config(cfg)  # method params checked before anything is written
     if cfg.cache_dir is None:  # decoupled methods reuse a stage-1 backbone trained with the same config
         cfg.cache_dir = str(Path("trials/cache").resolve())
-    seed_list = parse_seeds(seeds) or [cfg.seed]
+    seed_list = parse_seeds(seeds)  # None: one run with the config's own seed
     # inputs read before anything is printed or written: the data (missing root, bad split
     # files, corrupt images) and a given stage-1 checkpoint; errors are one line, exit 2
     from ltsearch.data import DatasetSpec, load_dataset
