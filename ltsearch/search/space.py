@@ -149,7 +149,8 @@ def edge_notes(space: "SearchSpace", values: dict, near: float = EDGE) -> list[s
 def spread(low: float, high: float, points: int, log: bool = False) -> list[float]:
     """``points >= 2`` values from ``low`` to ``high``, evenly (``log``: geometrically) spaced: numpy's
     ``linspace`` / ``geomspace`` with the same float operations, in plain Python (numpy costs a
-    bad-input error 0.2 s to import; tests/test_search_space.py compares the two)."""
+    bad-input error 0.2 s to import; tests/search/test_space.py compares the two: linspace bit for
+    bit, geomspace to 1e-14, as numpy 2.4's logspace rounds its last bits otherwise)."""
     a, b = (math.log10(low), math.log10(high)) if log else (low, high)
     step = (b - a) / (points - 1)
     vals = [i * step + a for i in range(points)]

@@ -165,3 +165,32 @@ def test_one_seed_final_row_shows_its_value_without_a_std():
     assert mean == 53.5 and abs(std - 0.7071) < 1e-4
     assert _kind_text({"kind": "final", "seeds": 1}) == "final (1 seed)"
     assert _kind_text({"kind": "final", "seeds": 3}) == "final (3 seeds)"
+
+
+def test_tied_trials_rank_in_trial_order_as_the_search_breaks_ties(tmp_path):
+    """Six trials of one search with the same best val, recorded last trial first: the board ranks them
+    t000..t005, the search's own tie-break (its summary, its parent's best run, Optuna's best trial),
+    not by their random MLflow run ids."""
+    from ltsearch.reports import leaderboard
+    from ltsearch.search.recorder import Recorder
+    from ltsearch.search.space import load_space
+    from ltsearch.search.state import RunRecord
+    from ltsearch.search.trainable import TrialPlan
+    from ltsearch.tracking import TAG_STATUS
+    from ltsearch.tracking.writer import TrackingWriter, search_tags
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    writer = TrackingWriter(uri)
+    space = load_space("bs", dataset="digits-lt")
+    plan = TrialPlan(space=space, base_config=space.base_config({"epochs": 4}), trials_dir=str(tmp_path / "trials"))
+    rec = Recorder(writer, "digits-lt-ir10", "ties", "bs", plan, 0, "none", "test-half")
+    rec.parent_id = writer.create_run(rec.experiment_id, "ties", search_tags("ties", "bs", "digits-lt-ir10"))
+    point = space.paper_point(plan.base_config)
+    for i in reversed(range(6)):
+        rid = rec.run_for(RunRecord(id=f"t{i:03d}", config_id=f"t{i:03d}", number=i, values=point, budget=4))
+        writer.log_metrics(rid, {"val/acc": 40.0 + (i == 3)}, step=2)  # t003 peaks higher, then all tie
+        writer.log_metrics(rid, {"val/acc": 50.0, "best/val/acc": 50.0, "epochs_run": 4}, step=4)
+        writer.set_tags(rid, {TAG_STATUS: "completed"})
+        writer.end_run(rid, "FINISHED")
+    ranked = leaderboard.build("digits-lt", 10, tracking_uri=uri, search="ties", reference=False).ranked
+    assert [(r["rank"], r["trial"], r["val"]) for r in ranked] == [(i + 1, f"t{i:03d}", 50.0) for i in range(6)]
