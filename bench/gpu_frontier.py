@@ -223,6 +223,7 @@ def report(args) -> None:
     outdir.mkdir(exist_ok=True)
     lines = [f"# GPU frontier ({len(runs)} GPU runs, {sum(r['epochs'] for r in runs)} epochs; "
              f"{sorted({r['device'] for r in runs})})", ""]
+    verdicts: dict = {}
     for name in ("digits-lt", "cifar10-lt", "cifar10-lt-e20"):
         seeds = sorted(s for (t, s) in by_seed if t == name)
         sims = {}
@@ -250,6 +251,7 @@ def report(args) -> None:
             summary.append((k, ratio, mean, len(have), max(r["gap"] for r in have)))
             cells = " | ".join(f"{sims[s][k]['gap']:.2f}" if k in sims[s] else "—" for s in sims)
             lines.append(f"| {k[0]} | {k[1]} | {ratio:.3f} | {cells} | {mean:.2f} | {len(have)} |")
+        lines += regret_lines(name, {s: p2.Table(by_seed[(name, s)]) for s in sims}, sims, summary, verdicts)
         full_seeds = [x for x in summary if x[3] == len(sims) and x[0][0] != "none"]
         lines.append("")
         for what, col in (("mean gap", 2), ("gap on every seed", 4)):
@@ -258,10 +260,64 @@ def report(args) -> None:
                          + "; ".join(f"{x[0][0]} {x[0][1]} ({x[1]:.3f})" for x in ok) if ok else
                          f"No setting keeps the {what} <= 0.5 pt over all {len(sims)} seeds.")
         lines.append("")
+    lines += both_lines(verdicts)
     lines += p5_lines(spec, runs, by_seed)
     md = "\n".join(lines) + "\n"
     (outdir / "gpu_frontier.md").write_text(md)
     print(md)
+
+
+def held_out_regret(tables: dict[int, "p2.Table"], picks: dict[int, int]) -> dict[int, float]:
+    """The true-quality loss of each seed's pick, judged on the other seeds: for the search run with
+    training seed s, max over configs of their mean full-budget val on the seeds != s, minus the same
+    mean of the config the search returned. Seed s chose the pick, so only the other seeds judge it
+    without that seed's luck; a search that trains every config fully (``none``) has a regret too."""
+    out = {}
+    for s, pick in picks.items():
+        others = [t for t in tables if t != s]
+        if not others:
+            continue
+        score = [statistics.mean(tables[t].value(i, tables[t].E) for t in others) for i in range(tables[s].n)]
+        out[s] = max(score) - score[pick]
+    return out
+
+
+def regret_lines(name: str, tables: dict, sims: dict, summary: list, verdicts: dict) -> list[str]:
+    """Per setting: the held-out-seed regret of its picks, mean over the seeds, against ``none``'s;
+    ``verdicts[name][setting] = (epochs / full, mean regret - none's)``."""
+    if len(tables) < 2:
+        return []
+    base = statistics.mean(held_out_regret(tables, {s: sims[s][("none", "-")]["winner"] for s in sims}).values())
+    lines = ["", f"### {name}: what each pick is worth on the other seeds ({len(tables)} seeds)", "",
+             "Regret = the best config's mean full-budget val over the seeds that did not choose, minus the "
+             "pick's (`held_out_regret`); `none` trains every config fully and is the reference.", "",
+             "| scheduler | setting | epochs / full | regret per seed | mean regret | mean − none's |",
+             "|---|---|---|---|---|---|"]
+    for (k, ratio, _, n, _) in summary:
+        if n != len(sims):
+            continue
+        reg = held_out_regret(tables, {s: sims[s][k]["winner"] for s in sims})
+        mean = statistics.mean(reg.values())
+        verdicts.setdefault(name, {})[k] = (ratio, mean - base)
+        lines.append(f"| {k[0]} | {k[1]} | {ratio:.3f} | {', '.join(f'{reg[s]:.2f}' for s in sorted(reg))} | "
+                     f"{mean:.2f} | {mean - base:+.2f} |")
+    ok = sorted((r, k) for k, (r, d) in verdicts[name].items() if k[0] != "none" and d <= 0.5)[:3]
+    lines += ["", "Cheapest whose mean regret is within 0.5 pt of training every config fully: "
+              + "; ".join(f"{k[0]} {k[1]} ({r:.3f})" for r, k in ok), ""]
+    return lines
+
+
+def both_lines(verdicts: dict, names=("digits-lt", "cifar10-lt")) -> list[str]:
+    """The settings within 0.5 pt of ``none``'s held-out regret on every dataset, cheapest first (the
+    same setting labels: both datasets train 12 epochs)."""
+    if not all(n in verdicts for n in names):
+        return []
+    common = set.intersection(*(set(verdicts[n]) for n in names))
+    ok = sorted((max(verdicts[n][k][0] for n in names), k) for k in common
+                if k[0] != "none" and all(verdicts[n][k][1] <= 0.5 for n in names))
+    return [f"## Within 0.5 pt of training every config fully, on held-out seeds, on {' and '.join(names)}", "",
+            *(f"- {k[0]} {k[1]}: {r:.3f} of the epochs; mean regret − none's: "
+              + ", ".join(f"{n} {verdicts[n][k][1]:+.2f}" for n in names) for r, k in ok[:6]), ""]
 
 
 def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
@@ -288,9 +344,9 @@ def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
     if all(v is not None for v in full):
         picks.append(("none (all configs at 20 epochs)", max(range(T.n), key=lambda i: (full[i], -i))))
         from ltsearch.search.dispatch import rung_budgets
-        from ltsearch.search.request import REDUCTION_FACTORS
+        from ltsearch.search.request import REDUCTION_FACTOR
 
-        for lower, eta in (((5,), 3), ((5,), 4), (tuple(rung_budgets(T.E)[:-1]), REDUCTION_FACTORS["sh"])):
+        for lower, eta in (((5,), 3), ((5,), 4), (tuple(rung_budgets(T.E)[:-1]), REDUCTION_FACTOR)):
             out = p2.sim_sh_rungs(T, lower, eta, missing)
             if out is not None:
                 picks.append((f"sh --rungs {','.join(map(str, lower))} keep 1 in {eta:g} "

@@ -17,7 +17,7 @@ R=${1:?give the CIFAR-10 image-folder root (e.g. ~/.cache/ltsearch/cifar10-jpg)}
 WHAT=${2:-all}
 EPOCHS=${EPOCHS:-20}
 RUNGS=${RUNGS:-0.25}  # sh lower rungs as fractions of the budget: 5 of 20 epochs (the default of sessions 5-8,
-# which the committed P5 searches ran; today's default is --rungs 0.1667,0.3333 --reduction-factor 2)
+# which the committed P5 searches ran; today's default is --rungs 0.1667,0.3333 --reduction-factor 3)
 ETA=${ETA:-3}             # sh: keep 1 in 3 at each rung (as the committed P5 searches)
 TRIALS=${TRIALS:-24}
 LT=(--dataset cifar10-lt --imbalance-ratio 100 --data-root "$R")

@@ -17,9 +17,10 @@ SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
 FIGURES = ("auto", "all", "best", "none")  # which trials get their PNG figures (search/recorder.py)
 OPTUNA_DB = "optuna.db"
-# --reduction-factor's default per scheduler: sh keeps 1 in 2 over its two lower rungs (dispatch.DEFAULT_RUNGS),
-# ASHA 1 in 3 as Ray Tune's default (bench/RESULTS.md, P2 seeds)
-REDUCTION_FACTORS = {"sh": 2.0, "asha": 3.0}
+# --reduction-factor's default, sh and ASHA: keep 1 in 3 at each rung. For sh over its two lower rungs
+# (dispatch.DEFAULT_RUNGS) the cheapest setting whose picks, judged on the training seeds that did not
+# choose them, are as good as training every config fully (bench/RESULTS.md, session 10)
+REDUCTION_FACTOR = 3.0
 
 
 @dataclass
@@ -40,7 +41,7 @@ class SearchRequest:
     grid_values: dict[str, list] | None = None  # explicit grid values per dim
     scheduler: str = "sh"  # sh | asha | none (default from P2, bench/RESULTS.md)
     grace_period: int = 1  # ASHA: epochs before a trial can be stopped
-    reduction_factor: float | None = None  # keep 1 / reduction_factor at each rung; None: REDUCTION_FACTORS
+    reduction_factor: float = REDUCTION_FACTOR  # keep 1 / reduction_factor at each rung (a resume keeps its own)
     rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/6, 1/3
     brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
@@ -65,10 +66,6 @@ class SearchRequest:
     display: bool = True  # live rich table on stderr
     figures: str = "auto"  # whose PNG figures: auto | all | best | none (Recorder; about 2 s of CPU a trial)
     trial_fn: str = "ltsearch.train:run_trial"
-
-    def __post_init__(self) -> None:
-        if self.reduction_factor is None:
-            self.reduction_factor = REDUCTION_FACTORS.get(self.scheduler, REDUCTION_FACTORS["asha"])
 
 
 def check_request(req: SearchRequest) -> None:

@@ -35,14 +35,16 @@ def test_scale_to_budget_keeps_fractions_and_scales_epoch_counts():
     assert planned_epochs(small) == 5 and scale_to_budget(cfg, 12) == cfg
 
 
-def test_default_reduction_factor_per_scheduler():
+def test_default_reduction_factor_is_3_for_both_schedulers():
     from ltsearch.search.request import SearchRequest
 
-    assert SearchRequest(method="kps").reduction_factor == 2.0  # sh keeps 1 in 2 over its two lower rungs
+    assert SearchRequest(method="kps").reduction_factor == 3.0  # sh: keep 1 in 3 over its two lower rungs
     assert SearchRequest(method="kps", scheduler="asha").reduction_factor == 3.0
     assert SearchRequest(method="kps", reduction_factor=4).reduction_factor == 4
-    # the default sh search of 16 configs at 12 epochs: 16 x 2 + 8 x 4 + 4 x 12 = 112 epochs, 0.583 of 16 x 12
-    assert planned_sh_epochs(16, 1, rung_budgets(12), 2.0) == 112
+    # the default sh search of 16 configs at 12 epochs: 16 x 2 + ceil(16/3)=6 x 4 + ceil(6/3)=2 x 12 = 80 epochs,
+    # 0.417 of 16 x 12; at 20 epochs 32 configs: 32 x 3 + 11 x 7 + 4 x 20 = 253, 0.395 of 32 x 20
+    assert planned_sh_epochs(16, 1, rung_budgets(12), 3.0) == 80
+    assert planned_sh_epochs(32, 1, rung_budgets(20), 3.0) == 253
 
 
 def test_resume_keeps_the_saved_reduction_factor(tmp_path):
