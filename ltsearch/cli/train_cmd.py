@@ -164,8 +164,10 @@ def confirm(
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Train a search's top configs over seeds and rank them by the mean: a search trains each config
-    with one seed, which at short budgets moves its accuracy by points. The runs are the leaderboard's
-    final rows (mean ± std), linked to their trial; a rerun resumes them.
+    with one seed, which at short budgets moves its accuracy by points. Where fewer than --top configs
+    reached the full budget (sh keeps 1 in 3 at each rung), the best of the lower rungs follow, trained
+    at the full budget. The runs are the leaderboard's final rows (mean ± std), linked to their trial; a
+    rerun resumes them.
 
     Example: ltsearch confirm -d cifar10-lt -r 100 --name kps-c10 --top 3 --seeds 0,1,2
     """
@@ -176,7 +178,7 @@ def confirm(
         raise LTSearchError(f"--top {top}: use 1 or more configs")
     seed_list = parse_seeds(seeds)
     from ltsearch.data import DatasetSpec, load_dataset
-    from ltsearch.reports.confirm import config_path, summarize, top_rows, write_config
+    from ltsearch.reports.confirm import config_path, full_budget_configs, summarize, top_rows, write_config
     from ltsearch.reports.export import row_config
     from ltsearch.tracking import resolve_tracking_uri
     from ltsearch.train import resolve_config
@@ -188,18 +190,20 @@ def confirm(
     # every config and its data read before anything is written or trained: errors are one line, exit 2
     loaded: dict[str, object] = {}
     plans = []
-    for row in rows:
-        config, path = row_config(experiment, row, uri), config_path(base, row)
+    configs = full_budget_configs(rows, [row_config(experiment, row, uri) for row in rows])
+    for row, (config, notes) in zip(rows, configs):
+        path = config_path(base, row)
         cfg, _ = resolve_config(config_from_dict(config, where=f"config of run {row['run_id']}"))
         spec = DatasetSpec.from_config(cfg.dataset)
         if repr(spec) not in loaded:  # the configs of one search share their data
             loaded[repr(spec)] = load_dataset(spec)
-        plans.append((row, config, cfg, path, loaded[repr(spec)]))
+        plans.append((row, config, notes, cfg, path, loaded[repr(spec)]))
     entries = []
-    for row, config, cfg, path, data in plans:
-        write_config(path, experiment, row, config, metric)
+    for row, config, notes, cfg, path, data in plans:
+        write_config(path, experiment, row, config, metric, notes)
         results = train_seeds(cfg, seed_list, base / path.stem, True, data, path, uri, where=str(path))
-        entries.append({"row": row, "seeds": seed_list, "results": results, "config_path": path})
+        entries.append({"row": row, "order": len(entries) + 1, "seeds": seed_list, "results": results,
+                        "config_path": path})
     _print_confirmed(summarize(entries, metric), metric, search)
 
 
@@ -212,12 +216,14 @@ def _print_confirmed(ranked: list[dict], metric: str, search: str) -> None:
     for col in ("rank", "trial", f"search's {metric}", *(f"seed {s}" for s in ranked[0]["seeds"]),
                 "mean ± std", "test/acc mean"):
         table.add_column(col, justify="right")
+    full = max(e["row"]["budget_epochs"] or 0 for e in ranked)
     for i, e in enumerate(ranked, 1):
         std = "" if e["std"] is None else f" ± {e['std']:.2f}"
-        table.add_row(str(i), e["row"]["trial"] or e["row"]["run_id"][:8], format_group(e["row"]["val"]),
+        rung = "" if (e["row"]["budget_epochs"] or 0) == full else f" ({e['row']['budget_epochs']} ep)"
+        table.add_row(str(i), e["row"]["trial"] or e["row"]["run_id"][:8], format_group(e["row"]["val"]) + rung,
                       *(format_group(v) for v in e["values"]), f"{format_group(e['mean'])}{std}",
                       format_group(e["test_mean"]))
     console.print(table)
     first = ranked[0]
-    console.print(f"best on the mean: {first['row']['trial'] or first['row']['run_id'][:8]} (the search's rank "
-                  f"{first['row']['rank']}); its config: {first['config_path']}")
+    console.print(f"best on the mean: {first['row']['trial'] or first['row']['run_id'][:8]} (the search's "
+                  f"rank {first['order']}); its config: {first['config_path']}")

@@ -3,9 +3,11 @@
 A search trains each config with one seed, and at short budgets that seed moves a config's accuracy
 by several points (KPS, ResNet-8, 20 epochs on CIFAR-10-LT: 2-7 pt; bench/RESULTS.md, session 9): a
 search's rank 1 is partly its seed's luck. ``confirm`` takes the top ``k`` full-budget trials of one
-search (:func:`top_rows`), writes each one's config as ``ltsearch export`` does (:func:`write_config`)
-and trains it over the seeds as ``ltsearch train --seeds`` does (the leaderboard's ``final`` rows,
-linked to their trial); :func:`summarize` ranks them by the mean of the metric.
+search (:func:`top_rows`; where fewer reached the full budget, the best configs of its lower rungs, at
+the full budget: :func:`full_budget_configs`), writes each one's config as ``ltsearch export`` does
+(:func:`write_config`) and trains it over the seeds as ``ltsearch train --seeds`` does (the
+leaderboard's ``final`` rows, linked to their trial); :func:`summarize` ranks them by the mean of
+the metric.
 """
 
 from __future__ import annotations
@@ -19,18 +21,42 @@ from ltsearch.reports import leaderboard
 from ltsearch.reports.export import exported_yaml
 from ltsearch.reports.fmt import higher_is_better
 from ltsearch.reports.output import write_text
+from ltsearch.train.budget import with_budget_of
 
 
 def top_rows(dataset: str, search: str, *, imbalance_ratio: float | None, top: int, metric: str,
              tracking_uri: str) -> tuple[str, list[dict]]:
-    """(experiment, the search's ``top`` best trial rows of its largest budget), best first."""
+    """(experiment, the search's ``top`` best configs as trial rows), best first: those of its largest
+    budget, then, where fewer reached it (sh keeps 1 in 3 at each rung), the best of each lower rung
+    that went no higher, in the search's own order (a config once, at its highest rung)."""
     board = leaderboard.build(dataset, imbalance_ratio, metric=metric, tracking_uri=tracking_uri, reference=False,
                               search=search)
-    rows = [r for r in board.groups[0][1] if r["kind"] == "trial"] if board.groups else []
+    rows, seen = [], set()
+    for _, group in board.groups:  # the largest budget first
+        for r in group:
+            config = leaderboard.trial_number(r)
+            if r["kind"] == "trial" and (config < 0 or config not in seen):
+                seen.add(config)
+                rows.append(r)
     if not rows:
         raise LTSearchError(f"--name {search}: no finished trials of that search in {board.experiment} "
                             f"({tracking_uri}); `ltsearch searches -d {dataset}` lists the searches")
     return board.experiment, rows[:top]
+
+
+def full_budget_configs(rows: list[dict], configs: list[dict]) -> list[tuple[dict, tuple[str, ...]]]:
+    """Each row's config at the budget of the first (the search's largest) with its header notes: a
+    config the search stopped at a lower rung keeps its knobs and takes the full budget's epochs."""
+    full = rows[0]["budget_epochs"]
+    out = []
+    for row, config in zip(rows, configs):
+        if row["budget_epochs"] == full:
+            out.append((config, ()))
+        else:
+            out.append((with_budget_of(config, configs[0]), (
+                f"# the search stopped this config at its rung of {row['budget_epochs']} epochs; here at the "
+                f"search's full budget ({full} epochs)",)))
+    return out
 
 
 def config_path(folder: Path, row: dict) -> Path:
@@ -38,9 +64,9 @@ def config_path(folder: Path, row: dict) -> Path:
     return folder / f"{row['trial'] or row['run_id'][:8]}.yaml"
 
 
-def write_config(path: Path, experiment: str, row: dict, config: dict, metric: str) -> None:
+def write_config(path: Path, experiment: str, row: dict, config: dict, metric: str, notes: tuple[str, ...] = ()) -> None:
     """The row's config with its provenance block, as ``ltsearch export`` writes it."""
-    write_text(path, exported_yaml(config, row, experiment, metric), mkdir=True)
+    write_text(path, exported_yaml(config, row, experiment, metric, notes), mkdir=True)
 
 
 def summarize(entries: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:

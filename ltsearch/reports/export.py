@@ -75,9 +75,11 @@ def portable(config: dict) -> tuple[dict, list[str]]:
     return out, notes
 
 
-def exported_yaml(config: dict, row: dict, experiment: str, metric: str) -> str:
-    """One YAML style (block), floats in their shortest exact form (repr), no machine paths."""
-    config, notes = portable(config)
+def exported_yaml(config: dict, row: dict, experiment: str, metric: str, notes: tuple[str, ...] = ()) -> str:
+    """One YAML style (block), floats in their shortest exact form (repr), no machine paths; ``notes``:
+    more comment lines for the header."""
+    config, path_notes = portable(config)
+    notes = [*notes, *path_notes]
     value = "—" if row.get("val") is None else f"{row['val']:.2f}"
     kind = row.get("kind", "trial")
     header = [

@@ -262,7 +262,7 @@ def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) ->
     return rows
 
 
-def _trial_number(row: dict) -> int:
+def trial_number(row: dict) -> int:
     """A search's trial number (``t012`` and its rung runs ``t012-r1``: 12); -1 for other rows."""
     m = re.match(r"t(\d+)", row.get("trial") or "")
     return int(m.group(1)) if m else -1
@@ -348,7 +348,7 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
         # ties: final rows first, then a search's earlier trial (t001 before t002), as its summary,
         # its MLflow parent and Optuna's best trial break them; run ids only across searches
         group = sorted(grouped[b], key=lambda r: (sign * r["val"], 0 if r["kind"] == "final" else 1, r["search"],
-                                                  _trial_number(r), r["run_id"]))
+                                                  trial_number(r), r["run_id"]))
         if top is not None:
             group = group[:max(top, 0)]
         for i, row in enumerate(group, 1):

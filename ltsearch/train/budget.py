@@ -12,8 +12,25 @@ from __future__ import annotations
 
 import copy
 
+from ltsearch.config import flatten, unflatten
 from ltsearch.methods import get_method
 from ltsearch.train.plan import planned_epochs, resolve_config
+
+# every key :func:`scale_to_budget` may change: the rest of a config is the same at every budget
+SCALED_KEYS = ("epochs", "schedule.warmup_epochs", "method.params.stage2_epochs")
+
+
+def with_budget_of(config: dict, other: dict) -> dict:
+    """``config`` with the budget of ``other``: :data:`SCALED_KEYS` taken from ``other``, the rest
+    (the searched knobs) from ``config``. A run of a lower sh rung with the search's full-budget
+    config gives the run's config at the full budget: ``with_budget_of(scale_to_budget(c, b), c) == c``."""
+    flat, theirs = flatten(config), flatten(other)
+    for key in SCALED_KEYS:
+        if key in theirs:
+            flat[key] = theirs[key]  # in its place, so the config keeps its key order
+        else:
+            flat.pop(key, None)
+    return unflatten(flat)
 
 
 def scale_to_budget(config: dict, budget: int) -> dict:

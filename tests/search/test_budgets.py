@@ -1,5 +1,8 @@
 """The sh arithmetic against hand-computed values: rung budgets, planned epochs, scaled schedules."""
 
+import pytest
+import yaml
+
 from ltsearch.search.dispatch import planned_sh_epochs, rung_budgets, survivors
 from ltsearch.train import planned_epochs
 from ltsearch.train.budget import scale_to_budget
@@ -70,3 +73,25 @@ def test_resume_keeps_the_saved_reduction_factor(tmp_path):
     (folder / STATE_FILE).write_text(json.dumps(data))
     legacy = _open_state(req, space, folder, "s", "digits-lt", SearchState.load(folder), 12)
     assert legacy.reduction_factor == 3.0
+
+
+@pytest.mark.parametrize("method", ["kps", "lort", "lwr", "ldam-drw", "bs"])
+def test_with_budget_of_undoes_scale_to_budget(method):
+    """A lower rung's config with the full budget's scaled keys is the full-budget config, key order
+    included (``ltsearch confirm`` retrains configs the search stopped at a lower rung)."""
+    from ltsearch.config import flatten
+    from ltsearch.search.space import load_space
+    from ltsearch.train.budget import SCALED_KEYS, with_budget_of
+
+    space = load_space(method, dataset="cifar10-lt")
+    base = space.base_config({"epochs": 20})
+    full = space.config_for(space.paper_point(base), base)
+    for budget in (2, 3, 7):
+        low = scale_to_budget(full, budget)
+        a, b = flatten(low), flatten(full)
+        changed = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+        assert changed and changed <= set(SCALED_KEYS)  # scale_to_budget changes nothing else
+        back = with_budget_of(low, full)
+        assert back == full and yaml.safe_dump(back, sort_keys=False) == yaml.safe_dump(full, sort_keys=False)
+    knobs = scale_to_budget({**full, "optim": {**full["optim"], "lr": 0.0123}}, 3)
+    assert with_budget_of(knobs, full)["optim"]["lr"] == 0.0123  # the rung's knobs stay

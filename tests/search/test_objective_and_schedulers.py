@@ -148,3 +148,50 @@ def test_sh_log_names_each_rung_decision(sh):
     completed = [line for line in lines if " completed " in line]
     assert len(rung_done) == 4 + 2 and len(completed) == 1, sh.log
     assert "(4 ep)" in completed[0] and "done 4/4" in completed[0]
+
+
+def test_confirm_fills_its_top_from_the_lower_rungs_at_the_full_budget(sh, store, tmp_path):
+    """The sh search took 1 of its 4 configs to the full 4 epochs: `ltsearch confirm --top 3` trains
+    that one, then the best config stopped at rung 1 (2 ep), then the best stopped at rung 0 (1 ep),
+    each at the full budget with the knobs its rung run had; all three are final rows of 4 epochs."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from ltsearch.cli.main import app
+
+    db = tmp_path / "mlflow.db"
+    shutil.copy(store["root"] / "mlflow.db", db)  # the final runs stay out of the other tests' store
+    uri = f"sqlite:///{db}"
+    client, _, runs = mlflow_runs(store, "obj-sh")
+    by_rung: dict = {}
+    for run in runs.values():
+        by_rung.setdefault(int(run.data.tags["ltsearch.rung"]), []).append(run)
+    expected, seen = [], set()
+    for rung in (2, 1, 0):  # the search's own order: highest rung first, each config once
+        for run in sorted(by_rung[rung], key=lambda r: (-r.data.metrics["best/val/acc"], r.data.tags[TAG_TRIAL_ID])):
+            if run.data.tags["ltsearch.config_id"] not in seen:
+                seen.add(run.data.tags["ltsearch.config_id"])
+                expected.append(run)
+    expected = expected[:3]
+    assert [int(r.data.tags["ltsearch.rung"]) for r in expected] == [2, 1, 0]
+    out = tmp_path / "confirm"
+    res = CliRunner().invoke(app, ["confirm", "-d", "digits-lt", "--name", "obj-sh", "--top", "3", "--seeds", "0",
+                                   "--tracking-uri", uri, "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    full = load_yaml(Path(sh.storage_dir) / "trials" / expected[0].data.tags[TAG_TRIAL_ID] / "config.yaml")
+    for run in expected:
+        name = run.data.tags[TAG_TRIAL_ID]
+        text = (out / f"{name}.yaml").read_text()
+        cfg = load_yaml(out / f"{name}.yaml")
+        cfg.pop("ltsearch")
+        rung_cfg = load_yaml(Path(sh.storage_dir) / "trials" / name / "config.yaml")
+        assert cfg["epochs"] == 4 and cfg["method"] == rung_cfg["method"] and cfg["optim"] == rung_cfg["optim"]
+        assert {k: v for k, v in cfg.items() if k not in ("method", "optim", "dataset", "cache_dir")} == {
+            k: v for k, v in full.items() if k not in ("method", "optim", "dataset", "cache_dir")}
+        budget = int(run.data.tags["ltsearch.budget"])
+        assert (f"stopped this config at its rung of {budget} epochs" in text) == (budget < 4)
+        assert f"({budget} ep)" in res.output or budget == 4
+    finals = [r for r in leaderboard.build("digits-lt", 10, tracking_uri=uri).ranked if r["kind"] == "final"]
+    assert sorted(f["source_run"] for f in finals) == sorted(r.info.run_id for r in expected)
+    assert {f["budget_epochs"] for f in finals} == {4}
