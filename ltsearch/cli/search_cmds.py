@@ -99,11 +99,14 @@ def run(
                             f"--trials (size the grid with --grid-points or --param NAME=a,b,c)")
     req = SearchRequest(
         method=method, dataset=dataset, imbalance_ratio=imbalance_ratio,
-        data_root=str(data_root) if data_root else None, val=val, space=space, trials=8 if trials is None else trials, epochs=epochs,
-        search=search, grid_points=grid_points, scheduler=scheduler, grace_period=grace_period,
-        reduction_factor=REDUCTION_FACTOR if reduction_factor is None else reduction_factor, brackets=brackets, rungs=_floats(rungs, "--rungs"), metric=metric, gpus_per_trial=gpus_per_trial,
+        data_root=str(data_root) if data_root else None, val=val, space=space,
+        trials=8 if trials is None else trials, epochs=epochs, search=search, grid_points=grid_points,
+        scheduler=scheduler, grace_period=grace_period,
+        reduction_factor=REDUCTION_FACTOR if reduction_factor is None else reduction_factor,
+        brackets=brackets, rungs=_floats(rungs, "--rungs"), metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
-        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study, warm_start=list(warm_start or []), resume=resume, seed=seed, retries=retries,
+        tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study,
+        warm_start=list(warm_start or []), resume=resume, seed=seed, retries=retries,
         params=list(param or []), fixed=list(fix or []), sets=list(set_ or []), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty(), figures="none" if no_figures else figures)
     check_request(req)  # every flag before torch / ray / mlflow are imported: the error comes at once

@@ -64,7 +64,8 @@ def config_path(folder: Path, row: dict) -> Path:
     return folder / f"{row['trial'] or row['run_id'][:8]}.yaml"
 
 
-def write_config(path: Path, experiment: str, row: dict, config: dict, metric: str, notes: tuple[str, ...] = ()) -> None:
+def write_config(path: Path, experiment: str, row: dict, config: dict, metric: str,
+                 notes: tuple[str, ...] = ()) -> None:
     """The row's config with its provenance block, as ``ltsearch export`` writes it."""
     write_text(path, exported_yaml(config, row, experiment, metric, notes), mkdir=True)
 
