@@ -1,0 +1,47 @@
+"""The P2 simulations that chose the sh default (bench/p2_frontier.py, bench/gpu_frontier.py), against
+hand-computed values: successive halving over measured tables, and the held-out-seed regret."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import gpu_frontier  # noqa: E402
+import p2_frontier  # noqa: E402
+
+
+def table(full: list[float], rungs: dict[int, list[float]] | None = None, E: int = 4) -> p2_frontier.Table:
+    """A measured table: ``full`` = each config's best val at ``E`` epochs, ``rungs[b]`` = at budget b."""
+    runs = {f"{i}:{E}": {"best": v, "curve": [v]} for i, v in enumerate(full)}
+    for b, vals in (rungs or {}).items():
+        runs.update({f"{i}:{b}": {"best": v} for i, v in enumerate(vals)})
+    return p2_frontier.Table({"configs": [{}] * len(full), "epochs": E, "runs": runs})
+
+
+def test_successive_halving_by_hand():
+    """4 configs, rungs 1, 2, 4, keep 1 in 2: 4 x 1 + 2 x 2 + 1 x 4 = 12 epochs; ties go to the lower index,
+    as the dispatcher's (val, trial id) order."""
+    from ltsearch.search.dispatch import survivors
+
+    T = table([70, 90, 60, 80], {1: [30, 20, 30, 10], 2: [50, 40, 45, 0]})
+    out = p2_frontier.successive_halving(T, [0, 1, 2, 3], [1, 2, 4], 2, set())
+    # rung 1: 0 and 2 tie at 30 -> both kept (2 of 4); rung 2: 0 (50) beats 2 (45) -> config 0 at 4 epochs
+    assert out == {"consumed": 4 * 1 + 2 * 2 + 1 * 4, "sizes": [4, 2, 1], "winner": 0}
+    assert [survivors(n, 2) for n in (4, 2)] == [2, 1]  # the simulation keeps what the dispatcher keeps
+    assert out["winner"] != max(range(4), key=lambda i: T.value(i, 4))  # config 1 (90) was lost at rung 1
+    missing: set = set()
+    assert p2_frontier.successive_halving(T, [0, 1, 2, 3], [1, 3, 4], 2, missing) is None
+    assert missing == {(0, 3), (2, 3)}  # what the simulation would need measured
+
+
+def test_held_out_regret_by_hand():
+    """Seed s's pick judged by the mean of the other seeds: the best such mean minus the pick's."""
+    tables = {0: table([50, 60, 55]), 1: table([58, 52, 57]), 2: table([56, 54, 59])}
+    picks = {0: 1, 1: 0, 2: 2}  # each seed's own full-budget winner
+    # seed 0: means over seeds 1-2 = 57, 53, 58 -> 58 - 53; seed 1: over 0, 2 = 53, 57, 57 -> 57 - 53;
+    # seed 2: over 0, 1 = 54, 56, 56 -> 56 - 56
+    assert gpu_frontier.held_out_regret(tables, picks) == pytest.approx({0: 5.0, 1: 4.0, 2: 0.0})
+    assert gpu_frontier.held_out_regret({0: tables[0]}, {0: 1}) == {}  # no other seed to judge by
