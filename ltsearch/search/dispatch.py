@@ -44,7 +44,7 @@ from ltsearch.search.trainable import (
 
 # sh's default: lower rungs at 1/6 and 1/3 of the full budget, keep 1 in 3 (request.REDUCTION_FACTOR); the
 # cheapest setting whose picks lose nothing against training every config fully, judged on held-out training
-# seeds over 10 measured searches (bench/RESULTS.md, session 10)
+# seeds over 15 measured searches (bench/RESULTS.md, session 10)
 DEFAULT_RUNGS = (1 / 6, 1 / 3)
 # a default rung trains at least this many epochs: after 1 epoch every digits-lt config is at chance (P2), so a
 # 1-epoch rung would rank by sampling order; --rungs given explicitly are taken as they are
