@@ -345,8 +345,8 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
     order = sorted(grouped, key=lambda b: (-(grouped[b][0]["budget_epochs"] or 0), -len(grouped[b]), b))
     rows = []
     for b in order:
-        # ties: final rows first, then a search's earlier trial (t001 before t002), as its summary,
-        # its MLflow parent and Optuna's best trial break them; run ids only across searches
+        # ties: final rows first, then a search's earlier trial (t001 before t002), as its summary and
+        # its MLflow parent's best run break them; run ids only across searches
         group = sorted(grouped[b], key=lambda r: (sign * r["val"], 0 if r["kind"] == "final" else 1, r["search"],
                                                   trial_number(r), r["run_id"]))
         if top is not None:

@@ -169,8 +169,8 @@ def test_one_seed_final_row_shows_its_value_without_a_std():
 
 def test_tied_trials_rank_in_trial_order_as_the_search_breaks_ties(tmp_path):
     """Six trials of one search with the same best val, recorded last trial first: the board ranks them
-    t000..t005, the search's own tie-break (its summary, its parent's best run, Optuna's best trial),
-    not by their random MLflow run ids."""
+    t000..t005, the search's own tie-break (its summary, its parent's best run), not by their random
+    MLflow run ids."""
     from ltsearch.reports import leaderboard
     from ltsearch.search.recorder import Recorder
     from ltsearch.search.space import load_space
