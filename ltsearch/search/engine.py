@@ -230,7 +230,8 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
     if state is None:
         grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values) if req.search == "grid" else None
         configs = len(grid) if grid is not None else req.trials
-        budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" else [max_t]
+        # brackets of one config each have nothing to rank at a lower rung: they train the full budget at once
+        budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" and configs > req.brackets else [max_t]
         state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
                             configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1,
                             reduction_factor=req.reduction_factor)
@@ -256,7 +257,7 @@ def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Pat
                             f"use another --name")
     if existing is not None:
         _check_same_base(recorder, existing, state.name, base)
-    recorder.open_parent(_space_params(space, req, max_t), space.to_yaml(), dump_yaml(base))
+    recorder.open_parent(_space_params(space, req, max_t, state.budgets), space.to_yaml(), dump_yaml(base))
 
 
 def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
@@ -551,7 +552,7 @@ def _optuna_storage(req: SearchRequest, tracking_uri: str) -> str:
     return f"sqlite:///{(store_dir(tracking_uri) / OPTUNA_DB).resolve()}"
 
 
-def _space_params(space: SearchSpace, req: SearchRequest, max_t: int) -> dict[str, Any]:
+def _space_params(space: SearchSpace, req: SearchRequest, max_t: int, budgets: list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {f"space.{d.name}": d.describe() for d in space.dims}
     out.update({"search": req.search, "sampler": {"tpe": "optuna-tpe", "random": "optuna-random",
                                                   "grid": "grid"}[req.search],
@@ -563,7 +564,7 @@ def _space_params(space: SearchSpace, req: SearchRequest, max_t: int) -> dict[st
     if req.scheduler == "sh":
         out.update({"sh.reduction_factor": req.reduction_factor,
                     "sh.brackets": req.brackets,
-                    "sh.budgets": ",".join(map(str, rung_budgets(max_t, req.rungs)))})
+                    "sh.budgets": ",".join(map(str, budgets))})
     out["objective"] = objective_key(space.metric)
     if req.search == "grid":
         out["grid_points"] = req.grid_points

@@ -95,3 +95,20 @@ def test_with_budget_of_undoes_scale_to_budget(method):
         assert back == full and yaml.safe_dump(back, sort_keys=False) == yaml.safe_dump(full, sort_keys=False)
     knobs = scale_to_budget({**full, "optim": {**full["optim"], "lr": 0.0123}}, 3)
     assert with_budget_of(knobs, full)["optim"]["lr"] == 0.0123  # the rung's knobs stay
+
+
+def test_a_bracket_of_one_config_trains_the_full_budget_at_once(tmp_path):
+    """`--trials 1` (or no more configs than brackets) has nothing to rank at a lower rung: budgets [12],
+    12 epochs a config, not 2 + 4 + 12."""
+    from ltsearch.search.engine import _open_state
+    from ltsearch.search.prepare import prepare
+    from ltsearch.search.request import SearchRequest
+
+    cases = [(1, 1, [12]), (3, 3, [12]), (4, 3, [2, 4, 12]), (2, 1, [2, 4, 12])]  # trials, brackets, budgets
+    for i, (trials, brackets, budgets) in enumerate(cases):
+        req = SearchRequest(method="kps", dataset="digits-lt", epochs=12, trials=trials, brackets=brackets,
+                            storage_path=str(tmp_path))
+        space, _ = prepare(req)
+        state = _open_state(req, space, tmp_path / f"s{i}", f"s{i}", "digits-lt", None, 12)
+        assert state.budgets == budgets, (trials, brackets)
+    assert planned_sh_epochs(1, 1, [12], 3) == 12 and planned_sh_epochs(3, 3, [12], 3) == 36

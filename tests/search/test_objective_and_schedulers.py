@@ -195,3 +195,14 @@ def test_confirm_fills_its_top_from_the_lower_rungs_at_the_full_budget(sh, store
     finals = [r for r in leaderboard.build("digits-lt", 10, tracking_uri=uri).ranked if r["kind"] == "final"]
     assert sorted(f["source_run"] for f in finals) == sorted(r.info.run_id for r in expected)
     assert {f["budget_epochs"] for f in finals} == {4}
+
+
+def test_sh_with_one_config_per_bracket_trains_each_once_at_the_full_budget(ray_session, store):
+    """Two configs in two brackets: each trains 4 epochs once (8 in all), not 1 + 2 + 4 each; the second
+    bracket still waits for the first, and the parent records the single budget."""
+    result = search(store, "obj-sh-single", scheduler="sh", trials=2, brackets=2, rungs=[0.25, 0.5])
+    assert result.epochs_consumed == 8 == result.full_epochs
+    assert sorted((s.trial_id, s.status, s.epochs) for s in result.trials) == [("t000", "completed", 4),
+                                                                               ("t001", "completed", 4)]
+    _, (parent,), runs = mlflow_runs(store, "obj-sh-single")
+    assert parent.data.params["sh.budgets"] == "4" and len(runs) == 2
