@@ -283,24 +283,28 @@ def held_out_regret(tables: dict[int, "p2.Table"], picks: dict[int, int]) -> dic
 
 
 def regret_lines(name: str, tables: dict, sims: dict, summary: list, verdicts: dict) -> list[str]:
-    """Per setting: the held-out-seed regret of its picks, mean over the seeds, against ``none``'s;
+    """Per setting: the held-out-seed regret of its picks, mean over the seeds it could be simulated on
+    (a seed measured at fewer budgets lacks some settings), against ``none``'s on the same seeds;
     ``verdicts[name][setting] = (epochs / full, mean regret - none's)``."""
     if len(tables) < 2:
         return []
-    base = statistics.mean(held_out_regret(tables, {s: sims[s][("none", "-")]["winner"] for s in sims}).values())
+    base = held_out_regret(tables, {s: sims[s][("none", "-")]["winner"] for s in sims})
     lines = ["", f"### {name}: what each pick is worth on the other seeds ({len(tables)} seeds)", "",
              "Regret = the best config's mean full-budget val over the seeds that did not choose, minus the "
-             "pick's (`held_out_regret`); `none` trains every config fully and is the reference.", "",
-             "| scheduler | setting | epochs / full | regret per seed | mean regret | mean − none's |",
-             "|---|---|---|---|---|---|"]
+             "pick's (`held_out_regret`); `none` trains every config fully and is the reference, on the same "
+             "seeds.", "",
+             "| scheduler | setting | epochs / full | regret per seed | mean regret | mean − none's | seeds |",
+             "|---|---|---|---|---|---|---|"]
     for (k, ratio, _, n, _) in summary:
-        if n != len(sims):
+        have = [s for s in sims if k in sims[s]]
+        if len(have) < 2:
             continue
-        reg = held_out_regret(tables, {s: sims[s][k]["winner"] for s in sims})
+        reg = held_out_regret(tables, {s: sims[s][k]["winner"] for s in have})
         mean = statistics.mean(reg.values())
-        verdicts.setdefault(name, {})[k] = (ratio, mean - base)
+        diff = statistics.mean(reg[s] - base[s] for s in reg)
+        verdicts.setdefault(name, {})[k] = (ratio, diff)
         lines.append(f"| {k[0]} | {k[1]} | {ratio:.3f} | {', '.join(f'{reg[s]:.2f}' for s in sorted(reg))} | "
-                     f"{mean:.2f} | {mean - base:+.2f} |")
+                     f"{mean:.2f} | {diff:+.2f} | {len(reg)} |")
     ok = sorted((r, k) for k, (r, d) in verdicts[name].items() if k[0] != "none" and d <= 0.5)[:3]
     lines += ["", "Cheapest whose mean regret is within 0.5 pt of training every config fully: "
               + "; ".join(f"{k[0]} {k[1]} ({r:.3f})" for r, k in ok), ""]
