@@ -179,7 +179,7 @@ def confirm(
     seed_list = parse_seeds(seeds)
     from ltsearch.data import DatasetSpec, load_dataset
     from ltsearch.reports.confirm import config_path, full_budget_configs, summarize, top_rows, write_config
-    from ltsearch.reports.export import row_config
+    from ltsearch.reports.export import full_budget_config, row_config
     from ltsearch.tracking import resolve_tracking_uri
     from ltsearch.train import resolve_config
 
@@ -190,7 +190,8 @@ def confirm(
     # every config and its data read before anything is written or trained: errors are one line, exit 2
     loaded: dict[str, object] = {}
     plans = []
-    configs = full_budget_configs(rows, [row_config(experiment, row, uri) for row in rows])
+    configs = full_budget_configs(rows, [row_config(experiment, row, uri) for row in rows],
+                                  [full_budget_config(row, uri) for row in rows])
     for row, (config, notes) in zip(rows, configs):
         path = config_path(base, row)
         cfg, _ = resolve_config(config_from_dict(config, where=f"config of run {row['run_id']}"))
@@ -203,7 +204,7 @@ def confirm(
         write_config(path, experiment, row, config, metric, notes)
         results = train_seeds(cfg, seed_list, base / path.stem, True, data, path, uri, where=str(path))
         entries.append({"row": row, "order": len(entries) + 1, "seeds": seed_list, "results": results,
-                        "config_path": path})
+                        "config_path": path, "stopped_at": row["budget_epochs"] if notes else None})
     _print_confirmed(summarize(entries, metric), metric, search)
 
 
@@ -216,10 +217,9 @@ def _print_confirmed(ranked: list[dict], metric: str, search: str) -> None:
     for col in ("rank", "trial", f"search's {metric}", *(f"seed {s}" for s in ranked[0]["seeds"]),
                 "mean ± std", "test/acc mean"):
         table.add_column(col, justify="right")
-    full = max(e["row"]["budget_epochs"] or 0 for e in ranked)
     for i, e in enumerate(ranked, 1):
         std = "" if e["std"] is None else f" ± {e['std']:.2f}"
-        rung = "" if (e["row"]["budget_epochs"] or 0) == full else f" ({e['row']['budget_epochs']} ep)"
+        rung = "" if e["stopped_at"] is None else f" ({e['stopped_at']} ep)"  # the search's value at its rung
         table.add_row(str(i), e["row"]["trial"] or e["row"]["run_id"][:8], format_group(e["row"]["val"]) + rung,
                       *(format_group(v) for v in e["values"]), f"{format_group(e['mean'])}{std}",
                       format_group(e["test_mean"]))

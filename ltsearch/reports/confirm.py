@@ -22,6 +22,7 @@ from ltsearch.reports.export import exported_yaml
 from ltsearch.reports.fmt import higher_is_better
 from ltsearch.reports.output import write_text
 from ltsearch.train.budget import with_budget_of
+from ltsearch.train.plan import planned_epochs
 
 
 def top_rows(dataset: str, search: str, *, imbalance_ratio: float | None, top: int, metric: str,
@@ -44,18 +45,20 @@ def top_rows(dataset: str, search: str, *, imbalance_ratio: float | None, top: i
     return board.experiment, rows[:top]
 
 
-def full_budget_configs(rows: list[dict], configs: list[dict]) -> list[tuple[dict, tuple[str, ...]]]:
-    """Each row's config at the budget of the first (the search's largest) with its header notes: a
-    config the search stopped at a lower rung keeps its knobs and takes the full budget's epochs."""
-    full = rows[0]["budget_epochs"]
+def full_budget_configs(rows: list[dict], configs: list[dict],
+                        full_configs: list[dict | None]) -> list[tuple[dict, tuple[str, ...]]]:
+    """Each row's config at its search's full budget, with its header notes. A config the search
+    stopped at a lower rung keeps its knobs and takes the full budget's schedule: the config its run
+    recorded for the full budget (``full_configs``: :func:`~ltsearch.reports.export.full_budget_config`),
+    else (a search from before runs recorded it) the first row's budget."""
     out = []
-    for row, config in zip(rows, configs):
-        if row["budget_epochs"] == full:
+    for row, config, full in zip(rows, configs, full_configs):
+        if full is None and row["budget_epochs"] == rows[0]["budget_epochs"]:
             out.append((config, ()))
-        else:
-            out.append((with_budget_of(config, configs[0]), (
-                f"# the search stopped this config at its rung of {row['budget_epochs']} epochs; here at the "
-                f"search's full budget ({full} epochs)",)))
+            continue
+        full = full if full is not None else with_budget_of(config, configs[0])
+        out.append((full, (f"# the search stopped this config at its rung of {row['budget_epochs']} epochs; "
+                           f"here at the search's full budget ({planned_epochs(full)} epochs)",)))
     return out
 
 

@@ -19,6 +19,7 @@ from ltsearch.presets import list_presets, load_preset
 from ltsearch.reports import leaderboard
 from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri
+from ltsearch.tracking.outputs import FULL_BUDGET_CONFIG_FILE
 from ltsearch.tracking.reader import parse_param, read_artifact_text, search_runs
 from ltsearch.yamlio import safe_load
 
@@ -40,6 +41,15 @@ def row_config(experiment: str, row: dict, tracking_uri: str) -> dict:
     if run is None:  # pragma: no cover - the row came from this store
         raise LTSearchError(f"run {row['run_id']} vanished from {tracking_uri}")
     return config_of_run(row["run_id"], run["params"], tracking_uri)
+
+
+def full_budget_config(row: dict, tracking_uri: str) -> dict | None:
+    """The config of row ``row``'s run at its search's full budget, which a run of a lower sh rung
+    records (``full_budget_config.yaml``); None for a run without it (one at the full budget, or of
+    a search from before it was recorded)."""
+    text = read_artifact_text(row["run_id"], FULL_BUDGET_CONFIG_FILE, tracking_uri)
+    data = safe_load(text) if text else None
+    return data if isinstance(data, dict) and data else None
 
 
 def apply_paper_budget(config: dict, method: str, dataset: str) -> dict:

@@ -52,7 +52,7 @@ from ltsearch.tracking.artifacts import (
     log_trial_figures,
 )
 from ltsearch.tracking.names import STOPPED_RUN_STATUS
-from ltsearch.tracking.outputs import CONFUSION_FILE
+from ltsearch.tracking.outputs import CONFUSION_FILE, FULL_BUDGET_CONFIG_FILE
 from ltsearch.tracking.writer import TrackingWriter, search_tags
 
 TAG_BUDGET = "ltsearch.budget"  # planned epochs of the run (all stages)
@@ -337,6 +337,8 @@ class Recorder:
             self.writer.log_artifact(rid, cfg_file)
         else:
             self.writer.log_text(rid, dump_yaml(self.plan.config_for(rec.values, rec.budget)), "config.yaml")
+        if rec.budget != self.plan.full_budget(rec.values):  # a lower sh rung: what `confirm` retrains
+            self.writer.log_text(rid, dump_yaml(self.plan.config_for(rec.values)), FULL_BUDGET_CONFIG_FILE)
         per_class = inside(out / "per_class.csv", out)
         if per_class is not None:
             self.writer.log_artifact(rid, per_class)

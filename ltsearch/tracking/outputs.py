@@ -19,6 +19,8 @@ from ltsearch.fileio import open_atomic
 CONFUSION_FILE = "confusion.csv"
 PER_CLASS_FILE = "per_class.csv"
 METRICS_FILE = "metrics.jsonl"
+# a run of a lower sh rung: its config at the search's full budget (what `ltsearch confirm` retrains)
+FULL_BUDGET_CONFIG_FILE = "full_budget_config.yaml"
 MAX_CONFUSION_CLASSES = 100  # above this a matrix is neither readable nor worth the bytes
 
 

@@ -197,6 +197,44 @@ def test_confirm_fills_its_top_from_the_lower_rungs_at_the_full_budget(sh, store
     assert {f["budget_epochs"] for f in finals} == {4}
 
 
+def test_confirm_of_a_search_stopped_before_its_full_budget_trains_at_the_planned_budget(sh, store, tmp_path):
+    """A search killed before any config reached its full budget (here: its one full-budget run
+    deleted) leaves only rung runs. Each recorded its config at the full budget, so `confirm` trains
+    the best of them at the search's planned 4 epochs, not at the 2 of the highest rung it reached."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from ltsearch.cli.main import app
+
+    db = tmp_path / "mlflow.db"
+    shutil.copy(store["root"] / "mlflow.db", db)
+    uri = f"sqlite:///{db}"
+    client, _, runs = mlflow_runs(store, "obj-sh")
+    for run in runs.values():  # every run below the full budget recorded its full-budget config
+        recorded = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert ("full_budget_config.yaml" in recorded) == (run.data.tags["ltsearch.budget"] != "4"), recorded
+    (full_run,) = [r for r in runs.values() if r.data.tags["ltsearch.budget"] == "4"]
+    MlflowClient(uri).delete_run(full_run.info.run_id)
+    rung1 = sorted((r for r in runs.values() if r.data.tags["ltsearch.rung"] == "1"),
+                   key=lambda r: (-r.data.metrics["best/val/acc"], r.data.tags[TAG_TRIAL_ID]))
+    out = tmp_path / "confirm"
+    res = CliRunner().invoke(app, ["confirm", "-d", "digits-lt", "--name", "obj-sh", "--top", "1", "--seeds", "0",
+                                   "--tracking-uri", uri, "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    name = rung1[0].data.tags[TAG_TRIAL_ID]
+    text = (out / f"{name}.yaml").read_text()
+    assert "stopped this config at its rung of 2 epochs; here at the search's full budget (4 epochs)" in text
+    cfg = load_yaml(out / f"{name}.yaml")
+    rung_cfg = load_yaml(Path(sh.storage_dir) / "trials" / name / "config.yaml")
+    full_cfg = load_yaml(Path(sh.storage_dir) / "trials" / full_run.data.tags[TAG_TRIAL_ID] / "config.yaml")
+    assert cfg["epochs"] == 4 and cfg["schedule"] == full_cfg["schedule"]
+    assert cfg["method"] == rung_cfg["method"] and cfg["optim"] == rung_cfg["optim"]
+    assert "(2 ep)" in res.output
+    (final,) = [r for r in leaderboard.build("digits-lt", 10, tracking_uri=uri).ranked if r["kind"] == "final"]
+    assert final["source_run"] == rung1[0].info.run_id and final["budget_epochs"] == 4
+
+
 def test_sh_with_one_config_per_bracket_trains_each_once_at_the_full_budget(ray_session, store):
     """Two configs in two brackets: each trains 4 epochs once (8 in all), not 1 + 2 + 4 each; the second
     bracket still waits for the first, and the parent records the single budget."""
