@@ -62,9 +62,10 @@ def leaderboard(
     ltsearch leaderboard -d cifar10-lt --format html -o board.html; ltsearch leaderboard -d cifar10-lt --export
     """
     from ltsearch.reports import leaderboard as lb
+    from ltsearch.reports import leaderboard_formats as lbf
 
-    if fmt not in lb.FORMATS:
-        raise LTSearchError(f"--format {fmt!r}: choose one of {', '.join(lb.FORMATS)}")
+    if fmt not in lbf.FORMATS:
+        raise LTSearchError(f"--format {fmt!r}: choose one of {', '.join(lbf.FORMATS)}")
     check_metric(metric)
     check_dataset(dataset)
     if method is not None:
@@ -87,17 +88,17 @@ def leaderboard(
                           + ("; showing the papers' numbers only" if board.reference else ""),
                           style="yellow", markup=False, highlight=False, soft_wrap=True)
     if export:
-        for p in lb.export_files(board):
+        for p in lbf.export_files(board):
             console.print(f"wrote {p}")
         return
     if output is not None:
-        write_text(output, lb.render(board, "markdown" if fmt == "table" else fmt), mkdir=True)
+        write_text(output, lbf.render(board, "markdown" if fmt == "table" else fmt), mkdir=True)
         console.print(f"wrote {output}")
         return
     if fmt == "table":
-        console.print(lb.to_rich_table(board, console.width))
+        console.print(lbf.to_rich_table(board, console.width))
         return
-    typer.echo(lb.render(board, fmt), nl=False)
+    typer.echo(lbf.render(board, fmt), nl=False)
 
 
 @user_errors

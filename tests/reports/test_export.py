@@ -15,7 +15,7 @@ def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     import ltsearch.tracking.final as final
     from ltsearch.cli.main import app as main_app
     from ltsearch.config import config_from_dict
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard, leaderboard_formats
 
     best = max(grid_runs(store), key=lambda r: (r["best"], ))
     out = tmp_path / "sub" / "best.yaml"
@@ -51,10 +51,10 @@ def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     fin = finals[0]
     assert fin["seeds"] == 2 and fin["source_run"] == row["run_id"] and fin["search"] == SEARCH
     assert fin["val_std"] is not None and fin["test_acc_std"] is not None
-    md = leaderboard.to_markdown(board)
-    cells = next(c for c in leaderboard.parse_markdown_table(md) if c["kind"].startswith("final"))
+    md = leaderboard_formats.to_markdown(board)
+    cells = next(c for c in leaderboard_formats.parse_markdown_table(md) if c["kind"].startswith("final"))
     assert cells["kind"] == "final (2 seeds)" and " ± " in cells["test"] and " ± " in cells["val/acc"]
-    back = leaderboard.read_csv(leaderboard.to_csv(board))
+    back = leaderboard_formats.read_csv(leaderboard_formats.to_csv(board))
     rec = next(r for r in back if r["kind"] == "final")
     assert rec["seeds"] == 2 and rec["test/acc std"] == pytest.approx(fin["test_acc_std"], abs=0.005)
 

@@ -19,7 +19,7 @@ runner = CliRunner()
 
 
 def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard, leaderboard_formats
 
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     assert board.experiment == EXPERIMENT
@@ -52,8 +52,8 @@ def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
     on_test = next(r for r in ranked if r["run_id"] == store["on_test"])
     assert on_test["tuned_on_test"] and not stopped["tuned_on_test"]
     # the table shows an empty group as a dash, never 0
-    md = leaderboard.to_markdown(board)
-    table = leaderboard.parse_markdown_table(md)
+    md = leaderboard_formats.to_markdown(board)
+    table = leaderboard_formats.parse_markdown_table(md)
     st = next(r for r in table if r["run"] == store["stopped"][:8])
     assert st["few"] == "—" and st["tuned on test"] == ""
     assert next(r for r in table if r["run"] == store["on_test"][:8])["tuned on test"] == "yes"
@@ -64,7 +64,7 @@ def test_ranks_rows_in_metric_order_with_groups_refs_and_markers(store):
 
 
 def test_reference_rows_are_not_ranked(store, monkeypatch):
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard, leaderboard_formats
 
     fake = [{"method": "kps", "acc": 99.5, "many": 99.0, "medium": 98.0, "few": None, "source": "Paper T1",
              "model": "resnet32"}]
@@ -72,16 +72,16 @@ def test_reference_rows_are_not_ranked(store, monkeypatch):
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     assert board.rows[-1]["kind"] == "paper" and board.rows[-1]["rank"] == "ref"
     assert board.rows[0]["kind"] != "paper" and board.rows[0]["rank"] == 1  # 99.5 is not ranked first
-    cells = leaderboard.parse_markdown_table(leaderboard.to_markdown(board))[-1]
+    cells = leaderboard_formats.parse_markdown_table(leaderboard_formats.to_markdown(board))[-1]
     assert cells["rank"] == "ref" and cells["kind"] == "paper" and cells["test"] == "99.50" and cells["few"] == "n/r"
 
 
 def test_formats_parse_back(store):
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard, leaderboard_formats
 
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     # CSV round trip
-    back = leaderboard.read_csv(leaderboard.to_csv(board))
+    back = leaderboard_formats.read_csv(leaderboard_formats.to_csv(board))
     assert len(back) == len(board.rows)
     for row, rec in zip(board.rows, back):
         assert rec["rank"] == row["rank"] and rec["run_id"] == (row["run_id"] or None)
@@ -90,16 +90,16 @@ def test_formats_parse_back(store):
             assert rec[f"test/{g}"] == (None if want is None else pytest.approx(want, abs=0.005))
         assert rec["val/acc"] == pytest.approx(row["val"], abs=0.005)
     # JSON round trip
-    data = json.loads(leaderboard.to_json(board))
+    data = json.loads(leaderboard_formats.to_json(board))
     assert data["experiment"] == EXPERIMENT and [r["run_id"] for r in data["rows"]] == [r["run_id"] for r in board.rows]
     assert data["rows"][0]["val"] == pytest.approx(board.rows[0]["val"])
     # markdown table: header + one line per row
-    table = leaderboard.parse_markdown_table(leaderboard.to_markdown(board))
+    table = leaderboard_formats.parse_markdown_table(leaderboard_formats.to_markdown(board))
     assert [t["rank"] for t in table] == [str(r["rank"]) for r in board.rows]
     # deterministic
-    assert leaderboard.to_markdown(board) == leaderboard.to_markdown(
+    assert leaderboard_formats.to_markdown(board) == leaderboard_formats.to_markdown(
         leaderboard.build("digits-lt", 10, tracking_uri=store["uri"]))
-    html = leaderboard.to_html(board)
+    html = leaderboard_formats.to_html(board)
     assert html.count('<tr class="row') == len(board.ranked) and html.count('<tr class="budget"') == len(board.groups)
     assert "<script>" in html and "addEventListener" in html
 
@@ -137,10 +137,10 @@ def test_html_opens_in_headless_chromium(store, tmp_path):
     import matplotlib.image as mpimg
     import numpy as np
 
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard, leaderboard_formats
 
     page = tmp_path / "lb.html"
-    page.write_text(leaderboard.to_html(leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])))
+    page.write_text(leaderboard_formats.to_html(leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])))
     shot = tmp_path / "shot.png"
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'ud'}",
@@ -158,7 +158,8 @@ def test_html_opens_in_headless_chromium(store, tmp_path):
 
 def test_one_seed_final_row_shows_its_value_without_a_std():
     """A final run of one seed has no spread to show: no "± 0.00", and "1 seed" in the singular."""
-    from ltsearch.reports.leaderboard import _kind_text, _mean_std
+    from ltsearch.reports.leaderboard import _mean_std
+    from ltsearch.reports.leaderboard_formats import _kind_text
 
     assert _mean_std([53.5]) == (53.5, None)
     mean, std = _mean_std([53.0, 54.0])

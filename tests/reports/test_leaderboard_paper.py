@@ -90,7 +90,7 @@ def test_a_final_run_of_the_preset_is_the_paper_default():
 def test_paper_default_is_marked_in_every_format(store, board):
     from rich.console import Console
 
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
     tpe = store["searches"]["kps-tpe"]["runs"]
     assert _row(board, tpe["t000"])["paper_default"] and not _row(board, tpe["t001"])["paper_default"]
@@ -101,19 +101,19 @@ def test_paper_default_is_marked_in_every_format(store, board):
     marked = {r["run_id"][:8] for r in board.ranked if r["paper_default"]}
     assert len(marked) == 9  # the 8 tagged trial runs and the preset's final group
 
-    md = leaderboard.to_markdown(board)
-    cells = leaderboard.parse_markdown_table(md)
+    md = leaderboard_formats.to_markdown(board)
+    cells = leaderboard_formats.parse_markdown_table(md)
     assert {c["run"] for c in cells if c["kind"].endswith(", paper default")} == marked
     assert "`paper default` = the paper's recipe" in md
-    rows = leaderboard.read_csv(leaderboard.to_csv(board))
+    rows = leaderboard_formats.read_csv(leaderboard_formats.to_csv(board))
     assert {r["run_id"][:8] for r in rows if r["paper_default"]} == marked
     assert all(r["paper_default"] is False for r in rows if r["rank"] == "ref")
-    html = leaderboard.to_html(board)
+    html = leaderboard_formats.to_html(board)
     assert html.count('paper-default"') == len(marked) and "paper default" in html
-    data = json.loads(leaderboard.to_json(board))
+    data = json.loads(leaderboard_formats.to_json(board))
     assert sum(r["paper_default"] for r in data["rows"]) == len(marked)
     console = Console(width=160, record=True, file=io.StringIO())
-    console.print(leaderboard.to_rich_table(board, 160))
+    console.print(leaderboard_formats.to_rich_table(board, 160))
     text = console.export_text()
     assert text.count("paper default") == len(marked) + 1  # each marked row and the legend
 
@@ -122,10 +122,10 @@ def test_paper_default_is_marked_in_every_format(store, board):
 def _terminal(board, width: int) -> str:
     from rich.console import Console
 
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
     console = Console(width=width, record=True, file=io.StringIO())
-    console.print(leaderboard.to_rich_table(board, width))
+    console.print(leaderboard_formats.to_rich_table(board, width))
     return console.export_text()
 
 
@@ -178,9 +178,9 @@ def test_terminal_rows_fit_the_width_and_wrap_only_between_knobs(board, tmp_path
 
 
 def test_terminal_shows_only_varying_knobs_with_the_fixed_ones_in_a_header(board):
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
-    secs = leaderboard.sections(board)
+    secs = leaderboard_formats.sections(board)
     main = secs[0]
     assert main.title == "Budget: resnet32, 200 epochs, val test-half"
     # kps' 8 searched knobs vary; n_base / margins are fixed; ldam's beta is fixed: under their methods
@@ -191,7 +191,7 @@ def test_terminal_shows_only_varying_knobs_with_the_fixed_ones_in_a_header(board
     assert main.labels["optim.lr"] == "lr"  # optim. dropped where no method knob is called lr
     assert "epochs" not in main.shown and "dataset.val" not in main.shown  # budget keys, in the title
     focal = next(r for r in main.rows if r["method"] == "focal")
-    cell = leaderboard.display_cells(focal, main.shown, main.labels)[3]
+    cell = leaderboard_formats.display_cells(focal, main.shown, main.labels)[3]
     assert cell.startswith("gamma=") and "m_max" not in cell  # another method's knobs are not its own
     test = next(s for s in secs if "val test (" in s.title)
     assert test.tuned_on_test and test.title.endswith("(tuned on the test set)")
@@ -201,18 +201,18 @@ def test_terminal_shows_only_varying_knobs_with_the_fixed_ones_in_a_header(board
 
 
 def test_marks_for_empty_group_not_evaluated_and_not_reported(store, board):
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
     stopped = _row(board, store["searches"]["kps-tpe"]["runs"]["t007"])
-    cells = leaderboard.display_cells(stopped)
+    cells = leaderboard_formats.display_cells(stopped)
     assert stopped["status"] == "stopped" and cells[5:9] == ["n/e"] * 4
     ref = board.reference[0]
-    cells = leaderboard.display_cells(ref)
+    cells = leaderboard_formats.display_cells(ref)
     assert cells[4] == "" and cells[6] == "n/r"  # papers report no val number and no many-shot here
     evaluated = _row(board, store["searches"]["ce-tpe"]["runs"]["t001"])
-    cells = leaderboard.display_cells(evaluated)
+    cells = leaderboard_formats.display_cells(evaluated)
     assert cells[8] == "—" and cells[5][0].isdigit()  # CIFAR-10-LT has no few-shot class: an empty group
-    legend = leaderboard.legend(board)
+    legend = leaderboard_formats.legend(board)
     assert "— = empty group" in legend and "n/e = not evaluated" in legend and "n/r = not reported" in legend
 
 
@@ -224,16 +224,16 @@ def test_fmt_knob_keeps_3_to_4_significant_digits():
 
 
 def test_csv_has_one_column_per_knob_and_parses_back(board):
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
-    text = leaderboard.to_csv(board)
+    text = leaderboard_formats.to_csv(board)
     header = text.splitlines()[0].split(",")
     knobs = [h for h in header if h.startswith("param:")]
     for k in ("m_max", "s_base", "ga", "ga_start", "optim.lr", "optim.weight_decay", "optim.momentum",
               "optim.batch_size", "max_m", "s", "drw_start", "gamma"):
         assert f"param:{k}" in knobs, k
     assert "paper_default" in header and "tuned_on_test" in header
-    rows = leaderboard.read_csv(text)
+    rows = leaderboard_formats.read_csv(text)
     assert len(rows) == len(board.rows)
     kps = next(r for r in rows if r["method"] == "kps" and r["kind"] == "trial")
     assert kps["param:max_m"] is None and kps["param:m_max"] is not None
@@ -241,13 +241,13 @@ def test_csv_has_one_column_per_knob_and_parses_back(board):
 
 def test_html_structure_fits_1400px(board):
     """Without a browser: the rules that keep the page in 1400 px (what the Chromium test measures)."""
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
-    html = leaderboard.to_html(board)
+    html = leaderboard_formats.to_html(board)
     assert "td.params{white-space:normal" in html and 'class="nw"' in html  # params wrap between knobs
     assert "th{white-space:normal}" in html and "max-width:100%" in html
     assert '<span class="std">± ' in html  # a final row's std under its mean
-    assert html.count("<th ") == len(leaderboard.display_columns(board.metric)) == 13
+    assert html.count("<th ") == len(leaderboard_formats.display_columns(board.metric)) == 13
     assert 'data-best="asc">rank<' in html and 'data-best="desc">val/acc<' in html
     assert 'data-best="desc">few<' in html
 
@@ -278,10 +278,10 @@ PROBE = """<script>window.addEventListener('load', function(){
 def test_html_fits_1400px_and_sorts_best_first_in_chromium(board, tmp_path):
     import html as html_lib
 
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
     page = tmp_path / "board.html"
-    page.write_text(leaderboard.to_html(board))
+    page.write_text(leaderboard_formats.to_html(board))
     probe = tmp_path / "probe.html"
     probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
     proc = _chromium(["--virtual-time-budget=5000", "--dump-dom", probe.as_uri()], tmp_path)
@@ -308,26 +308,26 @@ def test_html_fits_1400px_and_sorts_best_first_in_chromium(board, tmp_path):
 def test_run_ids_link_to_the_mlflow_ui_of_a_server(board):
     from dataclasses import replace
 
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard_formats
 
     served = replace(board, tracking_uri="http://127.0.0.1:5000")
     row = served.ranked[0]
     url = f"http://127.0.0.1:5000/#/experiments/{row['experiment_id']}/runs/{row['run_id']}" \
           "?workflowType=machine_learning"
-    assert leaderboard.run_url(served, row) == url
-    assert f'<a href="{url}">{row["run_id"][:8]}</a>' in leaderboard.to_html(served)
-    assert f"[{row['run_id'][:8]}](<{url}>)" in leaderboard.to_markdown(served)
-    assert leaderboard.run_url(board, row) is None and "<a href" not in leaderboard.to_html(board)  # sqlite
+    assert leaderboard_formats.run_url(served, row) == url
+    assert f'<a href="{url}">{row["run_id"][:8]}</a>' in leaderboard_formats.to_html(served)
+    assert f"[{row['run_id'][:8]}](<{url}>)" in leaderboard_formats.to_markdown(served)
+    assert leaderboard_formats.run_url(board, row) is None and "<a href" not in leaderboard_formats.to_html(board)  # sqlite
 
 
 def test_an_empty_board_names_the_store_and_how_to_read_another(store, tmp_path):
     from typer.testing import CliRunner
 
-    from ltsearch.reports import leaderboard
+    from ltsearch.reports import leaderboard, leaderboard_formats
 
     board = leaderboard.build("digits-lt", 10, tracking_uri=store["uri"])
     assert not board.ranked
-    for text in (leaderboard.to_markdown(board), leaderboard.to_html(board), leaderboard.render(board, "table")):
+    for text in (leaderboard_formats.to_markdown(board), leaderboard_formats.to_html(board), leaderboard_formats.render(board, "table")):
         assert f"No finished runs of digits-lt-ir10 in the store {store['uri']}" in " ".join(text.split())
         assert "--tracking-uri FILE.db or URI" in " ".join(text.split())
     out = tmp_path / "lb.md"

@@ -60,17 +60,18 @@ def test_missing_folders_are_created_on_write_only(tmp_path):
 
 def test_markdown_leaderboard_escapes_tags_and_params():
     from ltsearch.reports import leaderboard as lb
+    from ltsearch.reports import leaderboard_formats as lbf
 
     row = lb._empty_row("trial", "kps")
     row.update({"rank": 1, "val": 50.0, "params": {"note": "<script>alert(1)</script>|x"},
                 "search": "<img src=x onerror=alert(1)>", "run_id": "abcdef0123", "budget": "resnet8, 8 epochs, val split",
                 "budget_epochs": 8})
     board = lb.Leaderboard(experiment="digits-lt-ir10", metric="val/acc", rows=[row])
-    md = lb.to_markdown(board)
+    md = lbf.to_markdown(board)
     assert "<script>" not in md and "<img" not in md and "&lt;script&gt;" in md
-    parsed = lb.parse_markdown_table(md)
+    parsed = lbf.parse_markdown_table(md)
     assert parsed[0]["search"] == "<img src=x onerror=alert(1)>"
-    html = lb.to_html(board)
+    html = lbf.to_html(board)
     assert "<script>alert" not in html and "<img" not in html
 
 
