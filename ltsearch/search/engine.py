@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
-import signal
-import threading
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +38,12 @@ from ltsearch.search.dispatch import (
     rung_budgets,
     trial_dir_name,
 )
+from ltsearch.search.driver import (
+    RayStart,
+    SearchInterrupted,
+    quiet_libraries,
+    signals_as_interrupts,
+)
 from ltsearch.search.faults import fault_point
 from ltsearch.search.prepare import prepare
 from ltsearch.search.progress import Progress
@@ -55,18 +57,6 @@ from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
 from ltsearch.tracking import experiment_name
 from ltsearch.tracking.reader import read_artifact_text
 from ltsearch.tracking.writer import TrackingWriter, resolve_tracking_uri, store_dir
-
-
-class SearchInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped the search; its state is saved (``--resume`` continues it)."""
-
-    def __init__(self, name: str, signum: int = signal.SIGINT):
-        super().__init__(name)
-        self.name, self.signum = name, signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + int(self.signum)
 
 
 @dataclass
@@ -131,7 +121,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     name, state = _find(req, storage, experiment)
     folder = storage / name
     max_t = longest_run(space, base)
-    _quiet_libraries()
+    quiet_libraries()
     ray_start = RayStart(req)  # Ray's processes start while the data, MLflow and Optuna load (bench P1)
     try:
         data = _load_data(base)
@@ -139,7 +129,7 @@ def run_search(req: SearchRequest) -> SearchResult:
     except BaseException:
         ray_start.abandon()
         raise
-    with _signals_as_interrupts(name) as signals:
+    with signals_as_interrupts(name) as signals:
         try:
             state = _open_state(req, space, folder, name, experiment, state, max_t)
             req = replace(req, reduction_factor=state.reduction_factor)  # a resume keeps the search's factor
@@ -412,54 +402,6 @@ def _planned_epochs(state: SearchState, plan: TrialPlan, req, max_t: int) -> int
     return planned_sh_epochs(state.configs, state.brackets, state.budgets, req.reduction_factor)
 
 
-class _signals_as_interrupts:
-    """SIGTERM (Slurm's stop, ``kill``) and SIGINT stop the search like Ctrl-C: state saved,
-    runs marked, exit code 128 + signal. Tune's own SIGINT handler is switched off."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.saved: dict[int, Any] = {}
-
-    def __enter__(self):
-        os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
-        self.arm()
-        return self
-
-    def arm(self) -> None:
-        """(Re-)install the handlers: ``ray.init`` installs Ray's own C++ SIGTERM handler, which
-        aborts the driver (exit -6) without any cleanup, so this runs again after Ray starts."""
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                previous = signal.signal(sig, self._raise)
-            except ValueError:  # not the main thread
-                continue
-            self.saved.setdefault(sig, previous)
-
-    def _raise(self, signum, frame):
-        for sig, handler in self.saved.items():  # a second signal is not caught again mid-cleanup
-            signal.signal(sig, handler)
-        raise SearchInterrupted(self.name, signum)
-
-    def __exit__(self, *exc):
-        for sig, handler in self.saved.items():
-            signal.signal(sig, handler)
-        return False
-
-
-def _quiet_libraries() -> None:
-    for key, value in (("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1"), ("RAY_AIR_NEW_OUTPUT", "0"),
-                       ("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000"),
-                       ("TUNE_GLOBAL_CHECKPOINT_S", "30"), ("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0"),
-                       ("MLFLOW_LOGGING_LEVEL", "WARNING"),
-                       ("RAY_install_failure_signal_handler", "false")):  # no C++ stack dump on SIGTERM
-        os.environ.setdefault(key, value)
-    warnings.filterwarnings("ignore", module="optuna")
-    warnings.filterwarnings("ignore", module="ray")
-    for name, level in (("ray", logging.ERROR), ("ray.tune", logging.ERROR), ("mlflow", logging.WARNING),
-                        ("alembic", logging.WARNING), ("optuna", logging.WARNING)):
-        logging.getLogger(name).setLevel(level)
-
-
 # ---- helpers ------------------------------------------------------------------------------
 def _default_name(req: SearchRequest, experiment: str) -> str:
     return f"{req.method}-{experiment}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -486,64 +428,6 @@ def _metric_group_check(metric: str, data) -> None:
 def _load_data(base: dict):
     cfg = config_from_dict(base, where="search base config")
     return load_dataset(DatasetSpec.from_config(cfg.dataset))
-
-
-class RayStart:
-    """``_init_ray`` on a thread, started at once: ``ray.init`` mostly waits for Ray's own processes,
-    so the driver loads the data and opens MLflow and Optuna meanwhile. :meth:`result` joins it (and
-    raises its error); after an error elsewhere, :meth:`settle` / :meth:`abandon` join it and say
-    whether this search started Ray (so that it is shut down)."""
-
-    def __init__(self, req: SearchRequest):
-        self.own, self.error, self._done = False, None, threading.Event()
-        threading.Thread(target=self._run, args=(req,), name="ltsearch-ray", daemon=True).start()
-
-    def _run(self, req: SearchRequest) -> None:
-        try:
-            self.own = _init_ray(req)
-        except BaseException as err:  # raised in the driver's thread by result()
-            self.error = err
-        finally:
-            self._done.set()
-        # Ray's processes die with the *thread* that started them (PR_SET_PDEATHSIG): this one stays
-        # (a daemon: it ends with the driver, as they do)
-        threading.Event().wait()
-
-    def result(self) -> bool:
-        self._done.wait()
-        if self.error is not None:
-            raise self.error
-        return self.own
-
-    def settle(self) -> bool:
-        self._done.wait()
-        return self.own
-
-    def abandon(self) -> None:
-        if self.settle():
-            import ray
-
-            ray.shutdown()
-
-
-def _init_ray(req: SearchRequest) -> bool:
-    """Join ``--ray-address`` / RAY_ADDRESS, or start a local Ray; True when this call started it."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    address = req.ray_address or os.environ.get("RAY_ADDRESS")
-    kw: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                              configure_logging=True)
-    if address:
-        ray.init(address=address, **kw)
-    else:
-        # "local": never join a cluster that `ray start` left on this machine (/tmp/ray/ray_current_cluster).
-        # Trials run at the driver's priority: Ray's default nice 15 lets any other work on the
-        # machine take their cores (bench P1); a user's RAY_worker_niceness is kept
-        os.environ.setdefault("RAY_worker_niceness", "0")
-        ray.init(address="local", num_cpus=req.num_cpus or os.cpu_count() or 1, **kw)
-    return True
 
 
 def _optuna_storage(req: SearchRequest, tracking_uri: str) -> str:

@@ -203,7 +203,7 @@ def check_cluster(req: SearchRequest) -> None:
     if not ray.is_initialized():
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.ERROR, configure_logging=True)  # as the engine's _init_ray
+                     logging_level=logging.ERROR, configure_logging=True)  # as the driver's init_ray
         except Exception as err:  # ConnectionError, RuntimeError, ValueError from ray.init
             raise LTSearchError(f"{flag} {checks.shown(address)}: cannot join the Ray cluster "
                                 f"({checks.shown(str(err).splitlines()[0] if str(err) else type(err).__name__)}); "

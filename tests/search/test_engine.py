@@ -157,9 +157,9 @@ def test_a_local_ray_runs_trials_at_the_drivers_priority(tmp_path):
     import sys
 
     code = ("import os, ray\n"
-            "from ltsearch.search.engine import _init_ray\n"
+            "from ltsearch.search.driver import init_ray\n"
             "from ltsearch.search.request import SearchRequest\n"
-            "_init_ray(SearchRequest(method='kps', num_cpus=1))\n"
+            "init_ray(SearchRequest(method='kps', num_cpus=1))\n"
             "print('nice', ray.get(ray.remote(lambda: os.getpriority(os.PRIO_PROCESS, 0)).remote()))\n"
             "ray.shutdown()\n")
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_worker_niceness")}
