@@ -102,8 +102,8 @@ def test_init_default_is_torchvision_and_authors_is_lort_code():
     from ltsearch.models import build_model
 
     torch.manual_seed(0)
-    default = build_model("resnet34-cifar", 10, init="default").backbone.layer1[0].conv1.weight
-    authors = build_model("resnet34-cifar", 10, init="authors").backbone.layer1[0].conv1.weight
+    default = build_model("resnet34-cifar", 10, init="default").backbone.layer1[0].conv1.weight.detach()
+    authors = build_model("resnet34-cifar", 10, init="authors").backbone.layer1[0].conv1.weight.detach()
     fan_in, fan_out = 64 * 9, 64 * 9
     assert abs(float(default.std()) - math.sqrt(2 / fan_out)) < 0.01          # kaiming_normal fan_out
     assert float(authors.abs().max()) <= 1 / math.sqrt(fan_in) + 1e-6         # uniform(-b, b)
