@@ -52,11 +52,11 @@ def full_budget_configs(rows: list[dict], configs: list[dict],
     recorded for the full budget (``full_configs``: :func:`~ltsearch.reports.export.full_budget_config`),
     else (a search from before runs recorded it) the first row's budget."""
     out = []
-    for row, config, full in zip(rows, configs, full_configs):
-        if full is None and row["budget_epochs"] == rows[0]["budget_epochs"]:
+    for row, config, recorded in zip(rows, configs, full_configs):
+        if recorded is None and row["budget_epochs"] == rows[0]["budget_epochs"]:
             out.append((config, ()))
             continue
-        full = full if full is not None else with_budget_of(config, configs[0])
+        full = recorded if recorded is not None else with_budget_of(config, configs[0])
         out.append((full, (f"# the search stopped this config at its rung of {row['budget_epochs']} epochs; "
                            f"here at the search's full budget ({planned_epochs(full)} epochs)",)))
     return out
