@@ -112,3 +112,28 @@ def test_a_bracket_of_one_config_trains_the_full_budget_at_once(tmp_path):
         state = _open_state(req, space, tmp_path / f"s{i}", f"s{i}", "digits-lt", None, 12)
         assert state.budgets == budgets, (trials, brackets)
     assert planned_sh_epochs(1, 1, [12], 3) == 12 and planned_sh_epochs(3, 3, [12], 3) == 36
+
+
+def test_confirm_takes_the_recorded_full_budget_config_else_the_first_rows_budget():
+    """`confirm`'s configs: a rung run's recorded full-budget config where it has one (here LORT, whose
+    stages both scale); for a search from before runs recorded it, the rung run's knobs with the first
+    row's budget; a row at the first row's budget as it is."""
+    from ltsearch.reports.confirm import full_budget_configs
+    from ltsearch.search.space import load_space
+
+    space = load_space("lort", dataset="cifar10-lt")
+    base = space.base_config({"epochs": 20})
+    full = space.config_for(space.paper_point(base), base)
+    other = {**full, "optim": {**full["optim"], "lr": 0.0123}}
+    rows = [{"budget_epochs": planned_epochs(full)}, {"budget_epochs": 7}, {"budget_epochs": 3}]
+    rung7, rung3 = scale_to_budget(other, 7), scale_to_budget(full, 3)
+    (a, notes_a), (b, notes_b), (c, notes_c) = full_budget_configs(rows, [full, rung7, rung3], [None, None, full])
+    assert a == full and notes_a == ()
+    assert b == other and notes_b == (f"# the search stopped this config at its rung of 7 epochs; here at the "
+                                      f"search's full budget ({planned_epochs(full)} epochs)",)
+    assert c == full and "rung of 3 epochs" in notes_c[0]
+    # a search stopped before any config reached its full budget: its first row is a rung run
+    (d, notes_d), = full_budget_configs([{"budget_epochs": 7}], [rung7], [other])
+    assert d == other and "rung of 7 epochs" in notes_d[0]
+    (e, notes_e), = full_budget_configs([{"budget_epochs": 7}], [rung7], [None])  # nothing recorded: as it is
+    assert e == rung7 and notes_e == ()
