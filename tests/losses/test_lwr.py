@@ -17,7 +17,7 @@ def lse(xs):
 def test_hand_value_3class_2d():
     # w1 at 0 deg, w2 at 30 deg, w3 at 90 deg; lengths differ (normalisation must remove them)
     W = torch.tensor([[2.0, 0.0], [math.cos(math.pi / 6) * 3, 0.5 * 3], [0.0, 0.7]])
-    c12, c13, c23 = math.cos(math.pi / 6), 0.0, 0.5
+    c12, c23 = math.cos(math.pi / 6), 0.5  # c13 = cos 90 deg = 0
     tau, theta = 0.1, 0.4
     # a: diagonal 1/tau, c12 and c23 above theta -> c/tau, c13 below -> 0
     rows = [[10.0, c12 / tau, 0.0], [c12 / tau, 10.0, c23 / tau], [0.0, c23 / tau, 10.0]]

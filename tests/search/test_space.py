@@ -4,7 +4,6 @@ the define-by-run sampler (conditional knobs) and grids. No Ray here."""
 from __future__ import annotations
 
 import collections
-import math
 import random
 
 import optuna
