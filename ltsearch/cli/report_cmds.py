@@ -155,19 +155,19 @@ def importance(
     check_dataset(dataset)
     uri = _store(tracking_uri)
     experiment = resolve_experiment(dataset, imbalance_ratio, uri)
-    imp = importance_for_search(uri, experiment, search, metric)
+    imp, basis = importance_for_search(uri, experiment, search, metric)
     parent = None
     if log:
         from ltsearch.tracking.artifacts import log_importance
 
-        parent = log_importance(experiment, search, imp, metric, uri)
+        parent = log_importance(experiment, search, imp, metric, uri, str(basis))
     if as_json:
         print_json({"experiment": experiment, "search": search, "metric": metric, "importances": imp,
-                    "logged_to": parent})
+                    "runs": str(basis), "logged_to": parent})
         return
     from rich.table import Table
 
-    table = Table(title=f"fANOVA importance of {search} ({experiment}, {metric})")
+    table = Table(title=f"fANOVA importance of {search} ({experiment}, {metric}; {basis})")
     table.add_column("parameter")
     table.add_column("importance", justify="right")
     table.add_column("")

@@ -1,6 +1,9 @@
 """Hyperparameter importance (fANOVA) of a finished search, from its MLflow trial runs.
 
-The trials are rebuilt as an in-memory Optuna study (``optuna.trial.create_trial``) whose
+The runs of one budget only (:func:`budget_runs`): the largest at which at least
+:data:`MIN_CONFIGS` configs finished, else the one with the most. Across budgets, a lower sh
+rung's scaled ``epochs`` would pass for a knob and each config would count once per rung. The
+trials are rebuilt as an in-memory Optuna study (``optuna.trial.create_trial``) whose
 distributions are inferred from the values the search tried (numbers: float / int ranges,
 log-scaled when positive and spanning two decades or more; anything else: categorical),
 then ``optuna.importance.get_param_importances`` with ``FanovaImportanceEvaluator(seed=0)``.
@@ -9,6 +12,7 @@ then ``optuna.importance.get_param_importances`` with ``FanovaImportanceEvaluato
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from ltsearch.errors import LTSearchError
@@ -16,6 +20,7 @@ from ltsearch.reports.fmt import higher_is_better, objective, short_key
 from ltsearch.tracking import reader
 from ltsearch.tracking.reader import parse_param
 
+MIN_CONFIGS = 5  # fewer configs: fANOVA's importances are not meaningful (the parent's plot warns)
 # config keys that are bookkeeping, never hyperparameters
 _SKIP = {"seed", "device", "amp", "channels_last", "compile", "dataset.root", "dataset.download", "eval_every"}
 
@@ -93,16 +98,50 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     return {short_key(k): float(v) for k, v in sorted(imp.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
-def importance_for_search(tracking_uri: str | None, experiment: str, search_name: str,
-                          metric: str = "val/acc") -> dict[str, float]:
-    """fANOVA importance ``{param: share}`` of search ``search_name`` in ``experiment``.
+def budget_runs(runs: list[dict]) -> tuple[int | None, list[dict]]:
+    """(budget in epochs, its runs): the largest budget at which at least :data:`MIN_CONFIGS` runs
+    finished, else the budget with the most (the larger on a tie). With sh the full budget holds
+    the few configs its rungs promoted, and its first rung holds every config."""
+    from ltsearch.reports.leaderboard import budget_of
 
-    Uses the search's completed and ASHA-stopped trials (best epoch of ``metric``);
-    method knobs are named without their ``method.params.`` prefix, other keys dotted.
+    by_budget: dict[int | None, list[dict]] = {}
+    for run in runs:
+        by_budget.setdefault(budget_of(run)["epochs"], []).append(run)
+    order = sorted(by_budget, key=lambda b: -1 if b is None else b, reverse=True)  # the largest first
+    enough = [b for b in order if len(by_budget[b]) >= MIN_CONFIGS]
+    budget = enough[0] if enough else max(order, key=lambda b: len(by_budget[b]))
+    return budget, by_budget[budget]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The runs an importance rests on: ``configs`` runs at ``budget`` epochs of the search's ``full``."""
+
+    configs: int
+    budget: int | None
+    full: int | None
+
+    def __str__(self) -> str:
+        text = f"{self.configs} config{'s' if self.configs != 1 else ''} at {self.budget} epochs"
+        return text if self.budget == self.full else f"{text} of {self.full} (too few reached more)"
+
+
+def importance_for_search(tracking_uri: str | None, experiment: str, search_name: str,
+                          metric: str = "val/acc") -> tuple[dict[str, float], Basis]:
+    """fANOVA importance ``{param: share}`` of search ``search_name`` in ``experiment``, and the runs
+    it rests on.
+
+    Uses the search's completed and ASHA-stopped trials (best epoch of ``metric``) of one budget
+    (:func:`budget_runs`); method knobs are named without their ``method.params.`` prefix, other
+    keys dotted.
     """
+    from ltsearch.reports.leaderboard import budget_of
+
     runs = reader.trial_runs(experiment, tracking_uri, search=search_name)
     if not runs:
         raise LTSearchError(f"no finished trials of search '{search_name}' in experiment {experiment} "
                             f"({tracking_uri or 'default store'}); check `ltsearch leaderboard` for names")
-    histories = reader.metric_histories([r["run_id"] for r in runs], metric, tracking_uri)
-    return importance_for_runs(runs, metric, histories)
+    budget, chosen = budget_runs(runs)
+    full = max((budget_of(r)["epochs"] for r in runs), key=lambda b: -1 if b is None else b)
+    histories = reader.metric_histories([r["run_id"] for r in chosen], metric, tracking_uri)
+    return importance_for_runs(chosen, metric, histories), Basis(len(chosen), budget, full)

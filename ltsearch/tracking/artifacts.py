@@ -13,7 +13,7 @@ from ltsearch.data import DatasetSpec, describe_dataset
 from ltsearch.errors import LTSearchError
 from ltsearch.metrics import shot_groups
 from ltsearch.reports.importance import importance_for_search
-from ltsearch.tracking import TAG_STATUS, default_tracking_uri, experiment_name, figures, outputs, reader
+from ltsearch.tracking import default_tracking_uri, experiment_name, figures, outputs
 from ltsearch.tracking.outputs import CONFUSION_FILE
 from ltsearch.tracking.reader import parent_run
 from ltsearch.yamlio import safe_load
@@ -44,15 +44,15 @@ def log_to_search(experiment: str, search_name: str, paths: Iterable[str | Path]
 
 
 def log_importance(experiment: str, search_name: str, importances: dict[str, float], metric: str,
-                   tracking_uri: str | None = None) -> str | None:
-    """``importance.json`` ({metric, importances}) on the search's parent run."""
+                   tracking_uri: str | None = None, runs: str | None = None) -> str | None:
+    """``importance.json`` ({metric, importances, runs: which runs it rests on}) on the search's parent run."""
     from mlflow import MlflowClient
 
     parent = parent_run(experiment, search_name, tracking_uri)
     if parent is None:
         return None
     client = MlflowClient(tracking_uri=tracking_uri or default_tracking_uri())
-    client.log_text(parent["run_id"], json.dumps({"metric": metric, "importances": importances}, indent=2),
+    client.log_text(parent["run_id"], json.dumps({"metric": metric, "importances": importances, "runs": runs}, indent=2),
                     "importance.json")
     return parent["run_id"]
 
@@ -244,29 +244,29 @@ def log_training_dataset(writer, run_id: str, data, source: str | None = None) -
 def log_search_importance(writer, parent_run_id: str, experiment: str, search: str, metric: str = "val/acc",
                           min_completed: int = IMPORTANCE_MIN_COMPLETED) -> dict | None:
     """fANOVA importance of a finished search on its parent run: ``importance.json``
-    (``{metric, importances, completed_trials, warning}``) and ``importance.png``.
+    (``{metric, importances, runs, configs, warning}``) and ``importance.png``.
 
-    With fewer than ``min_completed`` completed trials the plot carries a red warning and the
-    parent gets the tag ``ltsearch.importance_warning``; with too few trials for fANOVA at
-    all (or nothing varied) only the warning is drawn. Call once at the end of each search
-    (``run_search``'s ``_finish_parent``). Never raises; returns the JSON written (None on
-    failure, with a logged warning).
+    The importance rests on the runs of one budget (:func:`~ltsearch.reports.importance.budget_runs`);
+    with fewer than ``min_completed`` of them the plot carries a red warning and the parent gets
+    the tag ``ltsearch.importance_warning``; with too few trials for fANOVA at all (or nothing
+    varied) only the warning is drawn. Call once at the end of each search
+    (:meth:`~ltsearch.search.recorder.Recorder.close_parent`). Never raises; returns the JSON
+    written (None on failure, with a logged warning).
     """
     try:
-        runs = reader.trial_runs(experiment, writer.uri, search=search)
-        completed = sum(1 for r in runs if r["tags"].get(TAG_STATUS) == "completed")
-        warning = None
-        if completed < min_completed:
-            warning = (f"only {completed} trial{'s' if completed != 1 else ''} completed (< {min_completed}): "
-                       f"importance is not meaningful")
+        basis, warning = None, None
         try:
-            imp = importance_for_search(writer.uri, experiment, search, metric)
+            imp, basis = importance_for_search(writer.uri, experiment, search, metric)
+            if basis.configs < min_completed:
+                warning = (f"only {basis.configs} config{'s' if basis.configs != 1 else ''} at one budget "
+                           f"(< {min_completed}): importance is not meaningful")
         except LTSearchError as err:
             imp, warning = {}, str(err)
-        doc = {"metric": metric, "importances": imp, "completed_trials": completed, "warning": warning}
+        doc = {"metric": metric, "importances": imp, "runs": str(basis) if basis else None,
+               "configs": basis.configs if basis else 0, "warning": warning}
         with tempfile.TemporaryDirectory() as tmp:
-            png = figures.importance_bars(imp, Path(tmp) / "importance.png",
-                                          title=f"fANOVA importance of {search} ({metric})", warning=warning)
+            title = f"fANOVA importance of {search} ({metric}{'; ' + str(basis) if basis else ''})"
+            png = figures.importance_bars(imp, Path(tmp) / "importance.png", title=title, warning=warning)
             writer.log_artifact(parent_run_id, png)
         writer.log_text(parent_run_id, json.dumps(doc, indent=2), "importance.json")
         if warning:

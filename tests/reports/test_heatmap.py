@@ -106,7 +106,7 @@ def test_duplicates_are_averaged_and_missing_cells_are_blank():
 def test_importance_of_the_search(store):
     from ltsearch.reports.importance import importance_for_search
 
-    imp = importance_for_search(store["uri"], EXPERIMENT, SEARCH, "val/acc")
+    imp, basis = importance_for_search(store["uri"], EXPERIMENT, SEARCH, "val/acc")
     assert set(imp) == {"gamma", "optim.lr"}
     assert sum(imp.values()) == pytest.approx(1.0, abs=1e-6) or all(v == 0 for v in imp.values())
     res = runner.invoke(report_app(), ["importance", "--dataset", "digits-lt", "--name", SEARCH, "--json",

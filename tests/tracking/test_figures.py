@@ -149,7 +149,9 @@ def test_logged_figures_and_dataset_read_back_through_mlflow(trained, writer):
     assert writer.client.get_run(rid2).info.run_name == "t01 stopped@e3"
 
 
-def _search_with_trials(writer, n_completed: int, n_stopped: int = 1):
+def _search_with_trials(writer, n_completed: int, n_stopped: int = 1, budgets: list[int] | None = None):
+    """A search's parent and trial runs: value 50 + 200 lr + 2 m_max (+ 5 a budget epoch); ``budgets``
+    gives each run's budget (sh rungs: tag and scaled ``epochs``), else all at 8 epochs."""
     import random
 
     exp_id = writer.experiment_id("digits-lt-ir10")
@@ -157,17 +159,19 @@ def _search_with_trials(writer, n_completed: int, n_stopped: int = 1):
     rnd = random.Random(0)
     for i in range(n_completed + n_stopped):
         status = "completed" if i < n_completed else "stopped"
+        budget = budgets[i] if budgets else 8
         rid = writer.create_run(exp_id, f"t{i:02d}", {TAG_KIND: "trial", TAG_SEARCH: "kps-s", TAG_STATUS: status,
-                                                      TAG_TRIAL_ID: f"x_{i:05d}"}, parent=parent)
+                                                      TAG_TRIAL_ID: f"x_{i:05d}", "ltsearch.budget": budget},
+                                parent=parent)
         lr, m = 10 ** rnd.uniform(-3, -1), rnd.uniform(0.1, 0.9)
-        writer.log_params(rid, {"optim.lr": lr, "method.params.m_max": m, "seed": 0})
-        writer.log_metrics(rid, {"val/acc": 50 + 200 * lr + 2 * m}, step=1)
+        writer.log_params(rid, {"optim.lr": lr, "method.params.m_max": m, "seed": 0, "epochs": budget})
+        writer.log_metrics(rid, {"val/acc": 50 + 200 * lr + 2 * m + 5 * budget}, step=1)
         writer.end_run(rid)
     return exp_id, parent
 
 
 @pytest.mark.parametrize("completed, warned", [(3, True), (6, False)])
-def test_search_importance_plot_warns_below_five_completed(writer, completed, warned):
+def test_search_importance_plot_warns_below_five_configs(writer, completed, warned):
     from ltsearch.tracking.artifacts import (
         TAG_IMPORTANCE_WARNING,
         log_search_importance,
@@ -175,11 +179,24 @@ def test_search_importance_plot_warns_below_five_completed(writer, completed, wa
 
     _, parent = _search_with_trials(writer, completed)
     doc = log_search_importance(writer, parent, "digits-lt-ir10", "kps-s")
-    assert doc["completed_trials"] == completed
+    assert doc["configs"] == completed + 1  # the ASHA-stopped trial counts with its best epoch so far
     assert set(doc["importances"]) == {"optim.lr", "m_max"} and doc["importances"]["optim.lr"] > 0.5
     tags = writer.client.get_run(parent).data.tags
     assert (TAG_IMPORTANCE_WARNING in tags) == warned and bool(doc["warning"]) == warned
     assert {a.path for a in writer.client.list_artifacts(parent)} >= {"importance.png", "importance.json"}
+
+
+def test_search_importance_rests_on_one_budget(writer):
+    """An sh search: 8 configs at its 2-epoch rung, 3 at 3 epochs, 1 at the full 8. The importance rests
+    on the largest budget with at least 5 configs (the first rung), so the rungs' scaled epochs (worth
+    5 pt an epoch here) never pass for a knob and each config counts once."""
+    from ltsearch.tracking.artifacts import log_search_importance
+
+    _, parent = _search_with_trials(writer, 12, n_stopped=0, budgets=[2] * 8 + [3] * 3 + [8])
+    doc = log_search_importance(writer, parent, "digits-lt-ir10", "kps-s")
+    assert set(doc["importances"]) == {"optim.lr", "m_max"} and doc["importances"]["optim.lr"] > 0.5
+    assert doc["configs"] == 8 and doc["runs"] == "8 configs at 2 epochs of 8 (too few reached more)"
+    assert doc["warning"] is None
 
 
 def test_search_importance_with_one_trial_draws_only_the_warning(writer):
