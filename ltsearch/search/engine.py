@@ -131,7 +131,8 @@ def run_search(req: SearchRequest) -> SearchResult:
         raise
     with signals_as_interrupts(name) as signals:
         try:
-            state = _open_state(req, space, folder, name, experiment, state, max_t)
+            grid = _grid(req, space, base)
+            state = _open_state(req, space, folder, name, experiment, state, max_t, grid)
             req = replace(req, reduction_factor=state.reduction_factor)  # a resume keeps the search's factor
             plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
                              cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
@@ -161,7 +162,7 @@ def run_search(req: SearchRequest) -> SearchResult:
                              + (f", keep 1 in {req.reduction_factor:g}" if req.scheduler != "none" else "")
                              + f"; MLflow {tracking_uri}")
             try:
-                _dispatch(req, space, base, state, study, plan, recorder, progress, data, folder, save)
+                _dispatch(req, space, grid, state, study, plan, recorder, progress, data, folder, save)
             finally:
                 progress.stop(state)
         except KeyboardInterrupt as err:
@@ -212,13 +213,20 @@ def _find(req: SearchRequest, storage: Path, experiment: str) -> tuple[str, Sear
     return name, state
 
 
+def _grid(req: SearchRequest, space: SearchSpace, base: dict) -> list[dict] | None:
+    """``--search grid``'s points, once for the state's count and the dispatcher (dims left out of
+    ``--grid-over`` at their paper value); None for a sampled search."""
+    if req.search != "grid":
+        return None
+    return space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base)
+
+
 def _open_state(req, space, folder: Path, name: str, experiment: str, state: SearchState | None,
-                max_t: int) -> SearchState:
+                max_t: int, grid: list[dict] | None = None) -> SearchState:
     """The state file, written before anything else (a search killed in its first second resumes)."""
     folder.mkdir(parents=True, exist_ok=True)
     space_text = space.to_yaml()
     if state is None:
-        grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values) if req.search == "grid" else None
         configs = len(grid) if grid is not None else req.trials
         # brackets of one config each have nothing to rank at a lower rung: they train the full budget at once
         budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" and configs > req.brackets else [max_t]
@@ -285,21 +293,19 @@ def _reconcile(state: SearchState, recorder: Recorder, study: Study | None, plan
             recorder.sync_epochs(rec)
 
 
-def _dispatch(req, space, base, state, study, plan, recorder, progress, data, folder: Path, save) -> None:
+def _dispatch(req, space, grid, state, study, plan, recorder, progress, data, folder: Path, save) -> None:
     """One Tune run over the remaining work."""
     import ray
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-    grid = space.grid(req.grid_points, over=req.grid_over, values=req.grid_values, base_config=base) \
-        if req.search == "grid" else None
     dispatcher = Dispatcher(state, study, plan, recorder, grid, req.reduction_factor, save, progress)
     ledger = Ledger(state, study, recorder, space.metric, space.mode, save, progress)
     resources = ray.cluster_resources()
     gpus = req.gpus_per_trial
     if gpus is None:
-        gpus = default_gpus_per_trial(base.get("model", {}).get("name", ""), resources.get("GPU", 0))
-    if gpus == 0 and str(base.get("device", "auto")).startswith("cuda"):
+        gpus = default_gpus_per_trial(plan.base_config.get("model", {}).get("name", ""), resources.get("GPU", 0))
+    if gpus == 0 and str(plan.base_config.get("device", "auto")).startswith("cuda"):
         raise LTSearchError("--set device=cuda needs --gpus-per-trial > 0")
     max_t = max(state.budgets)
     concurrent = req.max_concurrent or _slots(resources, req.cpus_per_trial, gpus)

@@ -137,3 +137,22 @@ def test_confirm_takes_the_recorded_full_budget_config_else_the_first_rows_budge
     assert d == other and "rung of 7 epochs" in notes_d[0]
     (e, notes_e), = full_budget_configs([{"budget_epochs": 7}], [rung7], [None])  # nothing recorded: as it is
     assert e == rung7 and notes_e == ()
+
+
+def test_a_grid_search_counts_the_grid_it_dispatches(tmp_path):
+    """A grid leaves the dims outside ``--grid-over`` at their paper value. Where a categorical's paper
+    value is not its first choice (LWR on CIFAR-100-LT with lambda_schedule searched over step,
+    quadratic: paper quadratic), the state must count that grid (3 points), not the one with every
+    left-out dim at its first choice (9: the dispatcher then ran off the end of its grid)."""
+    from ltsearch.search.engine import _grid, _open_state
+    from ltsearch.search.prepare import prepare
+    from ltsearch.search.request import SearchRequest
+
+    req = SearchRequest(method="lwr", dataset="cifar100-lt", search="grid", grid_points=3,
+                        params=["lambda_schedule=step,quadratic"], grid_over=["lambda_milestone", "optim.lr"],
+                        storage_path=str(tmp_path))
+    space, base = prepare(req)
+    grid = _grid(req, space, base)
+    state = _open_state(req, space, tmp_path / "s", "s", "cifar100-lt", None, 12, grid)
+    assert state.configs == len(grid) == 3
+    assert {p["lambda_schedule"] for p in grid if "lambda_schedule" in p} <= {"quadratic"}
