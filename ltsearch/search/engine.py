@@ -255,7 +255,7 @@ def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Pat
                             f"use another --name")
     if existing is not None:
         _check_same_base(recorder, existing, state.name, base)
-    recorder.open_parent(_space_params(space, req, max_t, state.budgets), space.to_yaml(), dump_yaml(base))
+    recorder.open_parent(_space_params(space, req, max_t, state), space.to_yaml(), dump_yaml(base))
 
 
 def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
@@ -442,19 +442,21 @@ def _optuna_storage(req: SearchRequest, tracking_uri: str) -> str:
     return f"sqlite:///{(store_dir(tracking_uri) / OPTUNA_DB).resolve()}"
 
 
-def _space_params(space: SearchSpace, req: SearchRequest, max_t: int, budgets: list[int]) -> dict[str, Any]:
+def _space_params(space: SearchSpace, req: SearchRequest, max_t: int, state: SearchState) -> dict[str, Any]:
+    """The parent run's params: the space, the request, and the configs and budgets of the state
+    (a grid's size, sh's budgets as the search planned them)."""
     out: dict[str, Any] = {f"space.{d.name}": d.describe() for d in space.dims}
     out.update({"search": req.search, "sampler": {"tpe": "optuna-tpe", "random": "optuna-random",
                                                   "grid": "grid"}[req.search],
-                "scheduler": req.scheduler, "metric": space.metric, "mode": space.mode, "trials": req.trials,
+                "scheduler": req.scheduler, "metric": space.metric, "mode": space.mode, "trials": state.configs,
                 "seed": req.seed, "space_file": space.source, "max_epochs": max_t})
     if req.scheduler == "asha":
         out.update({"asha.grace_period": req.grace_period, "asha.reduction_factor": req.reduction_factor,
                     "asha.time_attr": "epoch", "objective": objective_key(space.metric)})
     if req.scheduler == "sh":
         out.update({"sh.reduction_factor": req.reduction_factor,
-                    "sh.brackets": req.brackets,
-                    "sh.budgets": ",".join(map(str, budgets))})
+                    "sh.brackets": state.brackets,
+                    "sh.budgets": ",".join(map(str, state.budgets))})
     out["objective"] = objective_key(space.metric)
     if req.search == "grid":
         out["grid_points"] = req.grid_points

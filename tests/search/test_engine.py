@@ -144,6 +144,7 @@ def test_asha_stops_a_weak_trial(ray_session, store):
     stopped = [c for c in children if c.data.tags[TAG_STATUS] == "stopped"][0]
     assert stopped.data.metrics["epochs_run"] < 3 and "test/acc" not in stopped.data.metrics
     assert parents[0].data.params["sampler"] == "grid"
+    assert parents[0].data.params["trials"] == "2"  # the grid's size, not --trials' default
     assert parents[0].data.metrics["trials/stopped"] == 1
 
 
