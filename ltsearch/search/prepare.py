@@ -97,15 +97,15 @@ def _with_sets(space: SearchSpace, base: dict, sets: list[str]) -> dict:
 
 
 def _sets_on_dims(space: SearchSpace, sets: list[str]) -> dict[str, str]:
-    """``--set`` overrides that name a knob of the space -> their ``--fix`` entries (the user's
-    explicit value wins over the space file's fixed value or range)."""
-    names = {d.name for d in space.dims}
+    """``--set`` overrides of a knob of the space (matched by its config path: ``schedule.gamma`` is
+    the knob ``optim.gamma``) -> their ``--fix`` entries (the user's explicit value wins over the
+    space file's fixed value or range)."""
+    by_path = {d.path: d.name for d in space.dims}
     pinned = {}
     for item in sets:
         key, sep, value = item.partition("=")
-        name = key.strip().removeprefix("method.params.")
-        if sep and name in names and (key.startswith("method.params.") or key.startswith("optim.")):
-            pinned[item] = f"{name}={value}"
+        if sep and key.strip() in by_path:
+            pinned[item] = f"{by_path[key.strip()]}={value}"
     return pinned
 
 
