@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from ltsearch.errors import LTSearchError
-from ltsearch.reports.fmt import num, objective, same
+from ltsearch.reports.fmt import higher_is_better, num, objective, same
+from ltsearch.reports.leaderboard import budget_of, trial_number
 from ltsearch.tracking import TAG_DATASET, TAG_METHOD, TAG_SEARCH, TAG_STATUS, reader
 from ltsearch.tracking.reader import parse_param
 
@@ -28,9 +29,7 @@ def summarize(experiment: str, parent: dict | None, trials: list[dict], metric: 
         s = _trial_status(t)
         if s in counts:
             counts[s] += 1
-    scored = [(objective(t, metric)[0], t) for t in trials if _trial_status(t) in ("completed", "stopped")]
-    scored = [(v, t) for v, t in scored if v is not None]
-    best_v, best_t = max(scored, key=lambda vt: vt[0]) if scored else (None, None)
+    best_v, best_t = best_trial(trials, metric)
     consumed = num(parent["metrics"].get("epochs_consumed")) if parent else None
     if consumed is None:  # searches logged before the parent carried it: the trials' epochs
         consumed = sum(num(t["metrics"].get("epochs_run")) or 0 for t in trials) or None
@@ -44,6 +43,21 @@ def summarize(experiment: str, parent: dict | None, trials: list[dict], metric: 
             "epochs_consumed": None if consumed is None else int(consumed),
             "date": time.strftime("%Y-%m-%d %H:%M", time.localtime(start / 1000)) if start else "",
             "parent_run": parent["run_id"] if parent else None}
+
+
+def best_trial(trials: list[dict], metric: str = "val/acc") -> tuple[float | None, dict | None]:
+    """(objective, run) of a search's best trial, as its leaderboard ranks it: among its completed and
+    ASHA-stopped runs of the largest budget (an sh search's lower rungs are other budgets), the best
+    ``metric`` in its direction, the earlier trial on a tie."""
+    scored = [(objective(t, metric)[0], t) for t in trials if _trial_status(t) in ("completed", "stopped")]
+    scored = [(v, t) for v, t in scored if v is not None]
+    if not scored:
+        return None, None
+    epochs = [budget_of(t)["epochs"] or 0 for _, t in scored]
+    top = [(v, t) for (v, t), e in zip(scored, epochs) if e == max(epochs)]
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    order = sorted(top, key=lambda vt: (-sign * vt[0], trial_number({"trial": vt[1].get("run_name")})))
+    return order[0]
 
 
 def list_searches(tracking_uri: str, experiment: str | None = None, metric: str = "val/acc") -> list[dict]:
