@@ -108,10 +108,6 @@ def fmt_knob(v: Any) -> str:
     return text
 
 
-def fmt_params(params: dict, sig: int = 3) -> str:
-    return ", ".join(f"{k}={fmt_value(v, sig)}" for k, v in params.items())
-
-
 def fmt_pm(mean: float | None, std: float | None) -> str:
     if mean is None:
         return DASH

@@ -6,8 +6,8 @@ their checkpoint), then new configs asked from the Optuna study as slots free up
 from every finished trial), then, with ``--scheduler sh``, the promotions of each rung.
 
 Successive halving over complete schedules (``sh``): rung ``k`` trains every surviving config's
-*complete* schedule scaled to ``budgets[k]`` epochs (``grace_period * eta**k``, the last rung the
-full budget); when a rung is done, the best ``ceil(n / eta)`` configs by the objective are
+*complete* schedule scaled to ``budgets[k]`` epochs (:func:`rung_budgets`: by default 1/6 and 1/3 of
+the full budget, at least 2 epochs each, or ``--rungs``; the last rung the full budget); when a rung is done, the best ``ceil(n / eta)`` configs by the objective are
 retrained from scratch at the next budget and the others are PRUNED in the study. Every rung
 therefore compares configs after their lr decay and re-balancing phase (GA, DRW, lambda(t),
 LORT's stage 2), not during the head-biased first part of the run. With ``--brackets B`` the
@@ -23,7 +23,6 @@ study (:class:`~ltsearch.search.study.Study`).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Callable
 
 from ray.tune import Callback
@@ -63,10 +62,6 @@ def rung_budgets(full: int, rungs: list[float] | tuple | None = None) -> list[in
 def survivors(n: int, eta: float) -> int:
     """How many of ``n`` configs a rung promotes."""
     return max(1, math.ceil(n / eta)) if n else 0
-
-
-def better(a: float, b: float, mode: str) -> bool:
-    return a > b if mode == "max" else a < b
 
 
 class Dispatcher(Searcher):
@@ -299,7 +294,3 @@ def trial_dir_name(trial) -> str:
     """Tune's own folder of a run: the run's id (``t003``, ``t003-r1``)."""
     run = (trial.config or {}).get(RUN_KEY) or {}
     return str(run.get("id") or trial.trial_id)
-
-
-def state_folder(storage: Path, name: str) -> Path:
-    return Path(storage) / name

@@ -3,12 +3,12 @@
 1. ``prepare`` (:mod:`ltsearch.search.prepare`): validate the request, build the space and the base
    trial config (writes nothing, imports nothing heavy);
 2. load the dataset once on the driver (shared with trials through Ray's object store);
-3. ``_open``: the search's state file first (so a kill from the first second can be resumed),
-   then the MLflow parent run and the Optuna study;
+3. ``_open_state``, ``_open_parent``, ``_open_study``: the search's state file first (so a kill
+   from the first second can be resumed), then the MLflow parent run and the Optuna study;
 4. ``_dispatch``: one Tune run in which the :class:`~ltsearch.search.dispatch.Dispatcher` hands
    out the runs (resumed ones first, new configs from the study, sh promotions) and the
    :class:`~ltsearch.search.dispatch.Ledger` records them; ASHA on ``epoch`` when asked;
-5. ``_reconcile`` and ``_close``: after any stop, every record agrees with the trial folders,
+5. ``_reconcile`` and the recorder's ``close_parent``: after any stop, every record agrees with the trial folders,
    no run is left RUNNING, and the parent gets the summary once, when the search completes.
 
 The objective everywhere is :func:`~ltsearch.search.trainable.objective_key`: the best-epoch
@@ -146,7 +146,7 @@ def run_search(req: SearchRequest) -> SearchResult:
         save = lambda: state.save(folder)  # noqa: E731
         fault_point("open")
         try:
-            _open_parent(recorder, req, space, base, state, max_t, folder)
+            _open_parent(recorder, req, space, base, state, max_t)
             state.parent_run_id = recorder.parent_id
             save()
             study = _open_study(req, space, base, state, tracking_uri, name)
@@ -156,7 +156,7 @@ def run_search(req: SearchRequest) -> SearchResult:
             signals.arm()
             progress = Progress(f"{name}: {space.method} on {experiment} ({req.search}, {req.scheduler})",
                                 objective_key(space.metric), space.mode, [d.name for d in space.searched],
-                                _planned_epochs(state, plan, req, max_t), live=req.display)
+                                _planned_epochs(state, req, max_t), live=req.display)
             progress.message(f"search {name}: {state.configs} configs, scheduler {req.scheduler}, "
                              f"budgets {state.budgets}"
                              + (f", keep 1 in {req.reduction_factor:g}" if req.scheduler != "none" else "")
@@ -174,13 +174,13 @@ def run_search(req: SearchRequest) -> SearchResult:
             _stop(state, recorder, save, "failed", own_ray)
             raise
     _reconcile(state, recorder, study, plan, save)
-    result = _result(req, space, base, state, recorder, plan, study, tracking_uri, folder, max_t)
+    result = _result(space, base, state, recorder, plan, study, tracking_uri, folder)
     result.elapsed_s = time.monotonic() - t0
     fault_point("close")
     state.status = "completed"
     save()
     recorder.draw_best(state.latest().get(result.best_trial_id) if result.best_trial_id else None)
-    recorder.close_parent(state, _summary(result), result.best_run_id, result.best_config, "completed", space.metric)
+    recorder.close_parent(_summary(result), result.best_run_id, result.best_config, "completed", space.metric)
     return result
 
 
@@ -248,7 +248,7 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
     return state
 
 
-def _open_parent(recorder: Recorder, req, space, base, state, max_t, folder: Path) -> None:
+def _open_parent(recorder: Recorder, req, space, base, state, max_t) -> None:
     existing = recorder.find_parent()
     if existing is not None and state.parent_run_id not in (None, existing) and state.sessions == 1:
         raise LTSearchError(f"search '{state.name}' already has an MLflow run in experiment {state.experiment}; "
@@ -359,13 +359,13 @@ def _stop(state: SearchState, recorder: Recorder, save, status: str, own_ray: bo
                 recorder.interrupted(rec)
         state.status = status
         save()
-        recorder.close_parent(state, None, None, None, status)
+        recorder.close_parent(None, None, None, status)
     except Exception as err:  # the store itself may be what failed
         logging.getLogger(__name__).warning("could not mark the search %s: %s", status, err)
 
 
-def _result(req, space, base, state: SearchState, recorder: Recorder, plan: TrialPlan, study, tracking_uri: str,
-            folder: Path, max_t: int) -> SearchResult:
+def _result(space, base, state: SearchState, recorder: Recorder, plan: TrialPlan, study, tracking_uri: str,
+            folder: Path) -> SearchResult:
     key = objective_key(space.metric)
     summaries = []
     for cid, rec in state.latest().items():
@@ -401,7 +401,7 @@ def _summary(result: SearchResult) -> dict[str, float]:
     return out
 
 
-def _planned_epochs(state: SearchState, plan: TrialPlan, req, max_t: int) -> int:
+def _planned_epochs(state: SearchState, req, max_t: int) -> int:
     """Epochs the search will train if nothing fails (ASHA: the most it can train)."""
     if state.scheduler != "sh":
         return state.configs * max_t

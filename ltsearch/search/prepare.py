@@ -1,6 +1,7 @@
 """The first step of a search: check the request and build the space and the base trial config.
 
-Plain Python (no torch, Ray, MLflow, Optuna): ``ltsearch run`` calls :func:`prepare` before the
+Plain Python (no torch, MLflow, Optuna; Ray only to check a given ``--ray-address`` / RAY_ADDRESS
+cluster's resources): ``ltsearch run`` calls :func:`prepare` before the
 engine is imported, so every bad flag, space file, ``--param`` / ``--fix`` / ``--set`` value is
 answered at once; :func:`ltsearch.search.engine.run_search` calls it again as its first step.
 """

@@ -5,7 +5,7 @@ Both views carry the same totals: configs done / total, runs running, elapsed ti
 the epochs still planned, and the best objective so far. Without a terminal (Slurm, nohup, a
 file) each event is one plain line on stderr, flushed at once::
 
-    [00:01:12] t003 completed  best/val/acc 78.40 (12 ep) | done 4/8, running 2, epochs 61/96, best 78.40 (t003), ETA 00:01:05
+    [00:01:12] t003 completed  best/val/acc 78.40 (12 ep) | done 4/8, running 2, epochs 61/96, best 78.40 (t003), elapsed 00:02:10, ETA 00:01:05
 """
 
 from __future__ import annotations

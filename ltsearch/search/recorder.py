@@ -29,7 +29,7 @@ from ltsearch.config import dump_yaml, flatten
 from ltsearch.errors import LTSearchError
 from ltsearch.methods import get_method
 from ltsearch.search.space import get_path
-from ltsearch.search.state import RunRecord, SearchState, inside
+from ltsearch.search.state import RunRecord, inside
 from ltsearch.search.trainable import FINAL_KEY, TrialPlan, is_metric
 from ltsearch.tracking import (
     TAG_BEST_RUN,
@@ -232,8 +232,8 @@ class Recorder:
         self.parent_id = rid
         return rid
 
-    def close_parent(self, state: SearchState, summary: dict[str, float] | None, best_run: str | None,
-                     best_config: dict | None, status: str, metric: str = "val/acc") -> None:
+    def close_parent(self, summary: dict[str, float] | None, best_run: str | None, best_config: dict | None,
+                     status: str, metric: str = "val/acc") -> None:
         """End the parent: ``completed`` with the summary (written once) and the parameter
         importance plot, ``stopped`` or ``failed``."""
         rid = self.parent_id

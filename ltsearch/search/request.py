@@ -25,7 +25,8 @@ REDUCTION_FACTOR = 3.0
 
 @dataclass
 class SearchRequest:
-    """What to search. Every field has a CLI flag of the same name (``ltsearch run --help``)."""
+    """What to search. Most fields have a CLI flag of the same name (``ltsearch run --help``); the
+    others are set by the CLI (``grid_over``, ``grid_values``, ``display``) or the API (``num_cpus``)."""
 
     method: str
     dataset: str = DEFAULT_DATASET
@@ -65,7 +66,6 @@ class SearchRequest:
     storage_path: str | Path = "trials"
     display: bool = True  # live rich table on stderr
     figures: str = "auto"  # whose PNG figures: auto | all | best | none (Recorder; about 2 s of CPU a trial)
-    trial_fn: str = "ltsearch.train:run_trial"
 
 
 def check_request(req: SearchRequest) -> None:

@@ -1,4 +1,4 @@
-"""A :class:`~ltsearch.search.space.SearchSpace` as an Optuna define-by-run function.
+"""A :class:`~ltsearch.search.space.SearchSpace` sampled through an Optuna trial (ask-and-tell).
 
 Conditional dimensions are suggested only when their controlling dimension took one of the
 listed values, so Optuna (TPE) never sees a knob that does not act on the trial. Fixed
@@ -15,22 +15,14 @@ from ltsearch.search.space import Dim, SearchSpace
 
 
 class SpaceSampler:
-    """Picklable define-by-run callable for ``OptunaSearch(space=SpaceSampler(space))``."""
+    """Draws one config of a space from an Optuna trial (:class:`~ltsearch.search.study.Study` asks)."""
 
     def __init__(self, space: SearchSpace):
         self.dims: list[Dim] = list(space.searched)
         self._space = space
 
-    def __call__(self, trial) -> dict[str, Any] | None:
-        values: dict[str, Any] = {}
-        for d in self.dims:
-            if not self._space.active(d, values):
-                continue
-            values[d.name] = suggest(trial, d)
-        return None
-
     def sample(self, trial) -> dict[str, Any]:
-        """Same as calling, but returns the sampled values (for direct Optuna use)."""
+        """The searched values of one config; a conditional dim only where it is active."""
         values: dict[str, Any] = {}
         for d in self.dims:
             if self._space.active(d, values):

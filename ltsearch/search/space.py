@@ -327,7 +327,3 @@ def set_path(cfg: dict, path: str, value: Any) -> None:
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
-
-
-
-_set_path = set_path  # the engine's name for it

@@ -19,7 +19,6 @@ from ltsearch.errors import LTSearchError
 from ltsearch.fileio import write_atomic
 
 STATE_FILE = "search.json"
-DONE = ("completed", "stopped", "failed")
 VERSION = 1
 
 
@@ -72,9 +71,6 @@ class SearchState:
     # ---- queries --------------------------------------------------------------------
     def ordered(self) -> list[RunRecord]:
         return sorted(self.runs.values(), key=lambda r: (r.rung, r.id))
-
-    def rung_runs(self, rung: int) -> list[RunRecord]:
-        return [r for r in self.ordered() if r.rung == rung]
 
     def config_ids(self) -> list[str]:
         return sorted({r.config_id for r in self.runs.values()})

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ltsearch.search.space import SearchSpace
 from ltsearch.train import planned_epochs, run_trial
@@ -54,7 +54,6 @@ class TrialPlan:
     base_config: dict
     trials_dir: str
     cpus_per_trial: float = 1.0
-    trial_fn: Callable = run_trial  # swappable in tests
     cache_dir: str | None = None  # decoupled methods: one stage-1 backbone per distinct stage-1 config
 
     def config_for(self, values: dict, budget: int | None = None) -> dict:
@@ -126,7 +125,7 @@ def search_trial(config: dict, plan: TrialPlan | None = None, data: Any = None) 
             return
         tune.report({**m, NODE_KEY: node_id})
 
-    result = plan.trial_fn(cfg, report=report, out_dir=str(plan.out_dir(run["id"])), resume=True, data=data,
+    result = run_trial(cfg, report=report, out_dir=str(plan.out_dir(run["id"])), resume=True, data=data,
                            select=(plan.space.metric, plan.space.mode))
     # the last epoch's own metrics win over the result's (val/* of the selected epoch): MLflow's
     # per-epoch history must equal metrics.jsonl; the selected epoch's value is best/<metric>
