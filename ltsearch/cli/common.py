@@ -140,7 +140,7 @@ TrackingUriOpt = Annotated[Optional[str], typer.Option(
     "--tracking-uri", help="MLflow store: a URI or a .db file (default: MLFLOW_TRACKING_URI, else ./mlflow.db)")]
 StoragePathOpt = Annotated[Path, typer.Option("--storage-path", help="folder of the Ray Tune trial folders")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON on stdout")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write")]
+SearchNameOpt = Annotated[str, typer.Option("--name", help="the search's name (ltsearch searches lists them)")]
 MethodFilterOpt = Annotated[Optional[str], typer.Option("--method", help="only this method's rows")]
 BudgetOpt = Annotated[Optional[int], typer.Option("--budget", help="only the rows of this many planned epochs "
                                                  "(default: every budget, each ranked on its own)")]

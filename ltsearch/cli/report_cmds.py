@@ -1,4 +1,4 @@
-"""``ltsearch leaderboard | heatmap | export | importance | figures``: reports over the MLflow store.
+"""``ltsearch leaderboard | heatmap | export | importance | figures | searches | compare``: reports over the MLflow store.
 
 Command functions only (each wrapped by ``user_errors``); ltsearch/cli/main.py mounts them.
 """
@@ -20,6 +20,7 @@ from ltsearch.cli.common import (
     MethodFilterOpt,
     MetricOpt,
     RatioOpt,
+    SearchNameOpt,
     SetOpt,
     StoragePathOpt,
     TrackingUriOpt,
@@ -140,7 +141,7 @@ def export(
 @user_errors
 def importance(
     dataset: DatasetOpt,
-    search: Annotated[str, typer.Option("--name", help="the search's name (ltsearch searches lists them)")],
+    search: SearchNameOpt,
     imbalance_ratio: RatioOpt = None,
     metric: MetricOpt = "val/acc",
     as_json: JsonOpt = False,
@@ -180,7 +181,7 @@ def importance(
 
 @user_errors
 def figures(
-    search: Annotated[str, typer.Option("--name", help="the search's name (ltsearch searches lists them)")],
+    search: SearchNameOpt,
     trial: Annotated[Optional[list[str]], typer.Option("--trial", help="only this run (t003, t003-r1) or "
                                                        "config (t003: all its rungs); repeatable")] = None,
     redraw: Annotated[bool, typer.Option("--redraw", help="draw runs that have their figures again")] = False,

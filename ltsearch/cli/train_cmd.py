@@ -16,6 +16,7 @@ from ltsearch.cli.common import (
     EpochsOpt,
     MetricOpt,
     RatioOpt,
+    SearchNameOpt,
     SetOpt,
     TrackingUriOpt,
     check_dataset,
@@ -154,7 +155,7 @@ def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs
 @user_errors
 def confirm(
     dataset: DatasetOpt,
-    search: Annotated[str, typer.Option("--name", help="the search's name (ltsearch searches lists them)")],
+    search: SearchNameOpt,
     imbalance_ratio: RatioOpt = None,
     top: Annotated[int, typer.Option("--top", "-k", help="how many of the search's best configs")] = 3,
     seeds: Annotated[str, typer.Option("--seeds", help="the seeds each config is trained with")] = "0,1,2",

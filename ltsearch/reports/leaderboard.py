@@ -1,7 +1,7 @@
 """Leaderboards from MLflow: ranked trial / final rows plus the papers' reference rows.
 
 * one row per finished trial (completed, or stopped early by ASHA; failed trials are left
-  out): the search metric at its best epoch (max over the metric's per-epoch history), the
+  out): the search objective (its ``best/<metric>``, else the best of the metric's per-epoch history), the
   final test numbers (overall / many / medium / few; an empty group is ``—``, never 0),
   epochs run, search, run id;
 * final multi-seed runs (``ltsearch.kind=final``) grouped by their source trial (or by

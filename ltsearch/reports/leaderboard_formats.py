@@ -1,5 +1,5 @@
 """A leaderboard (:mod:`ltsearch.reports.leaderboard`) written out: ``table`` (rich; fits 160
-columns, drops columns below 150 / 120), ``markdown``, ``csv`` (one column per knob), ``html``
+columns, drops columns below 150 / 120 / 100), ``markdown``, ``csv`` (one column per knob), ``html``
 (standalone, fits 1400 px, sortable best first, run ids link to the MLflow UI of a tracking server),
 ``json``; and the markdown / CSV forms read back.
 
