@@ -11,8 +11,8 @@ their re-balancing phase.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
-from ltsearch.config import flatten, unflatten
 from ltsearch.methods import get_method
 from ltsearch.train.plan import planned_epochs, resolve_config
 
@@ -22,15 +22,39 @@ SCALED_KEYS = ("epochs", "schedule.warmup_epochs", "method.params.stage2_epochs"
 
 def with_budget_of(config: dict, other: dict) -> dict:
     """``config`` with the budget of ``other``: :data:`SCALED_KEYS` taken from ``other``, the rest
-    (the searched knobs) from ``config``. A run of a lower sh rung with the search's full-budget
-    config gives the run's config at the full budget: ``with_budget_of(scale_to_budget(c, b), c) == c``."""
-    flat, theirs = flatten(config), flatten(other)
+    (the searched knobs) from ``config``; neither is changed. A run of a lower sh rung with the
+    search's full-budget config gives the run's config at the full budget:
+    ``with_budget_of(scale_to_budget(c, b), c) == c``."""
+    out = copy.deepcopy(config)
     for key in SCALED_KEYS:
-        if key in theirs:
-            flat[key] = theirs[key]  # in its place, so the config keeps its key order
-        else:
-            flat.pop(key, None)
-    return unflatten(flat)
+        path = key.split(".")
+        value = _get(other, path)
+        if value is not _MISSING:
+            node = out
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = copy.deepcopy(value)  # in its place, so the config keeps its key order
+            continue
+        parent = _get(out, path[:-1])
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        for depth in range(len(path) - 1, 0, -1):  # a section scale_to_budget added, empty again
+            if _get(out, path[:depth]) == {} and _get(other, path[:depth]) is _MISSING:
+                _get(out, path[:depth - 1]).pop(path[depth - 1])
+    return out
+
+
+_MISSING = object()
+
+
+def _get(config: dict, path: list[str]) -> Any:
+    """The value at ``path`` in ``config``, else :data:`_MISSING`."""
+    node: Any = config
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
 
 
 def scale_to_budget(config: dict, budget: int) -> dict:
@@ -47,19 +71,19 @@ def scale_to_budget(config: dict, budget: int) -> dict:
         raise ValueError(f"budget must be at least 1 epoch, got {budget}")
     cfg, params = resolve_config(copy.deepcopy(config))
     stages = get_method(cfg.method.name).stage_epochs(cfg, params)
-    factor = budget / total
     sched = out.setdefault("schedule", {})
     warmup = float(sched.get("warmup_epochs", cfg.schedule.warmup_epochs))
-    sched["warmup_epochs"] = round(warmup * factor, 6)
-    if len(stages) == 1 and "stage2_epochs" not in params:
-        out["epochs"] = int(budget)
-        return out
-    if len(stages) == 1:  # stage 2 only (from a given stage-1 checkpoint)
-        out.setdefault("method", {}).setdefault("params", {})["stage2_epochs"] = int(budget)
+    if len(stages) == 1:
+        sched["warmup_epochs"] = round(warmup * budget / total, 6)
+        if "stage2_epochs" not in params:
+            out["epochs"] = int(budget)
+        else:  # stage 2 only (from a given stage-1 checkpoint)
+            out.setdefault("method", {}).setdefault("params", {})["stage2_epochs"] = int(budget)
         return out
     s1, s2 = stages
     budget = max(budget, 2)
     e1 = min(max(1, round(budget * s1 / (s1 + s2))), budget - 1)
+    sched["warmup_epochs"] = round(warmup * e1 / s1, 6)  # the warm-up is stage 1's: it scales with it
     out["epochs"] = int(e1)
     out.setdefault("method", {}).setdefault("params", {})["stage2_epochs"] = int(budget - e1)
     return out

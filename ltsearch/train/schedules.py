@@ -49,10 +49,11 @@ def lr_at(epoch: int, base_lr: float, epochs: int, name: str = "multistep", warm
     """Learning rate for 0-based ``epoch`` of a run of ``epochs`` epochs.
 
     Warm-up (as in the LDAM-DRW / KPS code): ``base_lr * (epoch + 1) / warmup_epochs`` while
-    ``epoch < warmup_epochs``; then the registered schedule ``name``.
+    ``epoch < warmup_epochs``, never above ``base_lr`` (a warm-up scaled to a shorter budget is
+    fractional: 2.5 epochs warm up at 0.4, 0.8, 1.0 x base); then the registered schedule ``name``.
     """
     if name not in LR_SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; choose one of: {', '.join(LR_SCHEDULES.names())}")
     if epoch < warmup_epochs:
-        return base_lr * (epoch + 1) / warmup_epochs
+        return base_lr * min(1.0, (epoch + 1) / warmup_epochs)
     return LR_SCHEDULES.get(name)(epoch, base_lr, epochs, math.ceil(warmup_epochs), milestones, gamma)

@@ -156,3 +156,31 @@ def test_a_grid_search_counts_the_grid_it_dispatches(tmp_path):
     state = _open_state(req, space, tmp_path / "s", "s", "cifar100-lt", None, 12, grid)
     assert state.configs == len(grid) == 3
     assert {p["lambda_schedule"] for p in grid if "lambda_schedule" in p} <= {"quadratic"}
+
+
+def test_with_budget_of_changes_neither_config_and_undoes_empty_sections():
+    """``search_spaces/ce.yaml``-like configs hold empty sections (``schedule: {}``, ``params: {}``):
+    the round trip gives them back, and neither argument is changed."""
+    import copy
+
+    from ltsearch.train.budget import with_budget_of
+
+    c = {"method": {"name": "ce", "params": {}}, "schedule": {}, "epochs": 10}
+    for b in (2, 5):
+        low = scale_to_budget(c, b)
+        before = (copy.deepcopy(low), copy.deepcopy(c))
+        assert with_budget_of(low, c) == c
+        assert (low, c) == before
+    lort = {"method": {"name": "lort", "params": {}}, "epochs": 10}
+    other = {"method": {"name": "lort", "params": {"stage2_epochs": 5}}, "epochs": 10}
+    assert with_budget_of(lort, other)["method"]["params"] == {"stage2_epochs": 5}
+    assert lort["method"]["params"] == {}  # the input is not changed
+
+
+def test_a_two_stage_warm_up_scales_with_stage_1():
+    """LORT, 10 + 20 epochs, warm-up 5: at budget 5 stage 1 gets round(5 * 10 / 30) = 2 epochs (x 0.2), so
+    its warm-up is 5 * 2 / 10 = 1.0, not 5 * 5 / 30 = 0.833 (the whole run's factor)."""
+    c = {"method": {"name": "lort", "params": {"stage2_epochs": 20}}, "epochs": 10, "schedule": {"warmup_epochs": 5}}
+    low = scale_to_budget(c, 5)
+    assert low["epochs"] == 2 and low["method"]["params"]["stage2_epochs"] == 3
+    assert low["schedule"]["warmup_epochs"] == 1.0

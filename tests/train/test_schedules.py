@@ -62,3 +62,13 @@ def test_cosine_after_warmup_and_constant():
 def test_unknown_schedule():
     with pytest.raises(ValueError):
         lr_at(0, 0.1, 10, "exotic")
+
+
+def test_a_fractional_warm_up_never_exceeds_the_base_lr():
+    """A warm-up scaled to a lower sh rung is fractional (5 of 200 epochs at 100: 2.5; at 30: 0.75): it
+    ramps up to the base lr and stops there, by hand: 2.5 -> 0.04, 0.08, 0.1 then the schedule; 0.75 -> 0.1."""
+    kw = dict(base_lr=0.1, epochs=100, milestones=[0.8, 0.9], gamma=0.1)
+    assert [lr_at(e, warmup_epochs=2.5, **kw) for e in range(5)] == pytest.approx([0.04, 0.08, 0.1, 0.1, 0.1])
+    assert lr_at(0, warmup_epochs=0.75, **{**kw, "epochs": 30}) == pytest.approx(0.1)
+    for w in (0.4, 0.833333, 1.666667, 2.5, 4.999998):
+        assert max(lr_at(e, warmup_epochs=w, **kw) for e in range(10)) <= 0.1 + 1e-12
