@@ -8,7 +8,6 @@ The leaderboard groups them by source run and shows mean ± std over the seeds.
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from ltsearch.tracking import (
 )
 from ltsearch.tracking.artifacts import log_training_dataset, log_trial_figures
 from ltsearch.tracking.names import final_run_name
-from ltsearch.tracking.writer import EXPERIMENT_TAGS, TrackingWriter, tag_experiment_kind
+from ltsearch.tracking.writer import EXPERIMENT_TAGS, TrackingWriter, current_user, tag_experiment_kind
 from ltsearch.yamlio import safe_load
 
 FINAL_METRIC_PREFIXES = ("test/", "val/", "best/")
@@ -101,6 +100,16 @@ def _source_trial_name(client, prov: dict) -> str | None:
         return None
 
 
+def _logged_before(runs: list, tags: dict[str, str], params: dict[str, str]) -> str | None:
+    """The id of a finished final run with the same seed, source run and config, if one is logged."""
+    for run in runs:
+        t = run.data.tags
+        if (run.info.status == "FINISHED" and t.get(TAG_SEED) == tags[TAG_SEED]
+                and t.get(TAG_SOURCE_RUN) == tags.get(TAG_SOURCE_RUN) and run.data.params == params):
+            return run.info.run_id
+    return None
+
+
 def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: str | Path | None = None,
                    tracking_uri: str | None = None, run_dirs: list[str | Path] | None = None,
                    data=None) -> list[str]:
@@ -126,6 +135,7 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
     source_trial = _source_trial_name(client, prov)
     source = str(Path(cfg.dataset.root).expanduser().resolve()) if cfg.dataset.root else None
     run_ids = []
+    existing = client.search_runs([exp_id], filter_string=f"tags.`{TAG_KIND}` = 'final'", max_results=50_000)
     for seed, result in zip(seed_list, results):
         data = {**cfg.to_dict(), "seed": int(seed)}
         tags = {
@@ -140,14 +150,16 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
             tags[TAG_SOURCE_RUN] = str(prov["source_run"])
         if prov.get("source_search"):
             tags[TAG_SOURCE_SEARCH] = str(prov["source_search"])
-        try:
-            tags[TAG_USER] = getpass.getuser()
-        except Exception:
-            pass
+        tags[TAG_USER] = current_user()
+        flat = {k: _param_value(v) for k, v in sorted(flatten(data).items())}
+        same = _logged_before(existing, tags, flat)
+        if same is not None:  # a rerun of `confirm` / `train --seeds` resumed this seed: logged once
+            run_ids.append(same)
+            continue
         run = client.create_run(exp_id, tags=tags, run_name=final_run_name(cfg.method.name, seed, source_trial))
         rid = run.info.run_id
         now = int(time.time() * 1000)
-        params = [Param(k, _param_value(v)) for k, v in sorted(flatten(data).items())]
+        params = [Param(k, v) for k, v in flat.items()]
         metrics = [Metric(k, float(v), now, 0) for k, v in sorted(result.items())
                    if k.startswith(FINAL_METRIC_PREFIXES) and isinstance(v, (int, float)) and v is not None]
         if "epochs_run" in result:

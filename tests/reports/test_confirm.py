@@ -48,6 +48,12 @@ def test_confirm_trains_the_top_configs_over_seeds(store, tmp_path):
                                  / f"seed{s}" / "result.json").read_text())["val/acc"] for s in (0, 1)]
         means.append((statistics.mean(seeds), f["val"]))
     assert all(abs(a - b) < 1e-6 for a, b in means)  # the printed ranking is the leaderboard's mean
+    # a rerun resumes the seeds and logs nothing twice: the final rows still average 2 seeds each
+    again = runner.invoke(app, ["confirm", "-d", "digits-lt", "--name", SEARCH, "--top", "2", "--seeds", "0,1",
+                                "--tracking-uri", uri, "--output", str(out)])
+    assert again.exit_code == 0, again.output
+    rerun = [r for r in leaderboard.build("digits-lt", 10, tracking_uri=uri).ranked if r["kind"] == "final"]
+    assert sorted((f["source_run"], f["seeds"]) for f in rerun) == sorted((f["source_run"], 2) for f in finals)
 
 
 def test_confirm_bad_input(store, tmp_path):
