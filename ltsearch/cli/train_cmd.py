@@ -63,9 +63,9 @@ def train(
     sets = list(overrides or [])
     if epochs is not None:
         sets.append(f"epochs={epochs}")
-    if data_root is not None:
-        sets.append(f"dataset.root={data_root}")
     raw = apply_overrides(raw, sets)
+    if data_root is not None and isinstance(raw.get("dataset", {}), dict):  # a path, never YAML ('#2' stays)
+        raw.setdefault("dataset", {})["root"] = str(data_root)
     cfg = config_from_dict(raw, where=where)
     from ltsearch.train import resolve_config
 

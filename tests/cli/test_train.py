@@ -87,3 +87,11 @@ def test_train_ce_on_real_cifar10_lt(cifar10_root, tmp_path):
     assert res.exit_code == 0, res.output
     result = json.loads((out / "result.json").read_text())
     assert result["test/acc"] > 15.0 and result.get("test/few") is None  # CIFAR-10-LT has no few-shot class
+
+
+def test_data_root_is_a_path_never_yaml(tmp_path):
+    """`--data-root '/data/set #2'` is that folder: as a YAML value it lost its ' #2' (a comment)."""
+    res = runner.invoke(app, ["train", "--preset", "kps/cifar10-lt", "--data-root", str(tmp_path / "set #2"),
+                              "--epochs", "1", "--output", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "set #2 does not exist" in res.output, res.output
+    assert not (tmp_path / "out").exists()
