@@ -21,8 +21,9 @@ from filelock import FileLock
 
 from ltsearch.train.checkpoint import load_checkpoint, save_atomic
 
-# Keys that never change what stage 1 computes (they change only speed or reporting).
-_NOT_IN_KEY = ("device", "compile", "eval_every", "tta_flip", "cache_dir", "amp", "channels_last")
+# Keys that never change the stage-1 backbone (only speed or reporting). ``amp`` is not one of them:
+# bf16 autocast trains another backbone than fp32.
+_NOT_IN_KEY = ("device", "compile", "eval_every", "tta_flip", "cache_dir", "channels_last")
 
 
 def _digest(obj) -> str:
@@ -37,6 +38,12 @@ def stage1_key(cfg) -> str:
         d.pop(k, None)
     d["method"] = {"name": d["method"]["name"]}  # stage 1 of a decoupled method ignores its params
     return _digest(d)
+
+
+def data_key(cfg) -> str:
+    """Hash of the config's data (split, seed, imbalance, augmentation): features cached from one
+    backbone file are reused only on the same data."""
+    return _digest(cfg.to_dict()["dataset"])
 
 
 def file_key(path: str | Path) -> str:

@@ -42,6 +42,7 @@ from ltsearch.train.schedules import lr_at
 from ltsearch.train.stage_cache import (
     FeatureCache,
     Stage1Cache,
+    data_key,
     file_key,
     locked,
     stage1_key,
@@ -95,12 +96,14 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     run = _Run(cfg, model, stages, data, device, out, report, select)
 
     saved = _resume_point(run.ckpt_path, device) if resume else None
+    if saved is None and out is not None:  # starting over: no epoch of an earlier run stays in its history
+        write_atomic(out / "metrics.jsonl", "")
     if saved is not None:
         run.restore(saved)
     elif params.get("backbone"):  # decoupled method started from a given stage-1 checkpoint
         load_model_weights(model, params["backbone"])
         run.progress.stage = 1
-        run.backbone_key = file_key(params["backbone"])
+        run.backbone_key = f"{file_key(params['backbone'])}-{data_key(cfg)}"  # the feature cache's key
 
     cacheable = cfg.cache_dir is not None and len(stages) > 1 and run.progress.stage == 0 and run.progress.epoch == 0
     if cacheable:  # stage 1 once per distinct stage-1 config, shared by every trial that needs it

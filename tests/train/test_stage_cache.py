@@ -31,8 +31,23 @@ def test_stage1_key_changes_with_stage1_knobs_only():
     changed_seed["seed"] = 1
     changed_ir = lort()
     changed_ir["dataset"]["imbalance_ratio"] = 20
-    keys = {key(c) for c in (base, changed_lr, changed_model, changed_seed, changed_ir)}
-    assert len(keys) == 5
+    changed_amp = lort()
+    changed_amp["amp"] = False  # bf16 autocast trains another backbone than fp32
+    keys = {key(c) for c in (base, changed_lr, changed_model, changed_seed, changed_ir, changed_amp)}
+    assert len(keys) == 6
+
+
+def test_features_of_a_backbone_file_are_keyed_by_its_data_too():
+    """A user-given backbone's stage-2 features are cached under the file's hash and the data's: another
+    val split or imbalance ratio never reads the first run's features (and labels)."""
+    from ltsearch.train.stage_cache import data_key
+
+    base = lort()
+    other_val, other_ir = lort(), lort()
+    other_val["dataset"]["val"] = "test"
+    other_ir["dataset"]["imbalance_ratio"] = 20
+    assert len({data_key(config_from_dict(c)) for c in (base, other_val, other_ir)}) == 3
+    assert data_key(config_from_dict(base)) == data_key(config_from_dict(lort(delta=0.9, stage2_lr=0.1)))
 
 
 def test_second_trial_reuses_the_stage1_backbone(tmp_path, digits):
