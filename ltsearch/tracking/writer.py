@@ -322,9 +322,15 @@ class TrackingWriter:
             self.client.log_artifact(run_id, str(p))
 
     def logged_steps(self, run_id: str, key: str) -> set[int]:
+        """The steps of ``key`` the run has (none for a run the store lacks). Any other store error
+        is raised: read as "nothing logged", it would log every epoch again."""
+        from mlflow.exceptions import MlflowException
+
         try:
             return {m.step for m in self.client.get_metric_history(run_id, key)}
-        except Exception:
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
             return set()
 
     def end_run(self, run_id: str, status: str = "FINISHED") -> None:
