@@ -382,7 +382,7 @@ def check_tcp(flag: str, host: str, port: int, what: str, kind: str) -> None:
 # ---- resources ------------------------------------------------------------------------------
 def local_gpu_count() -> int:
     """GPUs this machine offers to a local Ray, found without importing torch: CUDA_VISIBLE_DEVICES,
-    else ``nvidia-smi -L``, else torch as a last resort."""
+    else ``nvidia-smi -L`` (none without it; torch only when nvidia-smi is there but fails)."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
         ids = [v for v in visible.split(",") if v.strip()]

@@ -31,7 +31,8 @@ TAG_PAPER_DEFAULT = "ltsearch.paper_default"  # "true" on a trial of the search'
 # Params: the trial config flattened with dots, e.g. "method.params.m_max", "optim.lr".
 # Per-epoch metrics (step = epoch): "train/loss", "lr", "val/acc", "val/many", "val/medium",
 # "val/few". Final metrics: "test/acc", "test/many", "test/medium", "test/few",
-# "best/val/acc" (best epoch by the search metric), "epochs_run".
+# "best/<metric>" (the search metric at its best epoch of the last stage; with another metric
+# than val/acc, "best/val/acc" is the best val/acc of any epoch), "epochs_run".
 # Artifacts: "config.yaml" (the full trial config), "per_class.csv".
 
 DEFAULT_TRACKING_DB = "mlflow.db"

@@ -217,7 +217,7 @@ def parse_param(text: Any) -> Any:
         return text.lower() == "true"
 
     value = parse_value(text)
-    if isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string
+    if isinstance(value, str):  # a number YAML leaves as text (e.g. "1E4")
         try:
             return float(value)
         except ValueError:

@@ -1,7 +1,8 @@
 """The only writer of MLflow (schema in :mod:`ltsearch.tracking`).
 
-Everything goes through one :class:`TrackingWriter` owned by one process (the search driver),
-so concurrent trials never write to the store at the same time (sqlite safe). Runs are found
+A search writes through one :class:`TrackingWriter` owned by its driver, so its trials never
+write to the store themselves; several drivers, ``train`` and ``confirm`` may share one store, and
+the writer's client retries sqlite's "database is locked" (many writers, one file). Runs are found
 again by their tags, which makes every write idempotent across an interrupted and resumed
 search: a trial's child run is looked up by ``TAG_TRIAL_ID`` under its parent before one is
 created.
@@ -38,7 +39,6 @@ from ltsearch.tracking import (
 )
 
 PARENT_TAG = "mlflow.parentRunId"
-RUN_NAME_TAG = "mlflow.runName"
 MAX_PARAM_LEN = 6000
 ARTIFACT_DIR = "mlartifacts"
 

@@ -1,7 +1,7 @@
 """Learning-rate schedules of the papers: a registry of pure functions of the epoch.
 
-Each schedule is ``f(epoch, base_lr, epochs, milestones, gamma) -> lr`` for the epochs after the
-warm-up (``lr_at`` applies the warm-up). Milestones are fractions of the run so that a search with
+Each schedule is ``f(epoch, base_lr, epochs, start, milestones, gamma) -> lr`` (``start``: the first
+epoch after the warm-up) for the epochs after the warm-up (``lr_at`` applies the warm-up). Milestones are fractions of the run so that a search with
 a reduced budget keeps the shape of the paper's schedule. The papers' settings (presets):
 
 * KPS CIFAR-LT (Sec. 4.2.1, Table 2): 5-epoch warm-up, x0.01 at 160 and again at 180 of 200
