@@ -8,6 +8,7 @@ stage, a criterion with its epoch hooks (GA switch, DRW switch, lambda(t)).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -17,7 +18,7 @@ from typing import Any, Callable
 
 import torch
 
-from ltsearch.config import TrialConfig, dump_yaml
+from ltsearch.config import TrialConfig, dump_yaml, flatten
 from ltsearch.data import DatasetSpec, load_dataset
 from ltsearch.data.loader import make_loader
 from ltsearch.errors import LTSearchError, TrialDivergedError
@@ -86,16 +87,20 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     if data is None:
         data = load_dataset(DatasetSpec.from_config(cfg.dataset))
     out = Path(out_dir) if out_dir is not None else None
+    saved = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         _refuse_links(out)
+        saved = _resume_point(out / "checkpoint.pt", device) if resume else None
+        if saved is not None and saved.get("config_key", config_key(cfg)) != config_key(cfg):
+            raise LTSearchError(f"{out} holds a run of another config (its config.yaml): resume it with that "
+                                f"config, or give another output folder (or --no-resume to start over there)")
         write_atomic(out / "config.yaml", dump_yaml(cfg.to_dict()))
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head, init=cfg.model.init)
     stages = method.stages(cfg, params, data.train_counts, model.feat_dim)
     run = _Run(cfg, model, stages, data, device, out, report, select)
 
-    saved = _resume_point(run.ckpt_path, device) if resume else None
     if saved is None and out is not None:  # starting over: no epoch of an earlier run stays in its history
         write_atomic(out / "metrics.jsonl", "")
     if saved is not None:
@@ -134,6 +139,18 @@ def _refuse_links(out: Path) -> None:
         if path.is_symlink():
             raise LTSearchError(f"{path}: is a symbolic link; ltsearch writes trial outputs only as plain files "
                                 f"in the trial folder; remove the link")
+
+
+# what a run may change when it resumes: where and how fast it runs, how it is evaluated
+_RUNTIME_KEYS = ("device", "compile", "eval_every", "tta_flip", "cache_dir", "amp", "channels_last",
+                 "dataset.root", "dataset.download")
+
+
+def config_key(cfg) -> str:
+    """Hash of what a run trains (the config without :data:`_RUNTIME_KEYS`): a checkpoint resumes
+    only the run of the same key (another ``--epochs`` or ``--set`` never continues it)."""
+    flat = {k: v for k, v in flatten(cfg.to_dict()).items() if k not in _RUNTIME_KEYS}
+    return hashlib.sha256(json.dumps(flat, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _resume_point(path: Path | None, device) -> dict | None:
@@ -241,7 +258,8 @@ class _Run:
                 save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                              "criteria": [s.criterion.state_dict() for s in self.stages],
                              "progress": self.progress.__dict__, "rng": torch.get_rng_state(),
-                             "backbone_key": self.backbone_key, "best": self.best}, self.ckpt_path)
+                             "backbone_key": self.backbone_key, "best": self.best,
+                             "config_key": config_key(self.cfg)}, self.ckpt_path)
                 with open(self.out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(metrics) + "\n")
             if self.report is not None:
