@@ -118,9 +118,12 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
             if hit is None:
                 run.stage(0, saved)
                 cache.save(model.state_dict(), run.progress.history)
-        if hit is not None:
+        if hit is not None:  # the trial folder as if stage 1 had trained here: its epochs and stage1.pt
             model.load_state_dict(hit["model"])
             run.progress = Progress(stage=1, global_epoch=stages[0].epochs, history=list(hit["history"]))
+            if out is not None:
+                write_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in run.progress.history))
+                save_atomic({"model": model.state_dict()}, out / "stage1.pt")
         run.backbone_key = stage1_key(cfg)
 
     for si in range(run.progress.stage, len(stages)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -57,11 +59,16 @@ def test_second_trial_reuses_the_stage1_backbone(tmp_path, digits):
     a["cache_dir"] = str(cache)
     b = lort(delta=0.9)
     b["cache_dir"] = str(cache)
-    run_trial(a, report=lambda e, m: first.append(e), data=digits)
-    run_trial(b, report=lambda e, m: second.append(e), data=digits)
+    run_trial(a, report=lambda e, m: first.append(e), out_dir=tmp_path / "a", data=digits)
+    run_trial(b, report=lambda e, m: second.append(e), out_dir=tmp_path / "b", data=digits)
     assert first == [1, 2, 3, 4, 5]
     assert second == [4, 5]  # stage 1 came from the cache; the time axis stays the same
     assert len(list((cache / "stage1").glob("*.pt"))) == 1
+    # the reusing trial's folder is the one training stage 1 there would leave: every epoch, stage1.pt
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(p.name for p in (tmp_path / "a").iterdir())
+    epochs = [[json.loads(line)["epoch"] for line in (tmp_path / d / "metrics.jsonl").open()]
+              for d in ("a", "b")]
+    assert epochs[0] == epochs[1] == [1, 2, 3, 4, 5]
     # the reused backbone is bit-identical to training stage 1 again
     fresh = lort(delta=0.9)
     r_cached = run_trial(b, data=digits)
