@@ -98,21 +98,6 @@ def importance_for_runs(runs: list[dict], metric: str = "val/acc", histories: di
     return {short_key(k): float(v) for k, v in sorted(imp.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
-def budget_runs(runs: list[dict]) -> tuple[int | None, list[dict]]:
-    """(budget in epochs, its runs): the largest budget at which at least :data:`MIN_CONFIGS` runs
-    finished, else the budget with the most (the larger on a tie). With sh the full budget holds
-    the few configs its rungs promoted, and its first rung holds every config."""
-    from ltsearch.reports.leaderboard import budget_of
-
-    by_budget: dict[int | None, list[dict]] = {}
-    for run in runs:
-        by_budget.setdefault(budget_of(run)["epochs"], []).append(run)
-    order = sorted(by_budget, key=lambda b: -1 if b is None else b, reverse=True)  # the largest first
-    enough = [b for b in order if len(by_budget[b]) >= MIN_CONFIGS]
-    budget = enough[0] if enough else max(order, key=lambda b: len(by_budget[b]))
-    return budget, by_budget[budget]
-
-
 @dataclass(frozen=True)
 class Basis:
     """The runs an importance rests on: ``configs`` runs at ``budget`` epochs of the search's ``full``."""
@@ -126,6 +111,21 @@ class Basis:
         return text if self.budget == self.full else f"{text} of {self.full} (too few reached more)"
 
 
+def budget_runs(runs: list[dict]) -> tuple[list[dict], Basis]:
+    """The runs of the largest budget at which at least :data:`MIN_CONFIGS` runs finished, else of the
+    budget with the most (the larger on a tie), and that basis. With sh the full budget holds the few
+    configs its rungs promoted, and its first rung holds every config."""
+    from ltsearch.reports.leaderboard import budget_of
+
+    by_budget: dict[int | None, list[dict]] = {}
+    for run in runs:
+        by_budget.setdefault(budget_of(run)["epochs"], []).append(run)
+    order = sorted(by_budget, key=lambda b: -1 if b is None else b, reverse=True)  # the largest first
+    enough = [b for b in order if len(by_budget[b]) >= MIN_CONFIGS]
+    budget = enough[0] if enough else max(order, key=lambda b: len(by_budget[b]))
+    return by_budget[budget], Basis(len(by_budget[budget]), budget, order[0])
+
+
 def importance_for_search(tracking_uri: str | None, experiment: str, search_name: str,
                           metric: str = "val/acc") -> tuple[dict[str, float], Basis]:
     """fANOVA importance ``{param: share}`` of search ``search_name`` in ``experiment``, and the runs
@@ -135,13 +135,10 @@ def importance_for_search(tracking_uri: str | None, experiment: str, search_name
     (:func:`budget_runs`); method knobs are named without their ``method.params.`` prefix, other
     keys dotted.
     """
-    from ltsearch.reports.leaderboard import budget_of
-
     runs = reader.trial_runs(experiment, tracking_uri, search=search_name)
     if not runs:
         raise LTSearchError(f"no finished trials of search '{search_name}' in experiment {experiment} "
                             f"({tracking_uri or 'default store'}); check `ltsearch leaderboard` for names")
-    budget, chosen = budget_runs(runs)
-    full = max((budget_of(r)["epochs"] for r in runs), key=lambda b: -1 if b is None else b)
+    chosen, basis = budget_runs(runs)
     histories = reader.metric_histories([r["run_id"] for r in chosen], metric, tracking_uri)
-    return importance_for_runs(chosen, metric, histories), Basis(len(chosen), budget, full)
+    return importance_for_runs(chosen, metric, histories), basis

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 from filelock import FileLock
 
+from ltsearch.config import flatten
 from ltsearch.train.checkpoint import load_checkpoint, save_atomic
 
 # Keys that never change the stage-1 backbone (only speed or reporting). ``amp`` is not one of them:
@@ -38,6 +39,17 @@ def stage1_key(cfg) -> str:
         d.pop(k, None)
     d["method"] = {"name": d["method"]["name"]}  # stage 1 of a decoupled method ignores its params
     return _digest(d)
+
+
+# what a run may change when it resumes: where and how fast it runs, how it is evaluated
+_RUNTIME_KEYS = ("device", "compile", "eval_every", "tta_flip", "cache_dir", "amp", "channels_last",
+                 "dataset.root", "dataset.download")
+
+
+def config_key(cfg) -> str:
+    """Hash of what a run trains (the config without :data:`_RUNTIME_KEYS`): a checkpoint resumes
+    only the run of the same key (another ``--epochs`` or ``--set`` never continues it)."""
+    return _digest({k: v for k, v in flatten(cfg.to_dict()).items() if k not in _RUNTIME_KEYS})
 
 
 def data_key(cfg) -> str:

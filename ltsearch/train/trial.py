@@ -8,7 +8,6 @@ stage, a criterion with its epoch hooks (GA switch, DRW switch, lambda(t)).
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import math
@@ -18,7 +17,7 @@ from typing import Any, Callable
 
 import torch
 
-from ltsearch.config import TrialConfig, dump_yaml, flatten
+from ltsearch.config import TrialConfig, dump_yaml
 from ltsearch.data import DatasetSpec, load_dataset
 from ltsearch.data.loader import make_loader
 from ltsearch.errors import LTSearchError, TrialDivergedError
@@ -43,6 +42,7 @@ from ltsearch.train.schedules import lr_at
 from ltsearch.train.stage_cache import (
     FeatureCache,
     Stage1Cache,
+    config_key,
     data_key,
     file_key,
     locked,
@@ -87,12 +87,12 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     if data is None:
         data = load_dataset(DatasetSpec.from_config(cfg.dataset))
     out = Path(out_dir) if out_dir is not None else None
-    saved = None
+    saved, key = None, config_key(cfg)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         _refuse_links(out)
         saved = _resume_point(out / "checkpoint.pt", device) if resume else None
-        if saved is not None and saved.get("config_key", config_key(cfg)) != config_key(cfg):
+        if saved is not None and saved.get("config_key", key) != key:
             raise LTSearchError(f"{out} holds a run of another config (its config.yaml): resume it with that "
                                 f"config, or give another output folder (or --no-resume to start over there)")
         write_atomic(out / "config.yaml", dump_yaml(cfg.to_dict()))
@@ -102,7 +102,7 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     run = _Run(cfg, model, stages, data, device, out, report, select)
 
     if saved is None and out is not None:  # starting over: no epoch of an earlier run stays in its history
-        write_atomic(out / "metrics.jsonl", "")
+        _write_history(out, [])
     if saved is not None:
         run.restore(saved)
     elif params.get("backbone"):  # decoupled method started from a given stage-1 checkpoint
@@ -122,7 +122,7 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
             model.load_state_dict(hit["model"])
             run.progress = Progress(stage=1, global_epoch=stages[0].epochs, history=list(hit["history"]))
             if out is not None:
-                write_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in run.progress.history))
+                _write_history(out, run.progress.history)
                 save_atomic({"model": model.state_dict()}, out / "stage1.pt")
         run.backbone_key = stage1_key(cfg)
 
@@ -144,16 +144,9 @@ def _refuse_links(out: Path) -> None:
                                 f"in the trial folder; remove the link")
 
 
-# what a run may change when it resumes: where and how fast it runs, how it is evaluated
-_RUNTIME_KEYS = ("device", "compile", "eval_every", "tta_flip", "cache_dir", "amp", "channels_last",
-                 "dataset.root", "dataset.download")
-
-
-def config_key(cfg) -> str:
-    """Hash of what a run trains (the config without :data:`_RUNTIME_KEYS`): a checkpoint resumes
-    only the run of the same key (another ``--epochs`` or ``--set`` never continues it)."""
-    flat = {k: v for k, v in flatten(cfg.to_dict()).items() if k not in _RUNTIME_KEYS}
-    return hashlib.sha256(json.dumps(flat, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def _write_history(out: Path, history: list[dict]) -> None:
+    """``metrics.jsonl`` holding exactly ``history`` (one line per epoch; training appends to it)."""
+    write_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
 
 
 def _resume_point(path: Path | None, device) -> dict | None:
@@ -186,6 +179,7 @@ class _Run:
         self.best_state: dict | None = None  # its weights (in memory; best.pt on disk)
         self.ckpt_path = out / "checkpoint.pt" if out is not None else None
         self.backbone_key: str | None = None
+        self.config_key = config_key(cfg)  # in every checkpoint: it resumes only this config
         self.features: FeatureCache | None = None  # set by a frozen-BN stage with a cache_dir
         self.make_loader = make_loader
         self.loader_kw = dict(device=device, mean=data.mean, std=data.std, image_size=data.image_size)
@@ -202,8 +196,7 @@ class _Run:
         if self.best is not None and best_path is not None and best_path.is_file():
             self.best_state = load_checkpoint(best_path, map_location="cpu")["model"]
         if self.out is not None:  # the checkpoint is the truth: every epoch it holds, exactly once
-            lines = "".join(json.dumps(h) + "\n" for h in self.progress.history)
-            write_atomic(self.out / "metrics.jsonl", lines)
+            _write_history(self.out, self.progress.history)
 
     def eval_loader(self, split):
         return self.make_loader(split, train=False, batch_size=EVAL_BATCH, seed=self.cfg.seed, **self.loader_kw)
@@ -262,7 +255,7 @@ class _Run:
                              "criteria": [s.criterion.state_dict() for s in self.stages],
                              "progress": self.progress.__dict__, "rng": torch.get_rng_state(),
                              "backbone_key": self.backbone_key, "best": self.best,
-                             "config_key": config_key(self.cfg)}, self.ckpt_path)
+                             "config_key": self.config_key}, self.ckpt_path)
                 with open(self.out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(metrics) + "\n")
             if self.report is not None:
