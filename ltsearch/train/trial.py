@@ -176,6 +176,7 @@ class _Run:
         self.select_metric, self.select_mode = select
         self.best_key = f"best/{self.select_metric}"
         self.best: float | None = None  # best value of the selected metric in the current stage
+        self.best_epoch: int | None = None  # its global epoch (in checkpoint.pt and best.pt: they must agree)
         self.best_state: dict | None = None  # its weights (in memory; best.pt on disk)
         self.ckpt_path = out / "checkpoint.pt" if out is not None else None
         self.backbone_key: str | None = None
@@ -191,12 +192,33 @@ class _Run:
         self.progress = Progress(**saved["progress"])
         self.backbone_key = saved.get("backbone_key")
         torch.set_rng_state(saved["rng"].cpu())  # a ByteTensor on the CPU, whatever map_location did
-        self.best = saved.get("best")
-        best_path = self.out / "best.pt" if self.out is not None else None
-        if self.best is not None and best_path is not None and best_path.is_file():
-            self.best_state = load_checkpoint(best_path, map_location="cpu")["model"]
+        self.best, self.best_epoch = saved.get("best"), saved.get("best_epoch")
+        if self.best is not None and self.out is not None:
+            self.best_state = self._restore_best(saved)
         if self.out is not None:  # the checkpoint is the truth: every epoch it holds, exactly once
             _write_history(self.out, self.progress.history)
+
+    def _restore_best(self, saved: dict) -> dict | None:
+        """The weights of the checkpoint's best epoch: ``best.pt``, or the checkpoint's own weights when a
+        kill fell between writing the checkpoint of an improving epoch and its ``best.pt``."""
+        path = self.out / "best.pt"
+        try:
+            on_disk = load_checkpoint(path, map_location="cpu") if path.is_file() else None
+        except LTSearchError:  # truncated by a kill mid-write of an older ltsearch: as if missing
+            on_disk = None
+        if self.best_epoch is None:  # a checkpoint written before best_epoch was kept: best.pt as it is
+            return on_disk["model"] if on_disk is not None else None
+        if on_disk is not None and on_disk.get("epoch") == self.best_epoch:
+            return on_disk["model"]
+        if self.best_epoch == self.progress.global_epoch:
+            state = {k: v.detach().to("cpu", copy=True) for k, v in saved["model"].items()}
+            save_atomic({"model": state, "epoch": self.best_epoch}, path)
+            return state
+        logging.getLogger(__name__).warning(
+            "%s does not hold the best epoch (%s) of the checkpoint; the best epoch is chosen again from the "
+            "resumed epochs", path, self.best_epoch)
+        self.best, self.best_epoch = None, None
+        return None
 
     def eval_loader(self, split):
         return self.make_loader(split, train=False, batch_size=EVAL_BATCH, seed=self.cfg.seed, **self.loader_kw)
@@ -221,7 +243,7 @@ class _Run:
             features = FeatureCache(self.cfg.cache_dir, f"{self.backbone_key}-s{seed}-b{stage.batch_size}")
         self.features = features  # the final evaluation reads val / test features from it too
         if self.progress.epoch == 0:  # a new stage: its own best epoch
-            self.best, self.best_state = None, None
+            self.best, self.best_state, self.best_epoch = None, None, None
         for epoch in range(self.progress.epoch, stage.epochs):
             lr = lr_at(epoch, stage.lr, stage.epochs, stage.schedule.name, stage.schedule.warmup_epochs,
                        stage.schedule.milestones, stage.schedule.gamma)
@@ -248,14 +270,14 @@ class _Run:
             if self.best is not None:
                 metrics[self.best_key] = self.best
             self.progress.history.append(metrics)
-            if self.out is not None:
-                if improved:
-                    save_atomic({"model": self.best_state}, self.out / "best.pt")
+            if self.out is not None:  # the checkpoint first: a kill before best.pt is mended on restore
                 save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                              "criteria": [s.criterion.state_dict() for s in self.stages],
                              "progress": self.progress.__dict__, "rng": torch.get_rng_state(),
-                             "backbone_key": self.backbone_key, "best": self.best,
+                             "backbone_key": self.backbone_key, "best": self.best, "best_epoch": self.best_epoch,
                              "config_key": self.config_key}, self.ckpt_path)
+                if improved:
+                    save_atomic({"model": self.best_state, "epoch": self.best_epoch}, self.out / "best.pt")
                 with open(self.out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps(metrics) + "\n")
             if self.report is not None:
@@ -271,7 +293,7 @@ class _Run:
             return False
         if self.best is not None and not (value > self.best if self.select_mode == "max" else value < self.best):
             return False
-        self.best = float(value)
+        self.best, self.best_epoch = float(value), self.progress.global_epoch
         self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         return True
 

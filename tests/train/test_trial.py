@@ -132,3 +132,44 @@ def test_unreadable_backbone_checkpoint(tmp_path, digits):
 
 def test_every_registered_method_is_tested():
     assert set(METHODS.names()) == {"ce", "focal", "ldam-drw", "bs", "la", "cb", "kps", "lort", "lwr"}
+
+
+def _cut_at(cfg, out, epoch, digits):
+    def stop(e, m):
+        if e == epoch:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        run_trial(cfg, report=stop, out_dir=out, data=digits)
+
+
+def test_a_kill_between_the_checkpoint_and_best_pt_keeps_the_best_weights(tmp_path, digits):
+    """The checkpoint of an improving epoch is written before its best.pt: a kill in between leaves best.pt
+    one improvement behind, and the resume takes the best weights from the checkpoint itself."""
+    cfg = tiny_config("ce", epochs=2)
+    full = run_trial(cfg, out_dir=tmp_path / "full", data=digits)
+    history = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    assert history[1]["val/acc"] > history[0]["val/acc"]  # epoch 2 is the best: best.pt was rewritten there
+    _cut_at(cfg, tmp_path / "older", 1, digits)  # best.pt of epoch 1
+    _cut_at(cfg, tmp_path / "cut", 2, digits)
+    assert torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)["best_epoch"] == 2
+    (tmp_path / "cut" / "best.pt").write_bytes((tmp_path / "older" / "best.pt").read_bytes())  # the kill
+
+    resumed = run_trial(cfg, out_dir=tmp_path / "cut", data=digits)
+    assert resumed["test/acc"] == full["test/acc"]
+    assert resumed["best/val/acc"] == full["best/val/acc"] == history[1]["val/acc"]
+    assert torch.load(tmp_path / "cut" / "best.pt", weights_only=True)["epoch"] == 2  # mended on disk
+
+
+def test_a_lost_best_pt_chooses_the_best_epoch_again_and_says_so(tmp_path, digits, caplog):
+    cfg = tiny_config("ce", epochs=3)
+    _cut_at(cfg, tmp_path, 2, digits)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    saved["best_epoch"] = 1  # its best.pt is gone: the weights of epoch 1 are nowhere
+    torch.save(saved, tmp_path / "checkpoint.pt")
+    (tmp_path / "best.pt").unlink()
+
+    result = run_trial(cfg, out_dir=tmp_path, data=digits)
+    assert "does not hold the best epoch (1)" in caplog.text
+    last = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])
+    assert result["best/val/acc"] == last["val/acc"] == result["val/acc"]  # the one resumed epoch, evaluated
