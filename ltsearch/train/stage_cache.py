@@ -82,8 +82,23 @@ class Stage1Cache:
     def load(self) -> dict | None:
         return load_checkpoint(self.path) if self.path.is_file() else None
 
-    def save(self, model_state: dict, history: list) -> None:
-        save_atomic({"model": model_state, "history": history}, self.path)
+    def save(self, model_state: dict, history: list, evaluation: dict) -> None:
+        save_atomic({"model": model_state, "history": history, "evaluation": evaluation}, self.path)
+
+
+def evaluation_of(cfg) -> dict:
+    """How a run evaluates: not in :func:`stage1_key` (the backbone is the same), but its history's
+    val metrics depend on it."""
+    return {"eval_every": cfg.eval_every, "tta_flip": cfg.tta_flip}
+
+
+def history_for(hit: dict, cfg) -> list[dict]:
+    """A cached stage 1's epochs for a run of ``cfg``: as they were when the run evaluates the same way,
+    else without their val metrics (those of another evaluation would be reported as this run's)."""
+    history = list(hit["history"])
+    if hit.get("evaluation") == evaluation_of(cfg):
+        return history
+    return [{k: v for k, v in h.items() if not k.startswith(("val/", "best/"))} for h in history]
 
 
 class FeatureCache:

@@ -44,7 +44,9 @@ from ltsearch.train.stage_cache import (
     Stage1Cache,
     config_key,
     data_key,
+    evaluation_of,
     file_key,
+    history_for,
     locked,
     stage1_key,
 )
@@ -117,10 +119,10 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
             hit = cache.load()
             if hit is None:
                 run.stage(0, saved)
-                cache.save(model.state_dict(), run.progress.history)
+                cache.save(model.state_dict(), run.progress.history, evaluation_of(cfg))
         if hit is not None:  # the trial folder as if stage 1 had trained here: its epochs and stage1.pt
             model.load_state_dict(hit["model"])
-            run.progress = Progress(stage=1, global_epoch=stages[0].epochs, history=list(hit["history"]))
+            run.progress = Progress(stage=1, global_epoch=stages[0].epochs, history=history_for(hit, cfg))
             if out is not None:
                 _write_history(out, run.progress.history)
                 save_atomic({"model": model.state_dict()}, out / "stage1.pt")

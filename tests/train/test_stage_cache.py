@@ -91,3 +91,25 @@ def test_feature_cache_is_exact(tmp_path, digits, tta):
     b = torch.load(tmp_path / "cached" / "checkpoint.pt", weights_only=True)["model"]
     assert torch.allclose(a["head.weight"], b["head.weight"], atol=1e-6)
     assert torch.allclose(a["head.bias"], b["head.bias"], atol=1e-6)
+
+
+def test_a_cached_stage1_reports_its_val_metrics_only_to_runs_that_evaluate_the_same_way(tmp_path, digits):
+    """The backbone is shared whatever the evaluation (tta_flip, eval_every are not in the stage-1 key),
+    but a run evaluating another way gets the stage-1 epochs without the val metrics it did not measure."""
+    cache = str(tmp_path / "cache")
+    first = {**lort(delta=0.98), "cache_dir": cache}
+    run_trial(first, out_dir=tmp_path / "a", data=digits)
+    same = {**lort(delta=0.9), "cache_dir": cache}
+    flipped = {**lort(delta=0.9), "cache_dir": cache, "tta_flip": True}
+    run_trial(same, out_dir=tmp_path / "same", data=digits)
+    run_trial(flipped, out_dir=tmp_path / "flipped", data=digits)
+    assert len(list((tmp_path / "cache" / "stage1").glob("*.pt"))) == 1
+
+    def stage1(folder):
+        return [json.loads(line) for line in (tmp_path / folder / "metrics.jsonl").open()][:3]
+
+    assert stage1("same") == stage1("a")
+    assert all("val/acc" in h for h in stage1("a"))
+    assert [h["epoch"] for h in stage1("flipped")] == [1, 2, 3]
+    assert not any(k.startswith(("val/", "best/")) for h in stage1("flipped") for k in h)
+    assert [h["train/loss"] for h in stage1("flipped")] == [h["train/loss"] for h in stage1("a")]
