@@ -55,7 +55,7 @@ def names_from_paths(paths: list[str], labels: list[int], num_classes: int) -> l
     return names
 
 
-def build_data(spec: DatasetSpec, root: Path, train: FileSplit, test: FileSplit, val: FileSplit | None,
+def build_data(spec: DatasetSpec, train: FileSplit, test: FileSplit, val: FileSplit | None,
                num_classes: int, names: list[str], counts: list[int], ratio: float | None) -> LTData:
     val, test, protocol = split_val(test, spec, official_val=val)
     return LTData(
@@ -93,7 +93,7 @@ class SplitFileDataset(DatasetBuilder):
         train = FileSplit(absolute(root, tr_paths), tr_labels)
         test = FileSplit(absolute(root, te_paths), te_labels)
         names = names_from_paths(tr_paths, tr_labels, num_classes)
-        return build_data(spec, root, train, test, val, num_classes, names, counts, None)
+        return build_data(spec, train, test, val, num_classes, names, counts, None)
 
 
 @DATASETS.register("imagenet-lt")
@@ -143,7 +143,7 @@ class INat2018(DatasetBuilder):
             else names_from_paths(tr_paths, tr_labels, num_classes)
         train = FileSplit(absolute(root, tr_paths), tr_labels)
         test = FileSplit(absolute(root, te_paths), te_labels)
-        return build_data(spec, root, train, test, None, num_classes, names, counts, None)
+        return build_data(spec, train, test, None, num_classes, names, counts, None)
 
 
 @DATASETS.register("imagefolder-lt")
@@ -203,4 +203,4 @@ class ImageFolderLT(DatasetBuilder):
         train = FileSplit(paths, labels)
         test = self._folder(test_dir, names)
         val = self._folder(val_dir, names) if val_dir.is_dir() else None
-        return build_data(spec, root, train, test, val, len(names), names, counts, ratio)
+        return build_data(spec, train, test, val, len(names), names, counts, ratio)
