@@ -252,6 +252,7 @@ def report(args) -> None:
             cells = " | ".join(f"{sims[s][k]['gap']:.2f}" if k in sims[s] else "—" for s in sims)
             lines.append(f"| {k[0]} | {k[1]} | {ratio:.3f} | {cells} | {mean:.2f} | {len(have)} |")
         lines += regret_lines(name, {s: p2.Table(by_seed[(name, s)]) for s in sims}, sims, summary, verdicts)
+        lines += winner_rank_lines(name, {s: p2.Table(by_seed[(name, s)]) for s in sims})
         full_seeds = [x for x in summary if x[3] == len(sims) and x[0][0] != "none"]
         lines.append("")
         for what, col in (("mean gap", 2), ("gap on every seed", 4)):
@@ -309,6 +310,31 @@ def regret_lines(name: str, tables: dict, sims: dict, summary: list, verdicts: d
     lines += ["", "Cheapest whose mean regret is within 0.5 pt of training every config fully: "
               + "; ".join(f"{k[0]} {k[1]} ({r:.3f})" for r, k in ok), ""]
     return lines
+
+
+def winner_rank(T: "p2.Table", b: int) -> int | None:
+    """The rank (1 = best) at budget ``b`` of the config that wins the full budget (ties: the lower
+    index first, as the dispatcher orders them); ``None`` when a config lacks budget ``b``."""
+    full, vals = T.full(), [T.value(i, b) for i in range(T.n)]
+    if any(v is None for v in vals + full):
+        return None
+    w = max(range(T.n), key=lambda i: (full[i], -i))
+    return 1 + sum((vals[i], -i) > (vals[w], -w) for i in range(T.n))
+
+
+def winner_rank_lines(name: str, tables: dict[int, "p2.Table"], budgets=(2, 3, 4, 6)) -> list[str]:
+    """Per seed, where the full-budget winner ranks at each lower budget: a rung that ranks it below its
+    keep fraction loses it, whatever the promotion rule built on that rung's metric."""
+    lines = [f"### {name}: the full-budget winner's rank at each lower budget (of the configs)", "",
+             "| seed | winner | its full-budget val | runner-up's | " + " | ".join(f"rank at {b} ep" for b in budgets)
+             + " |", "|---|---|---|---|" + "---|" * len(budgets)]
+    for s, T in sorted(tables.items()):
+        full = T.full()
+        w = max(range(T.n), key=lambda i: (full[i], -i))
+        ranks = [winner_rank(T, b) for b in budgets]
+        lines.append(f"| {s} | {w} | {full[w]:.1f} | {sorted(full, reverse=True)[1]:.1f} | "
+                     + " | ".join("—" if r is None else f"{r} / {T.n}" for r in ranks) + " |")
+    return lines + [""]
 
 
 def both_lines(verdicts: dict, names=("digits-lt", "cifar10-lt")) -> list[str]:

@@ -45,3 +45,12 @@ def test_held_out_regret_by_hand():
     # seed 2: over 0, 1 = 54, 56, 56 -> 56 - 56
     assert gpu_frontier.held_out_regret(tables, picks) == pytest.approx({0: 5.0, 1: 4.0, 2: 0.0})
     assert gpu_frontier.held_out_regret({0: tables[0]}, {0: 1}) == {}  # no other seed to judge by
+
+
+def test_the_winners_rank_at_a_lower_budget_by_hand():
+    """Config 1 wins the full budget (90); at budget 1 it ranks 3rd (30, 30 ahead of its 20: ties by index),
+    at budget 2 2nd; a budget some config lacks has no rank."""
+    T = table([70, 90, 60, 80], {1: [30, 20, 30, 10], 2: [50, 45, 40, 0]})
+    assert [gpu_frontier.winner_rank(T, b) for b in (1, 2, 3)] == [3, 2, None]
+    lines = gpu_frontier.winner_rank_lines("toy", {0: T}, budgets=(1, 2, 3))
+    assert "| 0 | 1 | 90.0 | 80.0 | 3 / 4 | 2 / 4 | — |" in lines
