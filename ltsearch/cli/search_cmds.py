@@ -119,7 +119,9 @@ def run(
     except KeyboardInterrupt as err:
         started = err.args[0] if err.args and isinstance(err.args[0], str) else req.name or "<name>"
         err_console.print(f"interrupted; finished trials are saved; continue with the same flags plus: "
-                          f"--name {started} --resume", markup=False, highlight=False, soft_wrap=True)
+                          f"--name {started} --resume" if getattr(err, "saved", True) else
+                          "interrupted before the search started: nothing was saved; rerun the command to start it",
+                          markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=getattr(err, "exit_code", 130))
     print_summary(result)
     failed = [t for t in result.trials if t.status == "failed"]

@@ -299,6 +299,9 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
     experiment = reader.resolve_experiment(dataset, imbalance_ratio, tracking_uri)
     ratio = imbalance_ratio if imbalance_ratio is not None else _ratio_of(experiment, dataset)
     trials = reader.trial_runs(experiment, tracking_uri, method=method, search=search)
+    if search is not None and not trials and search not in (names := reader.search_names(experiment, tracking_uri)):
+        raise LTSearchError(f"--name {search}: no search of that name in {experiment}; searches there: "
+                            f"{', '.join(names) or 'none'} (ltsearch searches lists them)")
     finals = [] if search else reader.final_runs(experiment, tracking_uri, method=method)
     by_method: dict[str, list[dict]] = {}
     for run in trials:

@@ -25,8 +25,7 @@ def _trial_status(run: dict) -> str:
 def summarize(experiment: str, parent: dict | None, trials: list[dict], metric: str = "val/acc") -> dict[str, Any]:
     """One search as a row: name, method, status, trial counts, best objective, epochs consumed, date."""
     counts = {s: 0 for s in TRIAL_STATES}
-    for t in trials:
-        s = _trial_status(t)
+    for s in config_states(trials).values():
         if s in counts:
             counts[s] += 1
     best_v, best_t = best_trial(trials, metric)
@@ -43,6 +42,24 @@ def summarize(experiment: str, parent: dict | None, trials: list[dict], metric: 
             "epochs_consumed": None if consumed is None else int(consumed),
             "date": time.strftime("%Y-%m-%d %H:%M", time.localtime(start / 1000)) if start else "",
             "parent_run": parent["run_id"] if parent else None}
+
+
+def config_states(trials: list[dict]) -> dict[Any, str]:
+    """What became of each config of a search (its trial number -> state), as the search's own summary
+    counts them: an sh config's rung runs are one config, ``completed`` only when its last run trained the
+    search's full budget; a config that ended at a lower rung was ``stopped``."""
+    last: dict[Any, dict] = {}
+    for t in trials:
+        n = trial_number({"trial": t.get("run_name")})
+        n = n if n >= 0 else t.get("run_id")  # a run without a trial number is a config of its own
+        if n not in last or (budget_of(t)["epochs"] or 0) > (budget_of(last[n])["epochs"] or 0):
+            last[n] = t
+    full = max(((budget_of(t)["epochs"] or 0) for t in last.values()), default=0)
+    out = {}
+    for n, t in last.items():
+        s = _trial_status(t)
+        out[n] = "stopped" if s == "completed" and (budget_of(t)["epochs"] or 0) < full else s
+    return out
 
 
 def best_trial(trials: list[dict], metric: str = "val/acc") -> tuple[float | None, dict | None]:

@@ -16,24 +16,37 @@ from ltsearch.search.request import SearchRequest
 
 
 class SearchInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped the search; its state is saved (``--resume`` continues it)."""
+    """Ctrl-C or SIGTERM stopped the search; its state is saved (``--resume`` continues it) unless
+    ``saved`` is False (stopped before its state file was written: nothing to resume)."""
 
-    def __init__(self, name: str, signum: int = signal.SIGINT):
+    def __init__(self, name: str, signum: int = signal.SIGINT, saved: bool = True):
         super().__init__(name)
-        self.name, self.signum = name, signum
+        self.name, self.signum, self.saved = name, signum, saved
 
     @property
     def exit_code(self) -> int:
         return 128 + int(self.signum)
 
 
+REDELIVER_S = 1.0  # a SearchInterrupted that no handler acknowledged by then was swallowed: signal again
+
+
 class signals_as_interrupts:
     """SIGTERM (Slurm's stop, ``kill``) and SIGINT stop the search like Ctrl-C: state saved,
-    runs marked, exit code 128 + signal. Tune's own SIGINT handler is switched off."""
+    runs marked, exit code 128 + signal. Tune's own SIGINT handler is switched off.
+
+    Python runs a signal handler between any two bytecodes of the main thread, so the exception
+    can start where it does harm or is lost: inside importlib's own code (which then keeps the
+    import lock: the driver hangs), or in a ``__del__`` / weakref callback (printed as "Exception
+    ignored" and dropped: the search went on). So a signal that lands in importlib is delivered
+    again a moment later, and one whose exception is not :meth:`acknowledge`-d within
+    :data:`REDELIVER_S` is delivered again."""
 
     def __init__(self, name: str):
         self.name = name
         self.saved: dict[int, Any] = {}
+        self.acknowledged = threading.Event()
+        self.signum: int | None = None  # the first signal caught
 
     def __enter__(self):
         os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
@@ -43,6 +56,8 @@ class signals_as_interrupts:
     def arm(self) -> None:
         """(Re-)install the handlers: ``ray.init`` installs Ray's own C++ SIGTERM handler, which
         aborts the driver (exit -6) without any cleanup, so this runs again after Ray starts."""
+        if self.acknowledged.is_set():
+            return
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 previous = signal.signal(sig, self._raise)
@@ -50,15 +65,38 @@ class signals_as_interrupts:
                 continue
             self.saved.setdefault(sig, previous)
 
-    def _raise(self, signum, frame):
-        for sig, handler in self.saved.items():  # a second signal is not caught again mid-cleanup
-            signal.signal(sig, handler)
-        raise SearchInterrupted(self.name, signum)
-
-    def __exit__(self, *exc):
+    def acknowledge(self) -> None:
+        """The interrupt reached the search's cleanup: no more re-delivery, and a second signal
+        gets the previous handler (a second Ctrl-C is not caught again mid-cleanup)."""
+        self.acknowledged.set()
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)
+
+    def _raise(self, signum, frame):
+        if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+            _deliver_later(signum, 0.02)  # raising here would leave the import lock held
+            return
+        if self.signum is None:
+            self.signum = signum
+            threading.Thread(target=self._watch, args=(signum,), name="ltsearch-signal", daemon=True).start()
+        raise SearchInterrupted(self.name, signum)
+
+    def _watch(self, signum: int) -> None:
+        while not self.acknowledged.wait(REDELIVER_S):
+            signal.pthread_kill(threading.main_thread().ident, signum)
+
+    def __exit__(self, exc_type, exc, tb):
+        lost = exc_type is None and self.signum is not None and not self.acknowledged.is_set()
+        self.acknowledge()
+        if lost:  # swallowed where the watchdog had no time to deliver it again
+            raise SearchInterrupted(self.name, self.signum)
         return False
+
+
+def _deliver_later(signum: int, delay_s: float) -> None:
+    timer = threading.Timer(delay_s, signal.pthread_kill, (threading.main_thread().ident, signum))
+    timer.daemon = True
+    timer.start()
 
 
 def quiet_libraries() -> None:

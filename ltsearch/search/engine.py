@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import signal
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,30 +123,34 @@ def run_search(req: SearchRequest) -> SearchResult:
     folder = storage / name
     max_t = longest_run(space, base)
     quiet_libraries()
-    ray_start = RayStart(req)  # Ray's processes start while the data, MLflow and Optuna load (bench P1)
-    try:
-        data = _load_data(base)
-        _metric_group_check(space.metric, data)
-    except BaseException:
-        ray_start.abandon()
-        raise
-    with signals_as_interrupts(name) as signals:
+    with signals_as_interrupts(name) as signals:  # from the first second: Ctrl-C is never ignored
+        ray_start = RayStart(req)  # Ray's processes start while the data, MLflow and Optuna load (bench P1)
+        opened = None
         try:
+            fault_point("start")
+            data = _load_data(base)
+            _metric_group_check(space.metric, data)
             grid = _grid(req, space, base)
-            state = _open_state(req, space, folder, name, experiment, state, max_t, grid)
+            state = opened = _open_state(req, space, folder, name, experiment, state, max_t, grid)
             req = replace(req, reduction_factor=state.reduction_factor)  # a resume keeps the search's factor
             plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
                              cpus_per_trial=req.cpus_per_trial, cache_dir=str(storage / "cache"))
             tracking_uri = resolve_tracking_uri(req.tracking_uri)
             recorder = Recorder(TrackingWriter(tracking_uri), experiment, name, space.method, plan, req.seed,
                                 req.scheduler, data.val_protocol, figures=req.figures)
-        except BaseException:
+        except BaseException as err:
+            signals.acknowledge()
             ray_start.abandon()
-            raise
+            if not isinstance(err, KeyboardInterrupt):
+                raise
+            if opened is not None:  # no MLflow run yet: the state file alone says it stopped
+                opened.status = "stopped"
+                opened.save(folder)
+            raise SearchInterrupted(name, getattr(err, "signum", signal.SIGINT), saved=state is not None) from None
         study, own_ray = None, False
         save = lambda: state.save(folder)  # noqa: E731
-        fault_point("open")
         try:
+            fault_point("open")
             _open_parent(recorder, req, space, base, state, max_t)
             state.parent_run_id = recorder.parent_id
             save()
@@ -166,10 +171,12 @@ def run_search(req: SearchRequest) -> SearchResult:
             finally:
                 progress.stop(state)
         except KeyboardInterrupt as err:
+            signals.acknowledge()
             own_ray = own_ray or ray_start.settle()
             _stop(state, recorder, save, "stopped", own_ray)
             raise err if isinstance(err, SearchInterrupted) else SearchInterrupted(name) from None
         except BaseException:
+            signals.acknowledge()
             own_ray = own_ray or ray_start.settle()
             _stop(state, recorder, save, "failed", own_ray)
             raise
@@ -236,16 +243,28 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
         write_atomic(folder / "space.yaml", space_text)
     else:
         saved = folder / "space.yaml"
-        if saved.is_file() and not saved.is_symlink() and saved.read_text() != space_text:
-            raise LTSearchError(f"--resume: search '{name}' started with another space (see {saved}); resume "
-                                f"with the same --space/--param/--fix/--set/--epochs flags, or start a new search "
-                                f"with another --name")
+        if saved.is_file() and not saved.is_symlink() and (before := saved.read_text()) != space_text:
+            raise LTSearchError(f"--resume: search '{name}' started with another space ({_first_change(before, space_text)}; "
+                                f"see {saved}); resume with the same --space/--param/--fix/--set/--epochs flags, or "
+                                f"start a new search with another --name")
     if state.reduction_factor is None:
         state.reduction_factor = LEGACY_REDUCTION_FACTOR
     state.status = "running"
     state.sessions += 1
     state.save(folder)
     return state
+
+
+def _first_change(before: str, now: str) -> str:
+    """Where two space files part, as ``was 'epochs: 4', now 'epochs: 6'`` (the flag to look at)."""
+    import difflib
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before.splitlines(), now.splitlines()).get_opcodes():
+        if tag != "equal":
+            old = " / ".join(x.strip() for x in before.splitlines()[i1:i2][:2]) or "nothing"
+            new = " / ".join(x.strip() for x in now.splitlines()[j1:j2][:2]) or "nothing"
+            return f"was {old!r}, now {new!r}"
+    return "the same lines in another order"
 
 
 def _open_parent(recorder: Recorder, req, space, base, state, max_t) -> None:

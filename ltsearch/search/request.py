@@ -121,6 +121,7 @@ def check_request(req: SearchRequest) -> None:
                             f"them, so use --search tpe or drop --warm-start")
     if req.metric is not None:
         check_metric(req.metric)
+    _check_conflicts(req)
     checks.check_tracking_uri("--tracking-uri", req.tracking_uri)
     checks.check_optuna_storage("--optuna-storage", req.optuna_storage)
     address = req.ray_address or os.environ.get("RAY_ADDRESS")
@@ -130,6 +131,37 @@ def check_request(req: SearchRequest) -> None:
         gpus = req.gpus_per_trial or 0
         checks.check_trial_fits(req.cpus_per_trial, gpus, req.num_cpus or os.cpu_count() or 1,
                                 checks.local_gpu_count() if gpus else 0, "this machine")
+
+
+def _check_conflicts(req: SearchRequest) -> None:
+    """Flags that contradict each other, or apply to another scheduler than the one chosen (each would
+    otherwise be ignored or overruled without a word)."""
+    if req.rungs is not None and req.scheduler != "sh":
+        raise LTSearchError(f"--rungs applies to --scheduler sh, not {req.scheduler}; drop --rungs or use "
+                            f"--scheduler sh")
+    if req.brackets != 1 and req.scheduler != "sh":
+        raise LTSearchError(f"--brackets applies to --scheduler sh, not {req.scheduler}; drop --brackets or use "
+                            f"--scheduler sh")
+    if req.grace_period != 1 and req.scheduler != "asha":
+        raise LTSearchError(f"--grace-period applies to --scheduler asha, not {req.scheduler}"
+                            + ("; sh sets its rungs with --rungs" if req.scheduler == "sh" else "")
+                            + "; drop --grace-period or use --scheduler asha")
+    if req.reduction_factor != REDUCTION_FACTOR and req.scheduler == "none":
+        raise LTSearchError(f"--reduction-factor applies to --scheduler sh or asha; --scheduler none stops no "
+                            f"trial, so drop --reduction-factor or choose a scheduler")
+    seen: dict[str, str] = {}
+    for flag, items in (("--param", req.params), ("--fix", req.fixed)):
+        for item in items:
+            knob = item.partition("=")[0].strip()
+            if knob in seen:
+                raise LTSearchError(f"{seen[knob]} {knob} and {flag} {knob}: give each knob once, searched "
+                                    f"(--param) or fixed (--fix)")
+            seen[knob] = flag
+    if req.epochs is not None:
+        for item in req.sets:
+            if item.partition("=")[0].strip() == "epochs":
+                raise LTSearchError(f"--epochs {req.epochs} and --set {item}: both set the run's length; "
+                                    f"give it once, with --epochs")
 
 
 def check_plan(req: SearchRequest, space: SearchSpace, base: dict) -> None:

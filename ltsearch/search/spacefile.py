@@ -59,6 +59,7 @@ from ltsearch.config import (
     parse_value,
 )
 from ltsearch.errors import LTSearchError
+from ltsearch.metrics import GROUPS
 from ltsearch.methods import METHODS, Param, get_method
 from ltsearch.presets import list_presets, load_preset, preset_name
 from ltsearch.search.space import (
@@ -290,10 +291,13 @@ def _paper_value(spec: Any, probe: dict, path: str, default: Any) -> Any:
     return out
 
 
+SEARCH_METRICS = ("val/acc", *(f"val/{g}" for g in GROUPS))  # what every trial reports each epoch
+
+
 def check_metric(metric: str, where: str = "--metric") -> None:
-    if not isinstance(metric, str) or not metric.strip() or metric.startswith("test/"):
-        raise LTSearchError(f"{where}: metric {shown(metric)} is invalid; use a reported validation metric like "
-                            f"val/acc, val/many, val/medium or val/few (never test/*)")
+    if metric not in SEARCH_METRICS:
+        raise LTSearchError(f"{where}: metric {shown(metric)} is not one a trial reports; use "
+                            f"{', '.join(SEARCH_METRICS)} (a search never tunes on test/*)")
 
 
 

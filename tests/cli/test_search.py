@@ -42,7 +42,8 @@ def test_invalid_flags_exit_2(tmp_path, monkeypatch):
     runner = CliRunner()
     for args, needle in ([["run", "kps", "--search", "bayes"], "--search 'bayes'"],
                          [["run", "kps", "--param", "m_max=0.1:5"], "m_max"],
-                         [["run", "kps", "--metric", "test/acc"], "never test"],
+                         [["run", "kps", "--metric", "test/acc"], "never tunes on test"],
+                         [["run", "kps", "--metric", "val/nope"], "'val/nope' is not one a trial reports"],
                          [["run", "kps", "--resume", "--name", "nothing"], "no search named 'nothing'"],
                          [["run", "nope"], "unknown method"]):
         res = runner.invoke(app(), args)

@@ -13,6 +13,8 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
+from ltsearch.errors import LTSearchError
+
 from .grid_store import EXPERIMENT, SEARCH, grid_runs, report_app
 
 runner = CliRunner()
@@ -195,3 +197,5 @@ def test_tied_trials_rank_in_trial_order_as_the_search_breaks_ties(tmp_path):
         writer.end_run(rid, "FINISHED")
     ranked = leaderboard.build("digits-lt", 10, tracking_uri=uri, search="ties", reference=False).ranked
     assert [(r["rank"], r["trial"], r["val"]) for r in ranked] == [(i + 1, f"t{i:03d}", 50.0) for i in range(6)]
+    with pytest.raises(LTSearchError, match=r"--name nosuch: no search of that name in digits-lt-ir10; searches there: ties"):
+        leaderboard.build("digits-lt", 10, tracking_uri=uri, search="nosuch")

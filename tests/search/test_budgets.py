@@ -184,3 +184,11 @@ def test_a_two_stage_warm_up_scales_with_stage_1():
     low = scale_to_budget(c, 5)
     assert low["epochs"] == 2 and low["method"]["params"]["stage2_epochs"] == 3
     assert low["schedule"]["warmup_epochs"] == 1.0
+
+
+def test_a_refused_resume_names_the_first_changed_line_of_the_space():
+    from ltsearch.search.engine import _first_change
+
+    before = "method: kps\nfixed:\n  epochs: 4\n  n_base: 50\n"
+    assert _first_change(before, before.replace("epochs: 4", "epochs: 6")) == "was 'epochs: 4', now 'epochs: 6'"
+    assert _first_change(before, before + "  ga: off\n") == "was 'nothing', now 'ga: off'"

@@ -1,0 +1,68 @@
+"""Ctrl-C and SIGTERM always stop a search (``ltsearch.search.driver.signals_as_interrupts``): from its
+first second, and also when the signal lands where Python drops or must not raise its exception."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from ltsearch.search.driver import SearchInterrupted, signals_as_interrupts
+
+from .test_kill_resume import _drive
+
+
+def test_an_interrupt_that_something_swallowed_is_delivered_again():
+    """A ``__del__`` or weakref callback prints "Exception ignored" and drops the exception: without an
+    acknowledgement the signal comes again, and the search stops after all."""
+    with pytest.raises(SearchInterrupted) as caught:
+        with signals_as_interrupts("s"):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            except SearchInterrupted:
+                pass  # swallowed, as Python does in a finaliser
+            time.sleep(5)  # the watchdog signals again within REDELIVER_S
+    assert caught.value.exit_code == 128 + signal.SIGTERM
+
+
+def test_an_acknowledged_interrupt_is_not_delivered_again():
+    with signals_as_interrupts("s") as signals:
+        with pytest.raises(SearchInterrupted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        signals.acknowledge()
+        time.sleep(2.5)  # nothing comes
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_signal_inside_importlib_is_raised_a_moment_later_not_there(tmp_path, monkeypatch):
+    """Raised inside importlib's own code, the exception would leave the import lock held and hang
+    the driver; the handler delivers it again a moment later instead."""
+    (tmp_path / "frame_of_importlib.py").write_text("import sys\nFRAME = sys._getframe().f_back\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    frame = importlib.import_module("frame_of_importlib").FRAME
+    assert frame.f_code.co_filename.startswith("<frozen importlib")
+    with signals_as_interrupts("s") as signals:
+        assert signals._raise(signal.SIGINT, frame) is None  # not raised there
+        with pytest.raises(SearchInterrupted):
+            time.sleep(2)  # raised here, where the main thread is next
+        signals.acknowledge()
+    sys.modules.pop("frame_of_importlib", None)
+
+
+@pytest.mark.parametrize("point, saved", [("start", False), ("open", True)])
+def test_ctrl_c_before_the_first_trial_stops_the_search(tmp_path, point, saved):
+    """SIGINT while the data loads (no state yet) or just after the state file is written: exit 130,
+    and a written state says ``stopped``, never ``running``."""
+    out = _drive(tmp_path, "new", f"{point}:1:INT")
+    assert out.returncode == 130, out.stdout[-2000:]
+    state_file = tmp_path / "trials" / "kr" / "search.json"
+    assert state_file.is_file() == saved
+    if saved:
+        assert json.loads(state_file.read_text())["status"] == "stopped"
