@@ -84,7 +84,8 @@ def train(
         load_checkpoint(params["backbone"])
     base = out or Path("trials") / "train" / f"{cfg.method.name}-{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if seeds:
-        train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where)
+        results = train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where)
+        _print_seeds(results, seed_list)
     else:
         _train_one(cfg, base, resume, data)
 
@@ -148,8 +149,35 @@ def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs
     with their figures and the training set as their dataset input."""
     from ltsearch.tracking.final import log_final_runs
 
+    from ltsearch.tracking import resolve_tracking_uri
+
+    before: list[int] = []
     log_final_runs(cfg, results, seed_list, config_path=config_path, tracking_uri=tracking_uri,
-                   run_dirs=run_dirs, data=data)
+                   run_dirs=run_dirs, data=data, logged_before=before)
+    uri = resolve_tracking_uri(tracking_uri)
+    new = [s for s in seed_list if s not in before]
+    if new:
+        console.print(f"MLflow {uri}: final runs of seed{'s' if len(new) > 1 else ''} "
+                      f"{', '.join(map(str, new))} logged (the leaderboard's final rows)", markup=False,
+                      highlight=False, soft_wrap=True)
+    if before:
+        console.print(f"MLflow {uri}: seed{'s' if len(before) > 1 else ''} {', '.join(map(str, before))} of this "
+                      f"config and source were logged before; kept once, not logged again", markup=False,
+                      highlight=False, soft_wrap=True)
+
+
+def _print_seeds(results: list[dict], seed_list: list[int]) -> None:
+    """The seeds' mean ± std (sample std) of each split's accuracy, as the leaderboard shows them."""
+    import statistics
+
+    parts = []
+    for key in ("val/acc", "test/acc", "test/many", "test/medium", "test/few"):
+        values = [r[key] for r in results if r.get(key) is not None]
+        if len(values) == len(results):
+            std = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
+            parts.append(f"{key} {statistics.mean(values):.2f}{std}")
+    console.print(f"over seeds {', '.join(map(str, seed_list))}: " + ", ".join(parts), markup=False,
+                  highlight=False, soft_wrap=True)
 
 
 @user_errors

@@ -94,7 +94,10 @@ def exported_yaml(config: dict, row: dict, experiment: str, metric: str, notes: 
     kind = row.get("kind", "trial")
     header = [
         f"# ltsearch export: {row.get('method')} on {experiment}, leaderboard rank {row.get('rank')} ({kind})",
-        f"# source run {row.get('run_id')} of search {row.get('search') or '-'}; {metric} = {value}",
+        f"# source run {row.get('run_id')} of search {row.get('search') or '-'}; {metric} = {value}" if kind != "final"
+        else f"# source run {row.get('source_run') or row.get('run_id')} of search {row.get('search') or '-'}; {metric} = "
+             f"{value}" + ("" if row.get("val_std") is None else f" ± {row['val_std']:.2f}")
+             + f", the mean of its final runs over {row.get('seeds') or '?'} seeds",
         "# Train it: ltsearch train --config THIS_FILE --seeds 0,1,2",
         *notes,
     ]

@@ -112,8 +112,10 @@ def _logged_before(runs: list, tags: dict[str, str], params: dict[str, str]) -> 
 
 def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: str | Path | None = None,
                    tracking_uri: str | None = None, run_dirs: list[str | Path] | None = None,
-                   data=None) -> list[str]:
-    """Log one ``final`` run per seed; returns the run ids.
+                   data=None, logged_before: list[int] | None = None) -> list[str]:
+    """Log one ``final`` run per seed; returns the run ids (``logged_before`` gets the seeds whose run
+    of the same config and source was logged by an earlier ``train --seeds`` / ``confirm``: kept, not
+    logged twice).
 
     ``cfg`` is the validated :class:`~ltsearch.config.TrialConfig` (its seed is replaced by
     each seed), ``results`` the :func:`ltsearch.train.run_trial` results in seed order,
@@ -155,6 +157,8 @@ def log_final_runs(cfg, results: list[dict], seed_list: list[int], config_path: 
         same = _logged_before(existing, tags, flat)
         if same is not None:  # a rerun of `confirm` / `train --seeds` resumed this seed: logged once
             run_ids.append(same)
+            if logged_before is not None:
+                logged_before.append(int(seed))
             continue
         run = client.create_run(exp_id, tags=tags, run_name=final_run_name(cfg.method.name, seed, source_trial))
         rid = run.info.run_id

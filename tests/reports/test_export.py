@@ -45,6 +45,11 @@ def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     res = runner.invoke(main_app, ["train", "--config", str(out), "--seeds", "0,1", "--output", str(tmp_path / "tr"),
                                    "--tracking-uri", store["uri"]])
     assert res.exit_code == 0, res.output
+    assert "over seeds 0, 1: val/acc " in res.output and " ± " in res.output
+    assert "final runs of seeds 0, 1 logged" in res.output
+    res = runner.invoke(main_app, ["train", "--config", str(out), "--seeds", "0,1", "--output", str(tmp_path / "tr"),
+                                   "--tracking-uri", store["uri"]])  # again: resumed, and said so
+    assert res.exit_code == 0 and "seeds 0, 1 of this config and source were logged before" in res.output, res.output
     board = leaderboard.build("digits-lt", 10, method="focal", tracking_uri=store["uri"])
     finals = [r for r in board.ranked if r["kind"] == "final"]
     assert len(finals) == 1
@@ -57,6 +62,16 @@ def test_export_train_seeds_round_trip(store, tmp_path, monkeypatch):
     back = leaderboard_formats.read_csv(leaderboard_formats.to_csv(board))
     rec = next(r for r in back if r["kind"] == "final")
     assert rec["seeds"] == 2 and rec["test/acc std"] == pytest.approx(fin["test_acc_std"], abs=0.005)
+
+    # exporting the final row: the header and the provenance name the same source run, and the mean
+    again = tmp_path / "again.yaml"
+    res = runner.invoke(report_app(), ["export", "--dataset", "digits-lt", "--method", "focal", "--budget", str(fin["budget_epochs"]),
+                                       "--rank", str(fin["rank"]), "--tracking-uri", store["uri"], "-o", str(again)])
+    assert res.exit_code == 0, res.output
+    head = again.read_text().splitlines()
+    assert "(final)" in head[0] and yaml.safe_load(again.read_text())["ltsearch"]["source_run"] == row["run_id"]
+    assert head[1].startswith(f"# source run {row['run_id']} of search {SEARCH}; val/acc = {fin['val']:.2f} ± ")
+    assert head[1].endswith("the mean of its final runs over 2 seeds")
 
 
 def test_export_paper_budget_and_errors(store, tmp_path):
