@@ -164,7 +164,7 @@ def importance(
         parent = log_importance(experiment, search, imp, metric, uri, str(basis))
     if as_json:
         print_json({"experiment": experiment, "search": search, "metric": metric, "importances": imp,
-                    "runs": str(basis), "logged_to": parent})
+                    "runs": str(basis), "warning": basis.warning, "logged_to": parent})
         return
     from rich.table import Table
 
@@ -175,6 +175,8 @@ def importance(
     for k, v in imp.items():
         table.add_row(k, f"{v:.3f}", "█" * max(1, round(v * 40)) if v > 0 else "")
     console.print(table)
+    if basis.warning:
+        err_console.print(f"warning: {basis.warning}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     if parent:
         console.print(f"logged importance.json to run {parent[:8]}")
 
@@ -198,8 +200,8 @@ def figures(
     new = [(rid, names) for rid, names in drawn if names]
     for rid, names in new:
         console.print(f"{rid}: {', '.join(names)}")
-    console.print(f"{search}: drew the figures of {len(new)} run(s); {len(drawn) - len(new)} had them already "
-                  f"or have nothing to draw")
+    console.print(f"{search}: drew the figures of {len(new)} run(s); {len(drawn) - len(new)} other(s) "
+                  f"already had them or have nothing to draw")
 
 
 @user_errors

@@ -118,8 +118,8 @@ def resolve_root(spec: DatasetSpec, must_exist: bool = True) -> Path:
     root = Path(spec.root).expanduser().absolute() if spec.root else default_root(spec.name)
     if must_exist and not root.is_dir():
         raise LTSearchError(
-            f"{spec.name}: data root {root} does not exist; set dataset.root=/path/to/{spec.name} "
-            "(or the LTSEARCH_DATA folder)"
+            f"{spec.name}: data root {root} does not exist; give --data-root /path/to/{spec.name} "
+            "(dataset.root in a config, or the LTSEARCH_DATA folder)"
         )
     return root
 

@@ -92,7 +92,7 @@ class CifarLT(DatasetBuilder):
         else:
             raise LTSearchError(
                 f"{spec.name}: {root} has neither {self.tv_folder}/ nor train/<class>/ folders; "
-                f"set dataset.root to a CIFAR folder or dataset.download=true"
+                f"give --data-root a CIFAR folder (dataset.root in a config) or set dataset.download=true"
             )
         import torch
 

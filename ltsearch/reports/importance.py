@@ -106,6 +106,14 @@ class Basis:
     budget: int | None
     full: int | None
 
+    @property
+    def warning(self) -> str | None:
+        """Said beside the importances when they rest on fewer than :data:`MIN_CONFIGS` configs."""
+        if self.configs >= MIN_CONFIGS:
+            return None
+        return (f"only {self} share a budget: importances from fewer than {MIN_CONFIGS} configs are not "
+                f"meaningful; search more configs (--trials)")
+
     def __str__(self) -> str:
         text = f"{self.configs} config{'s' if self.configs != 1 else ''} at {self.budget} epochs"
         return text if self.budget == self.full else f"{text} of {self.full} (too few reached more)"
@@ -138,7 +146,7 @@ def importance_for_search(tracking_uri: str | None, experiment: str, search_name
     runs = reader.trial_runs(experiment, tracking_uri, search=search_name)
     if not runs:
         raise LTSearchError(f"no finished trials of search '{search_name}' in experiment {experiment} "
-                            f"({tracking_uri or 'default store'}); check `ltsearch leaderboard` for names")
+                            f"({tracking_uri or 'default store'}); `ltsearch searches` lists the names")
     chosen, basis = budget_runs(runs)
     histories = reader.metric_histories([r["run_id"] for r in chosen], metric, tracking_uri)
     return importance_for_runs(chosen, metric, histories), basis

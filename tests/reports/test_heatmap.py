@@ -114,6 +114,16 @@ def test_importance_of_the_search(store):
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["importances"] == pytest.approx(imp) and data["logged_to"]
+    assert (data["warning"] is None) == (basis.configs >= 5)
     res = runner.invoke(report_app(), ["importance", "--dataset", "digits-lt", "--name", "nope",
                                        "--tracking-uri", store["uri"]])
     assert res.exit_code == 2 and "nope" in res.output
+
+
+def test_importance_warns_below_five_configs():
+    from ltsearch.reports.importance import Basis
+
+    assert Basis(4, 2, 8).warning == ("only 4 configs at 2 epochs of 8 (too few reached more) share a budget: "
+                                      "importances from fewer than 5 configs are not meaningful; search more "
+                                      "configs (--trials)")
+    assert Basis(5, 8, 8).warning is None
