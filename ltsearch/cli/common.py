@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -20,6 +21,9 @@ import typer
 
 from ltsearch.checks import check_seeds, shown
 from ltsearch.errors import LTSearchError
+
+
+PIPE_WIDTH = 160  # output to a file or pipe (rich's default there is 80): names in tables stay whole
 
 
 class _Console:
@@ -33,7 +37,11 @@ class _Console:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(**self._kwargs)
+            kwargs = dict(self._kwargs)
+            stream = sys.stderr if kwargs.get("stderr") else sys.stdout
+            if "width" not in kwargs and not os.environ.get("COLUMNS") and not stream.isatty():
+                kwargs["width"] = PIPE_WIDTH
+            self._console = Console(**kwargs)
         return self._console
 
     def __getattr__(self, name: str):

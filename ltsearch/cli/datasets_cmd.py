@@ -62,11 +62,12 @@ def show(
     groups = info["groups"]
     group_of = {c: g for g, spec in groups.items() for c in spec["classes"]}
     table = Table(title=f"{name}: {info['num_train']} training images, {info['num_classes']} classes")
-    for col in ("class", "train count", "group"):
-        table.add_column(col, justify="right" if col != "group" else "left")
     names = info.get("class_names") or [str(i) for i in range(info["num_classes"])]
+    named = any(str(names[i]) != str(i) for i in range(len(names)))  # digits' classes are named by their index
+    for col in ("class", *(["name"] if named else []), "train count", "group"):
+        table.add_column(col, justify="left" if col in ("name", "group") else "right")
     for i, n in enumerate(info["train_counts"]):
-        table.add_row(f"{i} {names[i]}", str(n), group_of.get(i, ""))
+        table.add_row(str(i), *([str(names[i])] if named else []), str(n), group_of.get(i, ""))
     console.print(table)
     console.print(" / ".join(f"{g} {groups[g]['size']}" for g in ("many", "medium", "few"))
                   + f" classes; validation: {info.get('val_protocol')}")

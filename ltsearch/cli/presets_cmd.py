@@ -44,7 +44,7 @@ def list_presets_cmd(
 
     table = Table(title="paper presets (ltsearch presets show METHOD/DATASET)")
     for col in ("preset", "recipe of", "model", "epochs", "reported rows"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col == "preset")  # a name to copy
     for r in rows:
         table.add_row(r["name"], r["inherit"] or "", str(r["model"]), str(r["epochs"]), str(r["reported"]))
     console.print(table)

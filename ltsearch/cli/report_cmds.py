@@ -339,7 +339,7 @@ def searches(
     for col in ("name", "method", "dataset", "status", "completed", "stopped", "failed", f"best {metric}",
                 "epochs consumed", "date"):
         table.add_column(col, justify="right" if col in ("completed", "stopped", "failed", "epochs consumed")
-                         or col.startswith("best") else "left")
+                         or col.startswith("best") else "left", no_wrap=col in ("name", "dataset"))  # names to copy
     for r in rows:
         table.add_row(r["name"], r["method"], r["experiment"], r["status"], str(r["completed"]), str(r["stopped"]),
                       str(r["failed"]), fmt_float(r["best"]), "" if r["epochs_consumed"] is None

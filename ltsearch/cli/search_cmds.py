@@ -198,7 +198,7 @@ def spaces_list() -> None:
 
     t = Table(title="search spaces", title_justify="left")
     for col in ("method", "file", "searched", "fixed"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")  # a path to copy: folded, never cut
     for method, path in list_spaces():
         try:
             sp = load_space(method, path=path)

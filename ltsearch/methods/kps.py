@@ -18,7 +18,7 @@ class KPS(Method):
         "n_base": Param("n_base", "float", N_BASE, 1.0, 1e6, low_open=True,
                         help="radius base (eq. 26; > 1 so that min(r') = log(n_base) > 0)"),
         "ga": Param("ga", "categorical", "column", choices=GA_MODES, help="gradient adjustment mode"),
-        "ga_start": Param("ga_start", "float", 0.6, 0.0, 1.0,
+        "ga_start": Param("ga_start", "float", 0.6, 0.0, 1.0, active_when=("ga", ("column", "row")),
                           help="GA start I_0 as a fraction of the run (authors: 120/200)"),
         "margins": Param("margins", "categorical", "paper", choices=MARGIN_MODES,
                          help="m' of eq. 28 (paper) or the authors' flip of r (code)"),

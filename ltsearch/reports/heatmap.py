@@ -249,8 +249,10 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: st
             ax.add_patch(Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, edgecolor="red", linewidth=2.5))
         if not shared_scale or n == len(panels) - 1:
             fig.colorbar(im, ax=ax, shrink=0.85, label=grid.metric if shared_scale else key)
-    if title:
-        fig.suptitle(title)
+    if title:  # wrapped to the figure's width (a search's name is long): never clipped at the sides
+        import textwrap
+
+        fig.suptitle(textwrap.fill(title, width=max(30, int(fig.get_figwidth() * 8.5))))
     if caption:
         fig.text(0.01, 0.01, caption, fontsize=8, color="#444")
     fig.tight_layout(rect=(0, 0.05 if caption else 0, 1, 1))

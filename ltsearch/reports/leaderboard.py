@@ -154,8 +154,22 @@ def is_paper_default(run: dict) -> bool:
     return keys == set(preset) and all(same(parse_param(params[k]), v) for k, v in preset.items())
 
 
-def _params_of(run: dict, keys: list[str]) -> dict[str, Any]:
-    return {short_key(k): parse_param(run["params"][k]) for k in keys if k in run["params"]}
+def _params_of(run: dict, keys: list[str], method: str) -> dict[str, Any]:
+    """The row's key params, without a method knob that had no effect in this run (its registry
+    ``active_when``: KPS's ``ga_start`` under ``ga: off``), as the search's summary shows it."""
+    try:
+        registry = METHODS.get(method).params
+    except LTSearchError:
+        registry = {}
+
+    def active(k: str) -> bool:
+        p = registry.get(k.removeprefix("method.params.")) if k.startswith("method.params.") else None
+        if p is None or p.active_when is None:
+            return True
+        ctrl, values = p.active_when
+        return parse_param(run["params"].get(f"method.params.{ctrl}")) in values
+
+    return {short_key(k): parse_param(run["params"][k]) for k in keys if k in run["params"] and active(k)}
 
 
 def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict | None:
@@ -169,7 +183,7 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
     tags = run["tags"]
     row = _empty_row("trial", tags.get(TAG_METHOD) or run["params"].get("method.name", "?"))
     row.update({
-        "params": _params_of(run, keys),
+        "params": _params_of(run, keys, row["method"]),
         "val": val,
         "best_epoch": epoch,
         "epochs": int(epochs) if epochs is not None else None,
@@ -221,7 +235,7 @@ def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) ->
         epochs = [num(r["metrics"].get("epochs_run")) for r in members]
         epochs = [e for e in epochs if e is not None]
         row.update({
-            "params": _params_of(first, keys_of.get(method) or _key_params(method, members)),
+            "params": _params_of(first, keys_of.get(method) or _key_params(method, members), method),
             "epochs": int(max(epochs)) if epochs else None,
             "status": "completed",
             "seeds": len(members),

@@ -45,6 +45,7 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
                     except LTSearchError as one:
                         raise LTSearchError(f"--set {item}: {_without_file(str(one))}") from None
                 raise err from None
+    _check_params_active(space, req.params)
     if req.mode is not None:
         if req.mode not in ("max", "min"):
             raise LTSearchError(f"--mode {req.mode!r} is invalid; use max or min")
@@ -68,6 +69,21 @@ def prepare(req: SearchRequest) -> tuple[SearchSpace, dict]:
             raise LTSearchError(f"{space.source}: nothing to grid over; search at least one parameter "
                                 f"(--param NAME=LOW:HIGH)")
     return space, base
+
+
+def _check_params_active(space: SearchSpace, params: list[str]) -> None:
+    """A ``--param`` knob that no trial would use (its condition fails on a fixed knob, e.g. KPS's
+    ``ga_start`` with ``--fix ga=off``): the space drops it, so the flag would be ignored."""
+    kept = {d.name for d in space.dims}
+    for item in params:
+        name = item.partition("=")[0].strip()
+        if name and name not in kept and f"optim.{name}" not in kept:
+            param = get_method(space.method).params.get(name)
+            cond = (f"it matters only when {param.active_when[0]} is {' or '.join(map(str, param.active_when[1]))}, "
+                    f"which this search fixes otherwise" if param is not None and param.active_when else
+                    "its 'when' condition fails on a fixed knob")
+            raise LTSearchError(f"--param {item}: {name} has no effect in this search ({cond}); drop it, or "
+                                f"search the knob it depends on too")
 
 
 def _check_base(space: SearchSpace, base: dict) -> None:

@@ -75,6 +75,8 @@ CASES = [
      ["--param m_max and --fix m_max", "once"]),
     ("param-twice", lambda t: ["run", "kps", "--param", "m_max=0.1:0.3", "--param", "m_max=0.2:0.4"],
      ["--param m_max and --param m_max"]),
+    ("param-never-active", lambda t: ["run", "kps", "--fix", "ga=off", "--param", "ga_start=0.4:0.5"],
+     ["--param ga_start=0.4:0.5", "no effect", "ga is column or row"]),
     ("epochs-and-set-epochs", lambda t: ["run", "kps", "--epochs", "2", "--set", "epochs=5"],
      ["--epochs 2", "--set epochs=5"]),
     ("grid-with-trials", lambda t: ["run", "kps", "--search", "grid", "--trials", "5"], ["--search grid", "--trials"]),

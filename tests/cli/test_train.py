@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -65,6 +66,13 @@ def test_datasets_show_cifar_counts_json():
     res = runner.invoke(app, ["datasets", "show", "cifar100-lt", "--imbalance-ratio", "100", "--json"])
     info = json.loads(res.output)
     assert sum(info["train_counts"]) == 10847 and info["train_counts"][0] == 500 and info["train_counts"][-1] == 5
+
+
+def test_datasets_show_names_classes_in_their_own_column_only_when_they_have_names():
+    cifar = runner.invoke(app, ["datasets", "show", "cifar10-lt", "--imbalance-ratio", "100"]).output
+    assert re.search(r"│ +0 │ airplane +│ +5000 │ many", cifar), cifar
+    digits = runner.invoke(app, ["datasets", "show", "digits-lt"]).output
+    assert "name" not in digits.split("┃ class ┃")[1].splitlines()[0] and re.search(r"│ +0 │ +120 │ many", digits), digits
 
 
 def test_inspect_kps_json_has_the_four_lists():

@@ -199,3 +199,16 @@ def test_tied_trials_rank_in_trial_order_as_the_search_breaks_ties(tmp_path):
     assert [(r["rank"], r["trial"], r["val"]) for r in ranked] == [(i + 1, f"t{i:03d}", 50.0) for i in range(6)]
     with pytest.raises(LTSearchError, match=r"--name nosuch: no search of that name in digits-lt-ir10; searches there: ties"):
         leaderboard.build("digits-lt", 10, tracking_uri=uri, search="nosuch")
+
+
+def test_a_knob_without_effect_in_a_run_is_not_shown_as_if_it_had_one():
+    """KPS's ga_start matters only with GA on (its registry's active_when, as in search_spaces/kps.yaml)."""
+    from ltsearch.reports.leaderboard import _params_of
+
+    keys = ["method.params.ga", "method.params.ga_start", "optim.lr"]
+
+    def run(ga):
+        return {"params": {"method.params.ga": ga, "method.params.ga_start": "0.6", "optim.lr": "0.1"}}
+
+    assert _params_of(run("off"), keys, "kps") == {"ga": "off", "optim.lr": 0.1}
+    assert _params_of(run("row"), keys, "kps") == {"ga": "row", "ga_start": 0.6, "optim.lr": 0.1}
