@@ -237,6 +237,13 @@ def confirm(
     _print_confirmed(summarize(entries, metric), metric, search)
 
 
+def _config_id(row: dict) -> str:
+    """The config's name as the search's summary gives it: ``t003`` for its rung run ``t003-r1``."""
+    import re
+
+    return re.sub(r"-r\d+$", "", row["trial"]) if row.get("trial") else row["run_id"][:8]
+
+
 def _print_confirmed(ranked: list[dict], metric: str, search: str) -> None:
     from rich.table import Table
 
@@ -249,10 +256,10 @@ def _print_confirmed(ranked: list[dict], metric: str, search: str) -> None:
     for i, e in enumerate(ranked, 1):
         std = "" if e["std"] is None else f" ± {e['std']:.2f}"
         rung = "" if e["stopped_at"] is None else f" ({e['stopped_at']} ep)"  # the search's value at its rung
-        table.add_row(str(i), e["row"]["trial"] or e["row"]["run_id"][:8], format_group(e["row"]["val"]) + rung,
+        table.add_row(str(i), _config_id(e["row"]), format_group(e["row"]["val"]) + rung,
                       *(format_group(v) for v in e["values"]), f"{format_group(e['mean'])}{std}",
                       format_group(e["test_mean"]))
     console.print(table)
     first = ranked[0]
-    console.print(f"best on the mean: {first['row']['trial'] or first['row']['run_id'][:8]} (the search's "
+    console.print(f"best on the mean: {_config_id(first['row'])} (the search's "
                   f"rank {first['order']}); its config: {first['config_path']}")

@@ -141,12 +141,12 @@ def run_search(req: SearchRequest) -> SearchResult:
         except BaseException as err:
             signals.acknowledge()
             ray_start.abandon()
-            if not isinstance(err, KeyboardInterrupt):
+            if not isinstance(err, KeyboardInterrupt) and signals.signum is None:
                 raise
             if opened is not None:  # no MLflow run yet: the state file alone says it stopped
                 opened.status = "stopped"
                 opened.save(folder)
-            raise SearchInterrupted(name, getattr(err, "signum", signal.SIGINT), saved=state is not None) from None
+            raise SearchInterrupted(name, signals.signum or signal.SIGINT, saved=state is not None) from None
         study, own_ray = None, False
         save = lambda: state.save(folder)  # noqa: E731
         try:
@@ -170,14 +170,13 @@ def run_search(req: SearchRequest) -> SearchResult:
                 _dispatch(req, space, grid, state, study, plan, recorder, progress, data, folder, save)
             finally:
                 progress.stop(state)
-        except KeyboardInterrupt as err:
+        except BaseException as err:
             signals.acknowledge()
             own_ray = own_ray or ray_start.settle()
-            _stop(state, recorder, save, "stopped", own_ray)
-            raise err if isinstance(err, SearchInterrupted) else SearchInterrupted(name) from None
-        except BaseException:
-            signals.acknowledge()
-            own_ray = own_ray or ray_start.settle()
+            # after a signal, whatever ends the search is its stop (a library may wrap the signal's exception)
+            if isinstance(err, KeyboardInterrupt) or signals.signum is not None:
+                _stop(state, recorder, save, "stopped", own_ray)
+                raise SearchInterrupted(name, signals.signum or signal.SIGINT) from None
             _stop(state, recorder, save, "failed", own_ray)
             raise
     _reconcile(state, recorder, study, plan, save)

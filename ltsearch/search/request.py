@@ -147,8 +147,8 @@ def _check_conflicts(req: SearchRequest) -> None:
                             + ("; sh sets its rungs with --rungs" if req.scheduler == "sh" else "")
                             + "; drop --grace-period or use --scheduler asha")
     if req.reduction_factor != REDUCTION_FACTOR and req.scheduler == "none":
-        raise LTSearchError(f"--reduction-factor applies to --scheduler sh or asha; --scheduler none stops no "
-                            f"trial, so drop --reduction-factor or choose a scheduler")
+        raise LTSearchError("--reduction-factor applies to --scheduler sh or asha; --scheduler none stops no "
+                            "trial, so drop --reduction-factor or choose a scheduler")
     seen: dict[str, str] = {}
     for flag, items in (("--param", req.params), ("--fix", req.fixed)):
         for item in items:
