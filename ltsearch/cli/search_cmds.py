@@ -92,6 +92,9 @@ def run(
     no_figures: Annotated[bool, typer.Option("--no-figures", hidden=True, help="= --figures none")] = False,
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
+    from ltsearch.search.driver import catch_early
+
+    catch_early()  # Ctrl-C / SIGTERM from the first second (checks and imports take a few)
     from ltsearch.search.request import REDUCTION_FACTOR, SearchRequest, check_request
 
     if search == "grid" and trials is not None:
@@ -120,7 +123,7 @@ def run(
         started = err.args[0] if err.args and isinstance(err.args[0], str) else req.name or "<name>"
         err_console.print(f"interrupted; finished trials are saved; continue with the same flags plus: "
                           f"--name {started} --resume" if getattr(err, "saved", True) else
-                          "interrupted before the search started: nothing was saved; rerun the command to start it",
+                          "interrupted before the search started: nothing was written; rerun the command",
                           markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=getattr(err, "exit_code", 130))
     print_summary(result)

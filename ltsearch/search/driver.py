@@ -28,6 +28,20 @@ class SearchInterrupted(KeyboardInterrupt):
         return 128 + int(self.signum)
 
 
+_early: list[int] = []  # signals caught by :func:`catch_early` before the search's handlers were installed
+
+
+def catch_early() -> None:
+    """Hold SIGINT / SIGTERM from the command's first line (the checks and imports take seconds):
+    :class:`signals_as_interrupts` then stops the search at once. Also a SIGINT that the shell set
+    to be ignored (a background job's) stops it, as it does once the search runs."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, lambda signum, frame: _early.append(signum))
+        except ValueError:  # not the main thread (the API called from a thread)
+            return
+
+
 REDELIVER_S = 1.0  # a SearchInterrupted that no handler acknowledged by then was swallowed: signal again
 
 
@@ -51,6 +65,10 @@ class signals_as_interrupts:
     def __enter__(self):
         os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
         self.arm()
+        if _early:  # a signal came while the command started: stop before anything is written
+            self.signum = _early.pop(0)
+            self.acknowledge()
+            raise SearchInterrupted(self.name, self.signum, saved=False)
         return self
 
     def arm(self) -> None:

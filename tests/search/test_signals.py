@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,34 @@ def test_ctrl_c_before_the_first_trial_stops_the_search(tmp_path, point, saved):
     assert state_file.is_file() == saved
     if saved:
         assert json.loads(state_file.read_text())["status"] == "stopped"
+
+
+def test_ctrl_c_while_the_command_starts_exits_130_and_writes_nothing(tmp_path):
+    """`ltsearch run` holds the signal from its first line (its checks and imports take seconds), even a
+    SIGINT the shell set to be ignored, as it does for a background job (`ltsearch run ... &`)."""
+    import subprocess
+
+    from ..helpers import cli_process
+
+    proc = cli_process(["run", "kps", "--trials", "2", "--epochs", "2", "--name", "early"], tmp_path,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    deadline = time.time() + 60
+    while not _catches(proc.pid, signal.SIGINT) and time.time() < deadline:  # ltsearch's first line ran
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130, out
+    assert "interrupted before the search started: nothing was written" in out
+    assert not (tmp_path / "trials" / "early").exists()
+
+
+def _catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (Linux: SigCgt in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
