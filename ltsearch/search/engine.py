@@ -162,7 +162,10 @@ def run_search(req: SearchRequest) -> SearchResult:
             progress = Progress(f"{name}: {space.method} on {experiment} ({req.search}, {req.scheduler})",
                                 objective_key(space.metric), space.mode, [d.name for d in space.searched],
                                 _planned_epochs(state, req, max_t), live=req.display)
-            progress.message(f"search {name}: {state.configs} configs, scheduler {req.scheduler}, "
+            kept = state.sessions > 1 and req.search != "grid" and req.trials != state.configs
+            progress.message(f"search {name}: {state.configs} configs"
+                             + (" (the search's own count: a resume does not change --trials)" if kept else "")
+                             + f", scheduler {req.scheduler}, "
                              f"budgets {state.budgets}"
                              + (f", keep 1 in {req.reduction_factor:g}" if req.scheduler != "none" else "")
                              + f"; MLflow {tracking_uri}")
