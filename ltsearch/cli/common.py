@@ -77,6 +77,19 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def holds_signals(fn: Callable) -> Callable:
+    """Ctrl-C / SIGTERM from the command's first line on (:func:`ltsearch.search.driver.held_signals`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from ltsearch.search.driver import held_signals
+
+        with held_signals():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def print_json(obj: Any) -> None:
     """Machine output: plain JSON on stdout (no rich markup)."""
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")

@@ -23,6 +23,7 @@ from ltsearch.cli.common import (
     check_dataset,
     console,
     err_console,
+    holds_signals,
     new_app,
     user_errors,
 )
@@ -31,6 +32,7 @@ from ltsearch.errors import LTSearchError
 
 
 @user_errors
+@holds_signals  # a signal while the checks run stops the search before it writes anything
 def run(
     method: MethodArg,
     dataset: DatasetOpt = DEFAULT_DATASET,
@@ -92,9 +94,6 @@ def run(
     no_figures: Annotated[bool, typer.Option("--no-figures", hidden=True, help="= --figures none")] = False,
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
-    from ltsearch.search.driver import catch_early
-
-    catch_early()  # Ctrl-C / SIGTERM from the first second (checks and imports take a few)
     from ltsearch.search.request import REDUCTION_FACTOR, SearchRequest, check_request
 
     if search == "grid" and trials is not None:

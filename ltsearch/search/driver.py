@@ -5,6 +5,7 @@ libraries' logging quietened. :mod:`ltsearch.search.engine` runs the search insi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -28,18 +29,28 @@ class SearchInterrupted(KeyboardInterrupt):
         return 128 + int(self.signum)
 
 
-_early: list[int] = []  # signals caught by :func:`catch_early` before the search's handlers were installed
+_early: list[int] = []  # signals held by :func:`held_signals` before the search's handlers were installed
+_before_early: dict[int, Any] = {}  # the handlers :func:`held_signals` replaced (what a stop restores)
 
 
-def catch_early() -> None:
-    """Hold SIGINT / SIGTERM from the command's first line (the checks and imports take seconds):
-    :class:`signals_as_interrupts` then stops the search at once. Also a SIGINT that the shell set
-    to be ignored (a background job's) stops it, as it does once the search runs."""
+@contextlib.contextmanager
+def held_signals():
+    """Hold SIGINT / SIGTERM from a command's first line (its checks and imports take seconds):
+    :class:`signals_as_interrupts` then stops the search at once. A SIGINT the shell set to be
+    ignored (a background job's) stops it too, as it does once the search runs. The previous
+    handlers come back when the command ends."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            signal.signal(sig, lambda signum, frame: _early.append(signum))
+            _before_early[sig] = signal.signal(sig, lambda signum, frame: _early.append(signum))
         except ValueError:  # not the main thread (the API called from a thread)
-            return
+            break
+    try:
+        yield
+    finally:
+        for sig, handler in _before_early.items():
+            signal.signal(sig, handler)
+        _before_early.clear()
+        _early.clear()
 
 
 REDELIVER_S = 1.0  # a SearchInterrupted that no handler acknowledged by then was swallowed: signal again
@@ -81,7 +92,7 @@ class signals_as_interrupts:
                 previous = signal.signal(sig, self._raise)
             except ValueError:  # not the main thread
                 continue
-            self.saved.setdefault(sig, previous)
+            self.saved.setdefault(sig, _before_early.get(sig, previous))  # never the holder of held_signals
 
     def acknowledge(self) -> None:
         """The interrupt reached the search's cleanup: no more re-delivery, and a second signal

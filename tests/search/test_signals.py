@@ -98,3 +98,23 @@ def _catches(pid: int, sig: int) -> bool:
         if line.startswith("SigCgt:"):
             return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
     return False
+
+
+def test_the_command_gives_the_handlers_back_and_a_second_signal_mid_cleanup_gets_them(tmp_path, monkeypatch):
+    """`ltsearch run` holds signals only while it runs (in-process callers keep their Ctrl-C), and once a
+    stop has begun, a second Ctrl-C meets the handler from before the command, never the holder."""
+    from typer.testing import CliRunner
+
+    from ltsearch.cli.main import app
+    from ltsearch.search.driver import held_signals
+
+    monkeypatch.chdir(tmp_path)
+    before = signal.getsignal(signal.SIGINT)
+    res = CliRunner().invoke(app, ["run", "kps", "--metric", "val/nope"])
+    assert res.exit_code == 2 and signal.getsignal(signal.SIGINT) is before
+    with held_signals():
+        assert signal.getsignal(signal.SIGINT) is not before
+        with signals_as_interrupts("s") as signals:
+            signals.acknowledge()  # the stop's cleanup begins
+            assert signal.getsignal(signal.SIGINT) is before
+    assert signal.getsignal(signal.SIGINT) is before
