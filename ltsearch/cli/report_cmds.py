@@ -115,6 +115,7 @@ def export(
     metric: MetricOpt = "val/acc",
     budget: Annotated[Optional[int], typer.Option("--budget", help="rank among the rows of this many planned "
                                                   "epochs (default: the largest budget)")] = None,
+    search: Annotated[Optional[str], typer.Option("--name", help="rank among this search's trials only")] = None,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Write the full trial config of a leaderboard row as YAML for ltsearch train.
@@ -130,7 +131,7 @@ def export(
         raise LTSearchError(f"--epochs {epochs}: use epochs >= 1")
     info = export_config(dataset, output, imbalance_ratio=imbalance_ratio, method=method, rank=rank,
                          epochs=epochs, paper_budget=paper_budget, metric=metric, tracking_uri=_store(tracking_uri),
-                         budget=budget)
+                         budget=budget, search=search)
     val = "—" if info["value"] is None else f"{info['value']:.2f}"
     console.print(f"wrote {info['output']}: {info['method']} rank {info['rank']} of {info['experiment']} "
                   f"(run {info['run_id'][:8]}, search {info['search'] or '-'}, {metric} {val}, "

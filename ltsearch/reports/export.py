@@ -110,15 +110,16 @@ def exported_yaml(config: dict, row: dict, experiment: str, metric: str, notes: 
 def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | None = None,
                   method: str | None = None, rank: int = 1, epochs: int | None = None,
                   paper_budget: bool = False, metric: str = "val/acc",
-                  tracking_uri: str | None = None, budget: int | None = None) -> dict[str, Any]:
+                  tracking_uri: str | None = None, budget: int | None = None,
+                  search: str | None = None) -> dict[str, Any]:
     """Write the config of leaderboard row ``rank`` (within the largest budget, or ``budget``
-    epochs) to ``output``; returns a summary dict."""
+    epochs; among search ``search``'s trials only when given) to ``output``; returns a summary dict."""
     uri = resolve_tracking_uri(tracking_uri)
     check_target(output, mkdir=True)  # a folder or a device: refused before any work
     if rank < 1:
         raise LTSearchError(f"--rank {rank}: ranks start at 1")
     board = leaderboard.build(dataset, imbalance_ratio, method=method, metric=metric, tracking_uri=uri,
-                              reference=False, budget=budget)
+                              reference=False, budget=budget, search=search)
     ranked = board.groups[0][1] if board.groups else []
     if not ranked:
         what = f"dataset {dataset}" + (f" and method {method}" if method else "")

@@ -178,7 +178,7 @@ def print_summary(result, console=None) -> None:
     console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", markup=False, highlight=False)
     console.print(f"  ltsearch confirm {data} --name {result.name}{store}   # the top 3 over seeds 0,1,2: "
                   f"one seed ranked them", markup=False, highlight=False)
-    console.print(f"  ltsearch export {data} --method {result.method}{store} -o best.yaml && "
+    console.print(f"  ltsearch export {data} --name {result.name}{store} -o best.yaml && "
                   f"ltsearch train --config best.yaml --seeds 0,1,2", markup=False, highlight=False)
 
     if result.tracking_uri.startswith("sqlite"):

@@ -96,3 +96,16 @@ def test_export_paper_budget_and_errors(store, tmp_path):
     res = runner.invoke(app, ["export", "--dataset", "digits-lt", "--paper-budget", "--method", "focal",
                               "--tracking-uri", store["uri"], "-o", str(out)])
     assert res.exit_code == 2 and "no paper preset focal/digits-lt" in res.output and not out.exists()
+
+
+def test_export_of_one_search(store, tmp_path):
+    """`--name` ranks among that search's trials only (the `next:` line of a search's summary uses it)."""
+    out = tmp_path / "s.yaml"
+    res = runner.invoke(report_app(), ["export", "--dataset", "digits-lt", "--name", SEARCH, "--tracking-uri",
+                                       store["uri"], "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert yaml.safe_load(out.read_text())["ltsearch"]["source_search"] == SEARCH
+    res = runner.invoke(report_app(), ["export", "--dataset", "digits-lt", "--name", "nosuch", "--tracking-uri",
+                                       store["uri"], "-o", str(tmp_path / "n.yaml")])
+    assert res.exit_code == 2 and "--name nosuch: no search of that name" in res.output
+    assert not (tmp_path / "n.yaml").exists()
