@@ -147,9 +147,8 @@ def _print_table(result: dict) -> None:
 def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs, data) -> None:
     """Final runs go to MLflow, linked to the search they came from (the exported ``ltsearch:`` block),
     with their figures and the training set as their dataset input."""
-    from ltsearch.tracking.final import log_final_runs
-
     from ltsearch.tracking import resolve_tracking_uri
+    from ltsearch.tracking.final import log_final_runs
 
     before: list[int] = []
     log_final_runs(cfg, results, seed_list, config_path=config_path, tracking_uri=tracking_uri,
@@ -168,14 +167,11 @@ def _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs
 
 def _print_seeds(results: list[dict], seed_list: list[int]) -> None:
     """The seeds' mean ± std (sample std) of each split's accuracy, as the leaderboard shows them."""
-    import statistics
+    from ltsearch.reports.fmt import fmt_pm, mean_std
 
-    parts = []
-    for key in ("val/acc", "test/acc", "test/many", "test/medium", "test/few"):
-        values = [r[key] for r in results if r.get(key) is not None]
-        if len(values) == len(results):
-            std = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
-            parts.append(f"{key} {statistics.mean(values):.2f}{std}")
+    parts = [f"{key} {fmt_pm(*mean_std([r.get(key) for r in results]))}"
+             for key in ("val/acc", "test/acc", "test/many", "test/medium", "test/few")
+             if all(r.get(key) is not None for r in results)]
     console.print(f"over seeds {', '.join(map(str, seed_list))}: " + ", ".join(parts), markup=False,
                   highlight=False, soft_wrap=True)
 

@@ -40,6 +40,10 @@ class Param:
     help: str = ""
     active_when: tuple[str, tuple] | None = None
 
+    def is_active(self, values: dict[str, Any]) -> bool:
+        """Whether this knob has an effect given the method's other ``values`` (its ``active_when``)."""
+        return self.active_when is None or values.get(self.active_when[0]) in self.active_when[1]
+
     def range_text(self) -> str:
         if self.type == "categorical":
             return "one of " + ", ".join(map(str, self.choices or ()))

@@ -12,14 +12,13 @@ the metric.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 from typing import Any
 
 from ltsearch.errors import LTSearchError
 from ltsearch.reports import leaderboard
 from ltsearch.reports.export import exported_yaml
-from ltsearch.reports.fmt import higher_is_better
+from ltsearch.reports.fmt import higher_is_better, mean_std
 from ltsearch.reports.output import write_text
 from ltsearch.train.budget import with_budget_of
 from ltsearch.train.plan import planned_epochs
@@ -79,11 +78,8 @@ def summarize(entries: list[dict[str, Any]], metric: str) -> list[dict[str, Any]
     out = []
     for e in entries:
         vals = [r.get(f"best/{metric}", r.get(metric)) for r in e["results"]]  # the search objective, per seed
-        tests = [r.get("test/acc") for r in e["results"]]
-        known = [v for v in vals if v is not None]
-        out.append({**e, "values": vals, "mean": statistics.mean(known) if known else None,
-                    "std": statistics.stdev(known) if len(known) > 1 else None,
-                    "test_mean": statistics.mean([t for t in tests if t is not None]) if any(
-                        t is not None for t in tests) else None})
+        mean, std = mean_std(vals)
+        out.append({**e, "values": vals, "mean": mean, "std": std,
+                    "test_mean": mean_std([r.get("test/acc") for r in e["results"]])[0]})
     sign = -1 if higher_is_better(metric) else 1
     return sorted(out, key=lambda e: (e["mean"] is None, sign * (e["mean"] or 0.0)))

@@ -17,6 +17,7 @@ from ltsearch.config import config_from_dict, unflatten
 from ltsearch.errors import LTSearchError
 from ltsearch.presets import list_presets, load_preset
 from ltsearch.reports import leaderboard
+from ltsearch.reports.fmt import fmt_pm
 from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri
 from ltsearch.tracking.outputs import FULL_BUDGET_CONFIG_FILE
@@ -92,16 +93,17 @@ def exported_yaml(config: dict, row: dict, experiment: str, metric: str, notes: 
     notes = [*notes, *path_notes]
     value = "—" if row.get("val") is None else f"{row['val']:.2f}"
     kind = row.get("kind", "trial")
+    source = row.get("source_run") or row.get("run_id")  # a final row's trial (the provenance block's run)
+    if kind == "final":
+        value = (f"{fmt_pm(row.get('val'), row.get('val_std'))}, the mean of its final runs over "
+                 f"{row.get('seeds') or '?'} seeds")
     header = [
         f"# ltsearch export: {row.get('method')} on {experiment}, leaderboard rank {row.get('rank')} ({kind})",
-        f"# source run {row.get('run_id')} of search {row.get('search') or '-'}; {metric} = {value}" if kind != "final"
-        else f"# source run {row.get('source_run') or row.get('run_id')} of search {row.get('search') or '-'}; {metric} = "
-             f"{value}" + ("" if row.get("val_std") is None else f" ± {row['val_std']:.2f}")
-             + f", the mean of its final runs over {row.get('seeds') or '?'} seeds",
+        f"# source run {source} of search {row.get('search') or '-'}; {metric} = {value}",
         "# Train it: ltsearch train --config THIS_FILE --seeds 0,1,2",
         *notes,
     ]
-    prov = {"ltsearch": {"source_run": row.get("source_run") or row.get("run_id"),
+    prov = {"ltsearch": {"source_run": source,
                          "source_search": row.get("search") or "", "experiment": experiment}}
     block = yaml.safe_dump(prov, sort_keys=False, default_flow_style=False)
     return "\n".join(header) + "\n" + block + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)

@@ -9,6 +9,7 @@ for runs logged before that summary existed.
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 DASH = "—"  # an empty shot group (no class in it)
@@ -106,6 +107,14 @@ def fmt_knob(v: Any) -> str:
     if len(digits) < 3 and not math.isclose(float(text), v, rel_tol=1e-9):
         return fmt_number(v, 4)
     return text
+
+
+def mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample std over the seeds; the std of one seed is unknown (None: shown as the mean alone)."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None, None
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None)
 
 
 def fmt_pm(mean: float | None, std: float | None) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ from ltsearch.methods import METHODS
 from ltsearch.presets import paper_config, reported_rows
 from ltsearch.reports.fmt import (
     higher_is_better,
+    mean_std,
     num,
     objective,
     same,
@@ -161,13 +161,11 @@ def _params_of(run: dict, keys: list[str], method: str) -> dict[str, Any]:
         registry = METHODS.get(method).params
     except LTSearchError:
         registry = {}
+    knobs = {short_key(k): parse_param(v) for k, v in run["params"].items() if k.startswith("method.params.")}
 
     def active(k: str) -> bool:
-        p = registry.get(k.removeprefix("method.params.")) if k.startswith("method.params.") else None
-        if p is None or p.active_when is None:
-            return True
-        ctrl, values = p.active_when
-        return parse_param(run["params"].get(f"method.params.{ctrl}")) in values
+        p = registry.get(short_key(k)) if k.startswith("method.params.") else None
+        return p is None or p.is_active(knobs)
 
     return {short_key(k): parse_param(run["params"][k]) for k in keys if k in run["params"] and active(k)}
 
@@ -204,14 +202,6 @@ def _trial_row(run: dict, metric: str, history: list, keys: list[str]) -> dict |
     return row
 
 
-def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
-    """Mean and sample std over the seeds; the std of one seed is unknown (None: shown as the mean alone)."""
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return None, None
-    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None)
-
-
 def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) -> list[dict]:
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
@@ -229,9 +219,9 @@ def _final_rows(runs: list[dict], metric: str, keys_of: dict[str, list[str]]) ->
         method = first["tags"].get(TAG_METHOD) or first["params"].get("method.name", "?")
         row = _empty_row("final", method)
         vals = [objective(r, metric)[0] for r in members]
-        row["val"], row["val_std"] = _mean_std(vals)
+        row["val"], row["val_std"] = mean_std(vals)
         for g in GROUPS:
-            row[f"test_{g}"], row[f"test_{g}_std"] = _mean_std([num(r["metrics"].get(f"test/{g}")) for r in members])
+            row[f"test_{g}"], row[f"test_{g}_std"] = mean_std([num(r["metrics"].get(f"test/{g}")) for r in members])
         epochs = [num(r["metrics"].get("epochs_run")) for r in members]
         epochs = [e for e in epochs if e is not None]
         row.update({

@@ -1,10 +1,10 @@
 """Fault injection for the kill-and-resume tests: ``LTSEARCH_FAULT=POINT[:N][:SIGNAL]`` sends
 SIGNAL (default KILL) to the driver itself the N-th time (default 1) it passes POINT.
 
-Points: ``start`` (the data not yet loaded, no state file; Ray starting on its thread), ``open`` (the state file written; Ray starting on its thread, no MLflow run yet), ``ray``
-(MLflow and Optuna open, Ray not yet joined), ``epoch`` (an epoch result recorded), ``run-done`` (a run recorded as finished),
-``close`` (every run finished, the parent's summary not yet written). Unset, it costs one dict
-lookup per call.
+Points: ``start`` (the data not yet loaded, no state file; Ray starting on its thread), ``open``
+(the state file written, no MLflow run yet), ``ray`` (MLflow and Optuna open, Ray not yet joined),
+``epoch`` (an epoch result recorded), ``run-done`` (a run recorded as finished), ``close`` (every
+run finished, the parent's summary not yet written). Unset, it costs one dict lookup per call.
 """
 
 from __future__ import annotations

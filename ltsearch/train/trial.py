@@ -146,6 +146,11 @@ def _refuse_links(out: Path) -> None:
                                 f"in the trial folder; remove the link")
 
 
+def _cpu_copy(state: dict) -> dict:
+    """Weights detached and copied to the CPU (the selected epoch's, kept while training goes on)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
 def _write_history(out: Path, history: list[dict]) -> None:
     """``metrics.jsonl`` holding exactly ``history`` (one line per epoch; training appends to it)."""
     write_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
@@ -213,7 +218,7 @@ class _Run:
         if on_disk is not None and on_disk.get("epoch") == self.best_epoch:
             return on_disk["model"]
         if self.best_epoch == self.progress.global_epoch:
-            state = {k: v.detach().to("cpu", copy=True) for k, v in saved["model"].items()}
+            state = _cpu_copy(saved["model"])
             save_atomic({"model": state, "epoch": self.best_epoch}, path)
             return state
         logging.getLogger(__name__).warning(
@@ -296,7 +301,7 @@ class _Run:
         if self.best is not None and not (value > self.best if self.select_mode == "max" else value < self.best):
             return False
         self.best, self.best_epoch = float(value), self.progress.global_epoch
-        self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        self.best_state = _cpu_copy(self.model.state_dict())
         return True
 
     def _train_epoch(self, batches, stage, optimizer, head_only: bool, cached: bool) -> float:

@@ -261,3 +261,11 @@ def test_lwr_adds_lambda_times_the_regulariser_of_the_head_weight():
     total = float(crit(z, y, model))
     assert total == pytest.approx(float(crit.loss(z, y)) + 0.5 * float(crit.regularizer(model.head.weight)), rel=1e-6)
     assert float(crit.regularizer(model.head.weight)) > 0
+
+
+def test_a_conditional_knob_is_active_only_under_its_controllers_values():
+    from ltsearch.methods import METHODS
+
+    ga_start = METHODS.get("kps").params["ga_start"]
+    assert [ga_start.is_active({"ga": g}) for g in ("column", "row", "off")] == [True, True, False]
+    assert METHODS.get("kps").params["m_max"].is_active({"ga": "off"})  # unconditional

@@ -160,7 +160,7 @@ def test_html_opens_in_headless_chromium(store, tmp_path):
 
 def test_one_seed_final_row_shows_its_value_without_a_std():
     """A final run of one seed has no spread to show: no "± 0.00", and "1 seed" in the singular."""
-    from ltsearch.reports.leaderboard import _mean_std
+    from ltsearch.reports.fmt import mean_std as _mean_std
     from ltsearch.reports.leaderboard_formats import _kind_text
 
     assert _mean_std([53.5]) == (53.5, None)
