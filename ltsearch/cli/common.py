@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -20,10 +19,8 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from ltsearch.checks import check_seeds, shown
+from ltsearch.console import width_for
 from ltsearch.errors import LTSearchError
-
-
-PIPE_WIDTH = 160  # output to a file or pipe (rich's default there is 80): names in tables stay whole
 
 
 class _Console:
@@ -39,8 +36,7 @@ class _Console:
 
             kwargs = dict(self._kwargs)
             stream = sys.stderr if kwargs.get("stderr") else sys.stdout
-            if "width" not in kwargs and not os.environ.get("COLUMNS") and not stream.isatty():
-                kwargs["width"] = PIPE_WIDTH
+            kwargs.setdefault("width", width_for(stream))
             self._console = Console(**kwargs)
         return self._console
 

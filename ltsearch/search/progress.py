@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from ltsearch.console import width_for
 from ltsearch.search.state import RunRecord, SearchState
 from ltsearch.tracking.names import ui_url
 
@@ -138,7 +139,7 @@ class Progress:
 
 def print_summary(result, console=None) -> None:
     """The configs (sorted by the objective), the best config as YAML, where to look next."""
-    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    console = console or Console(width=width_for(sys.stdout))
     dims = list(result.dims)
     key = f"best/{result.metric}"
     t = Table(title=f"search {result.name}: {result.method} on {result.experiment} "
