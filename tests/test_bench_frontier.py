@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import gpu_frontier  # noqa: E402
+import noise_cut  # noqa: E402
 import p2_frontier  # noqa: E402
 
 
@@ -54,3 +55,20 @@ def test_the_winners_rank_at_a_lower_budget_by_hand():
     assert [gpu_frontier.winner_rank(T, b) for b in (1, 2, 3)] == [3, 2, None]
     lines = gpu_frontier.winner_rank_lines("toy", {0: T}, budgets=(1, 2, 3))
     assert "| 0 | 1 | 90.0 | 80.0 | 3 / 4 | 2 / 4 | — |" in lines
+
+
+def test_noise_aware_cut_by_hand():
+    """bench/noise_cut.py: z = 0 is plain sh; z > 0 also keeps what lies within z standard errors of the cut.
+    At 50 % on 5000 val images the SE of a difference is 100 * sqrt(2 * 0.25 / 5000) = 1.0 pt."""
+    assert noise_cut.cut_se(50.0, 5000) == pytest.approx(1.0)
+    T = table([70, 90, 60, 80], {1: [50, 49.5, 30, 10], 2: [50, 60, 45, 0]})
+    plain = p2_frontier.successive_halving(T, [0, 1, 2, 3], [1, 2, 4], 2, set())
+    # z = 0: rung 1 keeps 0 and 1 (the cut, 49.5, is config 1's), rung 2 keeps config 1 (60) -> 90 at 4 epochs
+    assert noise_cut.noisy_sh(T, [1, 2, 4], 2, 0, 5000) == (plain["consumed"] / 16, plain["winner"]) == (12 / 16, 1)
+    T = table([70, 90, 60, 80], {1: [50, 30, 49.5, 10], 2: [40, 60, 45, 0]})
+    # z = 0 drops config 1 (30) at rung 1 -> config 2; z = 1 keeps nothing more (30 is 19.5 pt below the cut)
+    assert noise_cut.noisy_sh(T, [1, 2, 4], 2, 0, 5000) == (12 / 16, 2)
+    assert noise_cut.noisy_sh(T, [1, 2, 4], 2, 1, 5000) == (12 / 16, 2)
+    # 40 val images: SE ~ 11 pt, so z = 2 keeps config 1 (30 >= 49.5 - 22.4) but not 3 (10) at rung 1, and at
+    # rung 2 config 0 (40 >= 45 - 22.2) beside 1 and 2: the margin costs 3 full runs, and finds config 1 (90)
+    assert noise_cut.noisy_sh(T, [1, 2, 4], 2, 2, 40) == ((4 * 1 + 3 * 2 + 3 * 4) / 16, 1)
