@@ -287,12 +287,12 @@ def sim_sh_rungs(T: Table, lower: tuple[int, ...], eta: float, missing: set) -> 
 
 def rung_families(T: Table) -> list[tuple[float, ...]]:
     """One or two lower rungs (in epochs) of at least E/6 epochs (rounded: the default's first rung), at
-    budgets every config has been measured at (a rung below E/6 ranks configs near chance: see the
-    Spearman table)."""
+    budgets some config has been measured at (a rung below E/6 ranks configs near chance: see the
+    Spearman table). A second rung measured for a first rung's survivors only is enough for the
+    settings that promote no more than those; the others come out incomplete."""
     from itertools import combinations
 
-    lower = sorted({b for b in (int(k.split(":")[1]) for k in T.runs) if max(2, round(T.E / 6)) <= b < T.E
-                    and all(T.value(i, b) is not None for i in range(T.n))})
+    lower = sorted({b for b in (int(k.split(":")[1]) for k in T.runs) if max(2, round(T.E / 6)) <= b < T.E})
     return [c for r in (1, 2) for c in combinations(lower, r)]
 
 

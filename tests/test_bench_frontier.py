@@ -72,3 +72,16 @@ def test_noise_aware_cut_by_hand():
     # 40 val images: SE ~ 11 pt, so z = 2 keeps config 1 (30 >= 49.5 - 22.4) but not 3 (10) at rung 1, and at
     # rung 2 config 0 (40 >= 45 - 22.2) beside 1 and 2: the margin costs 3 full runs, and finds config 1 (90)
     assert noise_cut.noisy_sh(T, [1, 2, 4], 2, 2, 40) == ((4 * 1 + 3 * 2 + 3 * 4) / 16, 1)
+
+
+def test_a_rung_measured_for_survivors_only_is_simulated():
+    """A second rung measured only for the first rung's survivors (as the GPU runs measure it) is enough
+    for the settings that promote no more than those; a setting that needs every config there is incomplete."""
+    full = [50.0, 60.0, 55.0, 40.0]
+    T = table(full, {2: [30, 35, 20, 10], 4: [None, 45, None, None]}, E=12)
+    T.runs = {k: v for k, v in T.runs.items() if v["best"] is not None}  # config 1 alone was measured at 4
+    rows = {(r["scheduler"], r["setting"]): r for r in p2_frontier.simulate(T)[0]}
+    two = rows[("sh", "--rungs 2,4 --reduction-factor 4")]  # keeps 1 of 4 at rung 2: config 1, measured at 4
+    assert not two.get("incomplete") and two["winner"] == 1 and two["consumed"] == 4 * 2 + 1 * 4 + 1 * 12
+    assert rows[("sh", "--rungs 2,4 --reduction-factor 2")].get("incomplete")  # needs config 0 at 4 epochs
+    assert rows[("sh", "--rungs 4 --reduction-factor 2")].get("incomplete")  # needs every config at 4
