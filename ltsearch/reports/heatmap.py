@@ -249,10 +249,8 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: st
             ax.add_patch(Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, edgecolor="red", linewidth=2.5))
         if not shared_scale or n == len(panels) - 1:
             fig.colorbar(im, ax=ax, shrink=0.85, label=grid.metric if shared_scale else key)
-    if title:  # wrapped to the figure's width (a search's name is long): never clipped at the sides
-        import textwrap
-
-        fig.suptitle(textwrap.fill(title, width=max(30, int(fig.get_figwidth() * 8.5))))
+    if title:
+        fit_suptitle(fig, title)
     if caption:
         fig.text(0.01, 0.01, caption, fontsize=8, color="#444")
     fig.tight_layout(rect=(0, 0.05 if caption else 0, 1, 1))
@@ -266,6 +264,20 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: st
         fig.savefig(f, dpi=DPI, format=fmt)
     plt.close(fig)
     return shapes
+
+
+def fit_suptitle(fig, title: str):
+    """The figure's title, wrapped until its rendered width fits the figure (a search's name is long):
+    never clipped at the sides, whatever the characters or the figure's width."""
+    import textwrap
+
+    text = fig.suptitle(title)
+    renderer = fig.canvas.get_renderer()
+    width = len(title)
+    while width > 10 and text.get_window_extent(renderer).width > 0.96 * fig.bbox.width:
+        width = max(10, int(width * 0.85))
+        text.set_text(textwrap.fill(title, width=width, break_long_words=True))
+    return text
 
 
 # ---- terminal -----------------------------------------------------------------------

@@ -46,3 +46,26 @@ def test_grid_search_values_stay_cells():
     x, y = hm.parse_axis("kps", "optim.lr", "--x"), hm.parse_axis("kps", "m_max", "--y")
     grid = hm.grid_from_runs(runs, x, y, "val/acc", histories={"val/acc": {}})
     assert x.edges is None and grid.shape == (2, 2) and np.all(grid.counts == 1)
+
+
+@pytest.mark.parametrize("width_in", [3.0, 6.0, 12.0])
+@pytest.mark.parametrize("title", ["W" * 160, "search kps-cifar10-lt-ir100-resnet8-20ep-" * 6 + " val/acc: m_max x lr"])
+def test_a_long_title_is_wrapped_inside_the_figure(width_in, title):
+    """The title is measured as drawn, not guessed from its length: wide characters and narrow figures too."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from ltsearch.reports.heatmap import fit_suptitle
+
+    fig = plt.figure(figsize=(width_in, 4))
+    try:
+        text = fit_suptitle(fig, title)
+        box = text.get_window_extent(fig.canvas.get_renderer())
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+        assert text.get_text().replace("\n", "").replace(" ", "") == title.replace(" ", "")  # nothing lost
+        assert "\n" in text.get_text()
+        assert "\n" not in fit_suptitle(fig, "kps: lr x wd").get_text()  # a short one stays on one line
+    finally:
+        plt.close(fig)
