@@ -53,7 +53,7 @@ from ltsearch.search.request import OPTUNA_DB, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, edge_notes
 from ltsearch.search.state import LEGACY_REDUCTION_FACTOR, SearchState
-from ltsearch.search.study import Study
+from ltsearch.search.study import Study, check_warm_sources
 from ltsearch.search.trainable import TrialPlan, objective_key, search_trial
 from ltsearch.tracking import experiment_name
 from ltsearch.tracking.reader import read_artifact_text
@@ -131,6 +131,8 @@ def run_search(req: SearchRequest) -> SearchResult:
             data = _load_data(base)
             _metric_group_check(space.metric, data)
             grid = _grid(req, space, base)
+            if req.warm_start and state is None:  # refused before the search writes anything
+                check_warm_sources(_optuna_storage(req, resolve_tracking_uri(req.tracking_uri)), req.warm_start, space)
             state = opened = _open_state(req, space, folder, name, experiment, state, max_t, grid)
             req = replace(req, reduction_factor=state.reduction_factor)  # a resume keeps the search's factor
             plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),

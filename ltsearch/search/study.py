@@ -32,6 +32,7 @@ from ltsearch.search.sampler import (
     suggest,
 )
 from ltsearch.search.space import SearchSpace, _same
+from ltsearch.tracking import sqlite_path
 
 ATTR_SEARCH = "ltsearch.search"
 ATTR_CONFIG = "ltsearch.config_id"
@@ -70,21 +71,10 @@ def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list
     import optuna
 
     dists, dims = distributions(space), {d.name: d for d in space.searched}
-    want = {"method": space.method, "metric": space.metric, "mode": space.mode}
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     out = []
     for name in names:
-        try:
-            other = optuna.load_study(study_name=name, storage=storage)
-        except KeyError:
-            raise LTSearchError(f"--warm-start {name}: no study of that name in {url}; give an earlier search's "
-                                f"name (`ltsearch searches` lists them) and its --optuna-storage") from None
-        theirs = json.loads(other.user_attrs.get(ATTR_SPACE) or "{}")
-        for key, value in want.items():
-            if theirs.get(key, value) != value:
-                raise LTSearchError(f"--warm-start {name}: that search has {key} {theirs[key]}, this one {value}; "
-                                    f"warm-start from a search of the same {key}")
-        for t in other.get_trials(deepcopy=False, states=states):
+        for t in _warm_source(storage, url, name, space).get_trials(deepcopy=False, states=states):
             if not t.params or not all(k in dims and dims[k].contains(v) for k, v in t.params.items()):
                 continue
             out.append(optuna.trial.create_trial(
@@ -93,6 +83,34 @@ def warm_trials(storage, url: str, names: list[str], space: SearchSpace) -> list
                 intermediate_values=dict(t.intermediate_values),
                 user_attrs={ATTR_WARM: name, ATTR_CONFIG: t.user_attrs.get(ATTR_CONFIG)}))
     return out
+
+
+def check_warm_sources(url: str, names: list[str], space: SearchSpace) -> None:
+    """``--warm-start`` checked before the search writes anything: each study exists in ``url`` (a
+    missing SQLite file is not created) and searched the same method, metric and mode."""
+    if (db := sqlite_path(url)) is not None and not db.is_file():
+        raise LTSearchError(f"--warm-start {names[0]}: no Optuna store at {url}, so no earlier search to start "
+                            f"from; give an earlier search's name and its --optuna-storage")
+    storage = rdb_storage(url)
+    for name in names:
+        _warm_source(storage, url, name, space)
+
+
+def _warm_source(storage, url: str, name: str, space: SearchSpace):
+    """The study of the earlier search ``name``, refused unless it searched ``space``'s method, metric, mode."""
+    import optuna
+
+    try:
+        other = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        raise LTSearchError(f"--warm-start {name}: no study of that name in {url}; give an earlier search's "
+                            f"name (`ltsearch searches` lists them) and its --optuna-storage") from None
+    theirs = json.loads(other.user_attrs.get(ATTR_SPACE) or "{}")
+    for key, value in {"method": space.method, "metric": space.metric, "mode": space.mode}.items():
+        if theirs.get(key, value) != value:
+            raise LTSearchError(f"--warm-start {name}: that search has {key} {theirs[key]}, this one {value}; "
+                                f"warm-start from a search of the same {key}")
+    return other
 
 
 def _measured(point: dict, trials: list) -> bool:

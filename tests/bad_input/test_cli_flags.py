@@ -58,6 +58,8 @@ CASES = [
     ("warm-start-random", lambda t: ["run", "kps", "--search", "random", "--warm-start", "kps-old"],
      ["--warm-start", "--search random", "--search tpe"]),
     ("warm-start-traversal", lambda t: ["run", "kps", "--warm-start", "../x"], ["--warm-start", "../x"]),
+    ("warm-start-no-store", lambda t: ["run", "kps", "-d", "digits-lt", "--warm-start", "kps-old", "--trials", "1",
+                                       "--epochs", "1"], ["--warm-start kps-old", "no Optuna store"]),
     ("bad-figures", lambda t: ["run", "kps", "--figures", "some"], ["--figures", "some", "auto, all, best, none"]),
     ("figures-of-no-search", lambda t: ["figures", "--name", "nothing", "--storage-path", str(t)],
      ["nothing", "no ltsearch search there", "--storage-path"]),

@@ -8,7 +8,7 @@ import pytest
 
 from ltsearch.errors import LTSearchError
 from ltsearch.search.space import load_space
-from ltsearch.search.study import ATTR_WARM, Study
+from ltsearch.search.study import ATTR_WARM, Study, check_warm_sources
 
 KNOBS = ["optim.lr=0.02:0.2:log"]
 
@@ -72,3 +72,20 @@ def test_warm_start_from_a_missing_or_other_search_names_it(tmp_path, warm, meth
     space = load_space(method, dataset="cifar10-lt")
     with pytest.raises(LTSearchError, match=message):
         Study.open(url, "later", space, "later", "tpe", 0, None, shared=False, fresh=True, warm=[warm])
+
+
+def test_warm_start_is_checked_before_anything_is_written(tmp_path):
+    """The engine calls check_warm_sources before the state, MLflow or Optuna store exists: a missing
+    store is not created, a study of another method or metric is refused by name."""
+    missing = tmp_path / "none" / "optuna.db"
+    space = load_space("kps", dataset="cifar10-lt")
+    with pytest.raises(LTSearchError, match="--warm-start kps-old: no Optuna store at"):
+        check_warm_sources(f"sqlite:///{missing}", ["kps-old"], space)
+    assert not missing.exists() and not missing.parent.exists()
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    earlier_search(url)
+    check_warm_sources(url, ["earlier"], load_space("kps", dataset="cifar10-lt", params=KNOBS))
+    with pytest.raises(LTSearchError, match="that search has method kps, this one ce"):
+        check_warm_sources(url, ["earlier"], load_space("ce", dataset="cifar10-lt"))
+    with pytest.raises(LTSearchError, match="that search has metric val/acc, this one val/few"):
+        check_warm_sources(url, ["earlier"], load_space("kps", dataset="cifar10-lt", metric="val/few"))
