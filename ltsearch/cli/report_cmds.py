@@ -75,7 +75,10 @@ def leaderboard(
         METHODS.get(method)
     if top is not None and top < 1:
         raise LTSearchError(f"--top {top}: use a positive number of rows, e.g. --top 10")
+    if export:
+        _check_export_flags(output=output, fmt=fmt, method=method, top=top, search=search, budget=budget)
     if output is not None:
+        fmt = _output_format(output, fmt)
         check_target(output, mkdir=True)
     uri = _store(tracking_uri)
     board = lb.build(dataset, imbalance_ratio, method=method, metric=metric, top=top,
@@ -93,13 +96,46 @@ def leaderboard(
             console.print(f"wrote {p}")
         return
     if output is not None:
-        write_text(output, lbf.render(board, "markdown" if fmt == "table" else fmt), mkdir=True)
+        write_text(output, lbf.render(board, fmt), mkdir=True)
         console.print(f"wrote {output}")
         return
     if fmt == "table":
         console.print(lbf.to_rich_table(board, console.width))
         return
     typer.echo(lbf.render(board, fmt), nl=False)
+
+
+_FORMAT_OF_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".html": "html", ".htm": "html",
+                     ".json": "json"}
+
+
+def _output_format(output: Path, fmt: str) -> str:
+    """The format of ``leaderboard -o FILE``: ``--format`` if given, else the file's suffix (Markdown for
+    others); refused when both are given and disagree (a .csv file holding Markdown)."""
+    implied = _FORMAT_OF_SUFFIX.get(output.suffix.lower())
+    if fmt == "table":
+        return implied or "markdown"
+    if implied is not None and implied != fmt:
+        raise LTSearchError(f"--output {output} is {implied} by its suffix but --format is {fmt}; drop --format "
+                            f"or name the file {output.with_suffix(_suffix_of(fmt))}")
+    return fmt
+
+
+def _suffix_of(fmt: str) -> str:
+    return next(k for k, v in _FORMAT_OF_SUFFIX.items() if v == fmt)
+
+
+def _check_export_flags(*, output, fmt: str, **filters) -> None:
+    """``--export`` writes the dataset's whole board to leaderboards/ (Markdown and CSV): it takes no
+    --output / --format, and no filter that would replace that board by part of it."""
+    if output is not None or fmt != "table":
+        flag = f"--output {output}" if output is not None else f"--format {fmt}"
+        raise LTSearchError(f"--export writes leaderboards/EXPERIMENT.md and .csv, so {flag} has no effect; "
+                            f"drop one of them")
+    given = [f"--{k if k != 'search' else 'name'} {v}" for k, v in filters.items() if v is not None]
+    if given:
+        raise LTSearchError(f"--export writes the dataset's whole leaderboard; {', '.join(given)} would replace it "
+                            f"by part of it: write that view with -o FILE instead")
 
 
 @user_errors

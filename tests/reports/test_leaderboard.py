@@ -118,6 +118,9 @@ def test_cli_leaderboard_formats_top_method_and_export(store, tmp_path, monkeypa
                               "--format", "csv", "--output", str(out)])
     assert res.exit_code == 0, res.output
     assert list(csv.DictReader(io.StringIO(out.read_text())))[0]["rank"] == "1"
+    implied = tmp_path / "by-suffix.csv"  # no --format: the file's suffix says CSV, not Markdown in a .csv
+    res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"], "-o", str(implied)])
+    assert res.exit_code == 0 and implied.read_text() == out.read_text(), res.output
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"]])
     assert res.exit_code == 0 and "(tuned on the test set)" in res.stdout and "focal" in res.stdout
     monkeypatch.chdir(tmp_path)
