@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -115,8 +116,22 @@ def find(tracking_uri: str, ident: str, metric: str = "val/acc") -> tuple[str, d
         run = reader.client(tracking_uri).get_run(ident)
     except Exception:
         run = None
+    if run is None and re.fullmatch(r"[0-9a-f]{4,31}", ident):  # the short ids the tables print
+        run = _run_by_prefix(tracking_uri, ident)
     if run is None:
         names = ", ".join(r["name"] for r in list_searches(tracking_uri)) or "none"
         raise LTSearchError(f"{ident!r} is neither a search nor a run id in {tracking_uri}; searches: {names}")
     d = reader.run_to_dict(run)
     return "run", d, d
+
+
+def _run_by_prefix(tracking_uri: str, prefix: str):
+    """The one run whose id starts with ``prefix`` (the 8 characters a leaderboard shows); None if none,
+    refused if several."""
+    c = reader.client(tracking_uri)
+    ids = [e.experiment_id for e in c.search_experiments()]
+    hits = [r for r in c.search_runs(ids, max_results=50_000) if r.info.run_id.startswith(prefix)] if ids else []
+    if len(hits) > 1:
+        raise LTSearchError(f"{prefix!r} starts {len(hits)} run ids ({', '.join(r.info.run_id for r in hits[:3])}, ...); "
+                            f"give more of the id")
+    return hits[0] if hits else None

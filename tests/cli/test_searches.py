@@ -57,3 +57,18 @@ def test_searches_and_compare(tmp_path):
     assert diff == [{"key": "optim.lr", "a": 0.05, "b": 0.2}]
     res = runner.invoke(app, ["compare", "sa", "ghost", "--tracking-uri", uri])
     assert res.exit_code == 2 and "ghost" in res.output and "sa" in res.output
+
+
+def test_compare_takes_the_short_run_ids_the_tables_print(tmp_path):
+    from mlflow import MlflowClient
+
+    uri = _store(tmp_path)
+    c = MlflowClient(tracking_uri=uri)
+    runs = c.search_runs([e.experiment_id for e in c.search_experiments()], max_results=100)
+    trials = [r for r in runs if r.data.tags.get("ltsearch.kind") == "trial"]
+    a, b = trials[0].info.run_id, trials[1].info.run_id
+    res = runner.invoke(app, ["compare", a[:8], b[:8], "--tracking-uri", uri, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["config_diff"]  # the two runs, found by their first 8 characters
+    res = runner.invoke(app, ["compare", "0000abcd", b[:8], "--tracking-uri", uri])
+    assert res.exit_code == 2 and "'0000abcd' is neither a search nor a run id" in res.output
