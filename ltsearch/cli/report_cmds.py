@@ -86,10 +86,13 @@ def leaderboard(
     if not board.ranked:  # said on stderr whatever the output (a file, --export, the terminal)
         from ltsearch.tracking.reader import list_experiments
 
+        unfiltered = board.filters and lb.build(dataset, imbalance_ratio, metric=metric, tracking_uri=uri).ranked
         there = ", ".join(list_experiments(uri)) or "none"
-        err_console.print(f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
-                          f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)"
-                          + ("; showing the papers' numbers only" if board.reference else ""),
+        msg = (f"no finished runs of {board.experiment} match {board.filters} in the store {uri} (it has "
+               f"{len(unfiltered)} rows without them)" if unfiltered else
+               f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
+               f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)")
+        err_console.print(msg + ("; showing the papers' numbers only" if board.reference else ""),
                           style="yellow", markup=False, highlight=False, soft_wrap=True)
     if export:
         for p in lbf.export_files(board):
@@ -367,8 +370,11 @@ def searches(
         print_json({"store": uri, "searches": rows})
         return
     if not rows:
-        err_console.print(f"no searches in the store {uri}; read another with --tracking-uri FILE.db or URI "
-                          f"(or MLFLOW_TRACKING_URI)", style="yellow", markup=False, highlight=False, soft_wrap=True)
+        others = sorted({r["experiment"] for r in list_searches(uri, None, metric)}) if experiment else []
+        msg = (f"no searches of {experiment} in the store {uri} (searches there are of {', '.join(others)}); drop "
+               f"--dataset to list them" if others else
+               f"no searches in the store {uri}; read another with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)")
+        err_console.print(msg, style="yellow", markup=False, highlight=False, soft_wrap=True)
         return
     from rich.table import Table
 

@@ -67,6 +67,7 @@ class Leaderboard:
     metric: str
     rows: list[dict] = field(default_factory=list)  # ranked rows first, then reference rows
     tracking_uri: str | None = None
+    filters: str = ""  # the flags that kept part of the rows, e.g. "--method lort --budget 8"
 
     @property
     def ranked(self) -> list[dict]:
@@ -343,4 +344,6 @@ def build(dataset: str, imbalance_ratio: float | None = None, *, method: str | N
         rows.extend(group)
     if reference:
         rows.extend(reference_rows(dataset, ratio, method))
-    return Leaderboard(experiment=experiment, metric=metric, rows=rows, tracking_uri=tracking_uri)
+    filters = " ".join(f"--{k} {v}" for k, v in (("method", method), ("name", search), ("budget", budget))
+                       if v is not None)
+    return Leaderboard(experiment=experiment, metric=metric, rows=rows, tracking_uri=tracking_uri, filters=filters)

@@ -190,8 +190,17 @@ def store_of(board: Leaderboard) -> str:
     return default_tracking_uri()
 
 
+def title_of(board: Leaderboard) -> str:
+    """The experiment, and the flags that filtered the board (a part of it is never taken for all of it)."""
+    return f"{board.experiment} ({board.filters})" if board.filters else board.experiment
+
+
 def empty_note(board: Leaderboard) -> str:
-    """What an empty board says: the store it read and how to read another."""
+    """What an empty board says: the store it read and how to read another (or, for a filtered board,
+    that the filter kept nothing)."""
+    if board.filters:
+        return (f"No finished runs of {board.experiment} match {board.filters} in the store {store_of(board)}"
+                + ("; the papers' numbers only." if board.reference else "."))
     return (f"No finished runs of {board.experiment} in the store {store_of(board)}; read another store with "
             f"--tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)"
             + ("; the papers' numbers only." if board.reference else "."))
@@ -308,7 +317,7 @@ def _md_table(cols: list[str], sec: Section, board: Leaderboard) -> list[str]:
 
 def to_markdown(board: Leaderboard) -> str:
     cols = display_columns(board.metric)
-    lines = [f"# Leaderboard: {_md_escape(board.experiment)}", "", legend(board), ""]
+    lines = [f"# Leaderboard: {_md_escape(title_of(board))}", "", legend(board), ""]
     if not board.ranked:
         lines += [_md_escape(empty_note(board)), ""]
     secs = sections(board)
@@ -451,8 +460,8 @@ def to_html(board: Leaderboard) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>Leaderboard: {esc(board.experiment)}</title><style>{_HTML_CSS}</style></head>\n<body>\n"
-        f"<h1>Leaderboard: {esc(board.experiment)}</h1>\n<p class=\"legend\">{esc(legend(board))} "
+        f"<title>Leaderboard: {esc(title_of(board))}</title><style>{_HTML_CSS}</style></head>\n<body>\n"
+        f"<h1>Leaderboard: {esc(title_of(board))}</h1>\n<p class=\"legend\">{esc(legend(board))} "
         "Click a column header to sort each budget (best first; click again to reverse).</p>\n"
         f"{empty}<table id=\"leaderboard\" class=\"board\"><thead><tr>{head}</tr></thead>\n"
         + "\n".join(parts) + "\n</table>\n"

@@ -72,3 +72,9 @@ def test_compare_takes_the_short_run_ids_the_tables_print(tmp_path):
     assert json.loads(res.stdout)["config_diff"]  # the two runs, found by their first 8 characters
     res = runner.invoke(app, ["compare", "0000abcd", b[:8], "--tracking-uri", uri])
     assert res.exit_code == 2 and "'0000abcd' is neither a search nor a run id" in res.output
+
+
+def test_searches_of_another_dataset_say_which_there_are(tmp_path):
+    uri = _store(tmp_path)
+    res = runner.invoke(app, ["searches", "--tracking-uri", uri, "-d", "cifar10-lt"])
+    assert res.exit_code == 0 and "no searches of cifar10-lt" in res.output and "digits-lt-ir10" in res.output

@@ -118,6 +118,14 @@ def test_cli_leaderboard_formats_top_method_and_export(store, tmp_path, monkeypa
                               "--format", "csv", "--output", str(out)])
     assert res.exit_code == 0, res.output
     assert list(csv.DictReader(io.StringIO(out.read_text())))[0]["rank"] == "1"
+    part = tmp_path / "part.md"  # a filtered view says so in its title; an empty one says the filter kept nothing
+    res = runner.invoke(app, ["leaderboard", "-d", "digits-lt", "--tracking-uri", store["uri"], "--method", "focal",
+                              "-o", str(part)])
+    assert res.exit_code == 0 and part.read_text().startswith(f"# Leaderboard: {EXPERIMENT} (--method focal)")
+    res = runner.invoke(app, ["leaderboard", "-d", "digits-lt", "--tracking-uri", store["uri"], "--method", "lort"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0 and f"no finished runs of {EXPERIMENT} match --method lort" in said, said
+    assert "rows without them" in said and "read another store" not in said
     implied = tmp_path / "by-suffix.csv"  # no --format: the file's suffix says CSV, not Markdown in a .csv
     res = runner.invoke(app, ["leaderboard", "--dataset", "digits-lt", "--tracking-uri", store["uri"], "-o", str(implied)])
     assert res.exit_code == 0 and implied.read_text() == out.read_text(), res.output
