@@ -197,6 +197,11 @@ def importance(
     uri = _store(tracking_uri)
     experiment = resolve_experiment(dataset, imbalance_ratio, uri)
     imp, basis = importance_for_search(uri, experiment, search, metric)
+    warnings = [basis.warning] if basis.warning else []
+    if imp and not any(imp.values()):
+        warnings.append(f"every config of {basis} scored the same {metric} (or none of the knobs separates them): "
+                        f"nothing to attribute, so every importance is 0")
+    warning = "; ".join(warnings) or None
     parent = None
     if log:
         from ltsearch.tracking.artifacts import log_importance
@@ -204,7 +209,7 @@ def importance(
         parent = log_importance(experiment, search, imp, metric, uri, str(basis))
     if as_json:
         print_json({"experiment": experiment, "search": search, "metric": metric, "importances": imp,
-                    "runs": str(basis), "warning": basis.warning, "logged_to": parent})
+                    "runs": str(basis), "warning": warning, "logged_to": parent})
         return
     from rich.table import Table
 
@@ -215,8 +220,8 @@ def importance(
     for k, v in imp.items():
         table.add_row(k, f"{v:.3f}", "█" * max(1, round(v * 40)) if v > 0 else "")
     console.print(table)
-    if basis.warning:
-        err_console.print(f"warning: {basis.warning}", style="yellow", markup=False, highlight=False, soft_wrap=True)
+    if warning:
+        err_console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     if parent:
         console.print(f"logged importance.json to run {parent[:8]}")
 

@@ -78,3 +78,28 @@ def test_searches_of_another_dataset_say_which_there_are(tmp_path):
     uri = _store(tmp_path)
     res = runner.invoke(app, ["searches", "--tracking-uri", uri, "-d", "cifar10-lt"])
     assert res.exit_code == 0 and "no searches of cifar10-lt" in res.output and "digits-lt-ir10" in res.output
+
+
+def test_importance_of_a_flat_search_says_there_is_nothing_to_attribute(tmp_path):
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    from ltsearch.tracking import TAG_KIND, TAG_METHOD, TAG_SEARCH, TAG_STATUS
+    from ltsearch.tracking.final import ensure_experiment
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    exp = ensure_experiment(client, "digits-lt-ir10", uri)
+    now = int(time.time() * 1000)
+    for lr in (0.01, 0.05, 0.1, 0.2):  # every config at chance: 10.00
+        rid = client.create_run(exp, tags={TAG_KIND: "trial", TAG_SEARCH: "flat", TAG_METHOD: "ce",
+                                           TAG_STATUS: "completed"}).info.run_id
+        client.log_batch(rid, params=[Param("optim.lr", str(lr)), Param("epochs", "2"), Param("model.name", "resnet8")],
+                         metrics=[Metric("best/val/acc", 10.0, now, 0)])
+        client.set_terminated(rid, "FINISHED")
+    res = runner.invoke(app, ["importance", "-d", "digits-lt", "--name", "flat", "--tracking-uri", uri, "--no-log",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["importances"] == {"optim.lr": 0.0}
+    assert "scored the same val/acc" in out["warning"] and "nothing to attribute" in out["warning"]
