@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ltsearch.checks import check_train_flags
+from ltsearch.checks import check_train_flags, shown_key
 from ltsearch.cli.common import (
     DataRootOpt,
     DatasetOpt,
@@ -66,10 +66,15 @@ def train(
     raw = apply_overrides(raw, sets)
     if data_root is not None and isinstance(raw.get("dataset", {}), dict):  # a path, never YAML ('#2' stays)
         raw.setdefault("dataset", {})["root"] = str(data_root)
-    cfg = config_from_dict(raw, where=where)
+    flags = [f"--set {shown_key(o)}" for o in overrides or []] + ([f"--epochs {epochs}"] if epochs is not None else [])
+    source = shown_key(where + (f" with {' '.join(flags)}" if flags else ""), 200)  # a bad value: either source
+    cfg = config_from_dict(raw, where=source)
     from ltsearch.train import resolve_config
 
-    cfg, params = resolve_config(cfg)  # method params checked before anything is written
+    try:
+        cfg, params = resolve_config(cfg)  # method params checked before anything is written
+    except LTSearchError as err:
+        raise LTSearchError(f"{source}: {err}") from None
     if cfg.cache_dir is None:  # decoupled methods reuse a stage-1 backbone trained with the same config
         cfg.cache_dir = str(Path("trials/cache").resolve())
     seed_list = parse_seeds(seeds)  # None: one run with the config's own seed

@@ -30,6 +30,10 @@ CASES = [
      ["optim.learning_rate"]),
     ("unknown-set-key", lambda t: ["train", "--config", cfg(t), "--set", "optim.lrr=0.1"], ["optim.lrr"]),
     ("unknown-preset", lambda t: ["train", "--preset", "kps/mnist"], ["kps/mnist"]),
+    ("train-unknown-param-names-the-file", lambda t: ["train", "--config", cfg(
+        t, **{"method.name": "kps", "method.params": {"m_maxx": 0.5}})], ["c.yaml: ", "unknown parameter 'm_maxx'"]),
+    ("train-set-value-names-the-flag", lambda t: ["train", "--config", cfg(t), "--set", "epochs=0"],
+     ["c.yaml with --set epochs=0: ", "'epochs' = 0"]),
     ("kps-m-max-negative-config", lambda t: ["train", "--config", cfg(
         t, **{"method.name": "kps", "method.params": {"m_max": -0.5}})], ["m_max", "-0.5"]),
     ("ir-le-1-config", lambda t: ["train", "--config", cfg(t, **{"dataset.imbalance_ratio": 0.5})],
