@@ -95,8 +95,9 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
         _refuse_links(out)
         saved = _resume_point(out / "checkpoint.pt", device) if resume else None
         if saved is not None and saved.get("config_key", key) != key:
-            raise LTSearchError(f"{out} holds a run of another config (its config.yaml): resume it with that "
-                                f"config, or give another output folder (or --no-resume to start over there)")
+            raise LTSearchError(f"{out} holds a run of another config ({_config_change(out / 'config.yaml', cfg)}): "
+                                f"resume it with that config, or give another output folder (or --no-resume to "
+                                f"start over there)")
         write_atomic(out / "config.yaml", dump_yaml(cfg.to_dict()))
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head, init=cfg.model.init)
@@ -135,6 +136,21 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
 
 OUTPUTS = ("config.yaml", "checkpoint.pt", "best.pt", "stage1.pt", "metrics.jsonl", "per_class.csv", "result.json",
            "confusion.csv")
+
+
+def _config_change(saved_yaml: Path, cfg) -> str:
+    """The first keys where ``cfg`` differs from the run's saved config, as ``optim.lr 0.1 there, 0.01 now``."""
+    from ltsearch.checks import shown
+    from ltsearch.config import flatten, load_yaml
+
+    try:
+        before = flatten(load_yaml(saved_yaml))
+    except LTSearchError:
+        return f"see its {saved_yaml.name}"
+    now = flatten(cfg.to_dict())
+    diff = [k for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]
+    return "; ".join(f"{k} {shown(before.get(k), 30)} there, {shown(now.get(k), 30)} now" for k in diff[:3]) or \
+        f"see its {saved_yaml.name}"
 
 
 def _refuse_links(out: Path) -> None:

@@ -29,7 +29,7 @@ def test_a_checkpoint_resumes_only_the_run_of_its_config(tmp_path, digits):
     first = run_trial(config_from_dict(tiny_config(epochs=2)), out_dir=str(out), data=digits)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     other = tiny_config(epochs=3)
-    with pytest.raises(LTSearchError, match="holds a run of another config"):
+    with pytest.raises(LTSearchError, match=r"holds a run of another config \(epochs 2 there, 3 now\)"):
         run_trial(config_from_dict(other), out_dir=str(out), data=digits)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     moved = {**tiny_config(epochs=2), "eval_every": 1, "tta_flip": False}  # runtime keys may change
