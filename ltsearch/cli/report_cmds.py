@@ -260,7 +260,8 @@ def heatmap(
     metric: MetricOpt = "val/acc",
     from_search: Annotated[Optional[str], typer.Option("--from-search",
                                                        help="draw the runs of an existing search of this "
-                                                            "name instead of running a grid")] = None,
+                                                            "name instead of running a grid (numeric SPEC "
+                                                            "values: cells pool the trials nearest each)")] = None,
     groups: Annotated[bool, typer.Option("--groups", help="add many / medium / few panels")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="figure file (default "
                                                    "heatmaps/EXPERIMENT-SEARCH-X-Y.png)")] = None,
@@ -270,7 +271,11 @@ def heatmap(
                                                 "heatmap-METHOD-X-Y-TIME)")] = None,
     storage_path: StoragePathOpt = Path("trials"),
     num_cpus: Annotated[Optional[int], typer.Option("--num-cpus", help="CPUs of the local Ray")] = None,
-    fig_format: Annotated[str, typer.Option("--format", "-f", help="figure format: png (200 dpi), pdf or svg")] = "png",
+    no_live: Annotated[bool, typer.Option("--no-live", help="grid run: no live table, one log line per trial "
+                                          "event (always so when stderr is not a terminal)")] = False,
+    fig_format: Annotated[Optional[str], typer.Option("--format", "-f", help="figure format: png (200 dpi), pdf "
+                                                      "or svg (default: --output's extension, else png; the "
+                                                      "two must agree)")] = None,
     separate_scales: Annotated[bool, typer.Option("--separate-scales", help="one colour scale per panel "
                                                   "(default: one shared scale, comparable)")] = False,
     tracking_uri: TrackingUriOpt = None,
@@ -281,16 +286,31 @@ def heatmap(
     (--from-search NAME; the SPECs are optional there). Example:
     ltsearch heatmap kps -d cifar10-lt --x m_max=0.2:0.8:4 --y s_base=10,20,30 --epochs 20
     """
+    import sys
+
     from ltsearch.reports.heatmap_spec import FIGURE_FORMATS, parse_axis
 
+    if from_search is not None:  # flags of a grid run that trains: drawing a search would ignore them
+        given = [f for f, on in (("--epochs", epochs is not None), ("--set", overrides), ("--name", name is not None),
+                                 ("--num-cpus", num_cpus is not None), ("--no-live", no_live),
+                                 ("--storage-path", storage_path != Path("trials"))) if on]
+        if given:
+            raise LTSearchError(f"--from-search and {', '.join(given)}: {' and '.join(given)} only set a grid run "
+                                f"that trains, not the drawing of an existing search; drop {' and '.join(given)} "
+                                f"or --from-search")
     check_metric(metric)
     check_dataset(dataset)
-    uri = _store(tracking_uri)
-    if fig_format not in FIGURE_FORMATS:
+    if fig_format is not None and fig_format not in FIGURE_FORMATS:
         raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(FIGURE_FORMATS)}")
+    suffix = output.suffix.lstrip(".").lower() if output is not None else ""
+    if suffix in FIGURE_FORMATS and fig_format not in (None, suffix):
+        raise LTSearchError(f"--format {fig_format} and --output {output} disagree; end the file name with "
+                            f".{fig_format} or drop --format (the extension chooses)")
+    fig_format = suffix if suffix in FIGURE_FORMATS else (fig_format or "png")
+    uri = _store(tracking_uri)
     if output is not None:
         check_target(output, mkdir=True)
-        if output.suffix.lstrip(".").lower() not in FIGURE_FORMATS:
+        if suffix not in FIGURE_FORMATS:
             output = output.with_name(output.name + f".{fig_format}")
     xa, ya = parse_axis(method, x, "--x"), parse_axis(method, y, "--y")
     if xa.key == ya.key:
@@ -302,9 +322,12 @@ def heatmap(
             raise LTSearchError("give values for both axes (PARAM=SPEC) or draw an existing search with --from-search")
         from_search, experiment = _run_grid(method, dataset, imbalance_ratio, xa, ya, metric, epochs,
                                             list(overrides or []), name, uri, storage_path=str(storage_path),
-                                            num_cpus=num_cpus)
+                                            num_cpus=num_cpus, display=not no_live and sys.stderr.isatty())
     else:
         experiment = reader.resolve_experiment(dataset, imbalance_ratio, uri)
+        for a in (xa, ya):  # a search's trials rarely hit the given values: bin them around those
+            if a.values is not None:
+                a.bin_around(a.log or hm.searched_log(experiment, from_search, a.key, uri))
     runs = hm.full_budget_runs(reader.trial_runs(experiment, uri, search=from_search))
     if not runs:
         names = ", ".join(reader.search_names(experiment, uri)) or "none"
@@ -315,9 +338,11 @@ def heatmap(
     from ltsearch.reports.leaderboard import budget_label, budget_of
 
     budget = budget_label(budget_of(runs[0]))
+    centred = xa.centred or ya.centred
     hm.draw_png(grid, png, title=f"{method} on {experiment}: best/{metric} ({from_search})",
                 caption=f"{experiment}; {budget}; {len(runs)} completed full-budget trials"
-                        + ("; binned values, n = trials per cell" if grid.x.edges or grid.y.edges else ""),
+                        + (f"; binned {'around the given values' if centred else 'values'}, n = trials per cell"
+                           if grid.x.edges or grid.y.edges else ""),
                 shared_scale=not separate_scales)
     csvs = hm.csv_paths(png, grid)
     for key, path in csvs.items():

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ltsearch.errors import LTSearchError
-from ltsearch.reports.fmt import DASH, higher_is_better, objective, short_key
+from ltsearch.reports.fmt import DASH, fmt_value, higher_is_better, objective, short_key
 from ltsearch.reports.heatmap_spec import (  # noqa: F401  (parse_axis, parse_spec: re-exported)
     FIGURE_FORMATS,
     Axis,
@@ -31,7 +31,7 @@ from ltsearch.reports.heatmap_spec import (  # noqa: F401  (parse_axis, parse_sp
     parse_axis,
     parse_spec,
 )
-from ltsearch.reports.leaderboard import budget_of
+from ltsearch.reports.leaderboard import budget_of, trial_number
 from ltsearch.reports.output import atomic_write
 from ltsearch.tracking import TAG_STATUS, reader
 
@@ -76,6 +76,7 @@ class Grid:
     counts: np.ndarray | None = None  # runs per cell
     run_ids: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     maximize: bool = True
+    first: np.ndarray | None = None  # per cell, the rank of its earliest trial (t000 first): breaks ties
 
     @property
     def values(self) -> np.ndarray:
@@ -86,12 +87,14 @@ class Grid:
         return self.values.shape
 
     def best_cell(self, panel: str | None = None) -> tuple[int, int] | None:
-        """(row i of y, column j of x) of the best value (max, or min for a loss)."""
+        """(row i of y, column j of x) of the best value (max, or min for a loss); on a tie the cell
+        of the earliest trial, as a search's summary and leaderboard break ties."""
         arr = self.panels[panel or self.metric]
         if np.all(np.isnan(arr)):
             return None
-        flat = np.nanargmax(arr) if self.maximize else np.nanargmin(arr)
-        return tuple(int(i) for i in np.unravel_index(flat, arr.shape))
+        top = np.nanmax(arr) if self.maximize else np.nanmin(arr)
+        tied = [(int(i), int(j)) for i, j in np.argwhere(arr == top)]  # row-major order
+        return min(tied, key=lambda c: self.first[c]) if self.first is not None else tied[0]
 
 
 # ---- specs -------------------------------------------------------------------------
@@ -111,7 +114,7 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
                    tracking_uri: str | None = None, histories: dict | None = None) -> Grid:
     """Pivot trial runs (reader dicts) into the grid (mean over runs that share a cell)."""
     pts = []
-    for run in runs:
+    for run in sorted(runs, key=_trial_order):
         if x.key not in run["params"] or y.key not in run["params"]:
             continue
         pts.append((reader.parse_param(run["params"][x.key]), reader.parse_param(run["params"][y.key]), run))
@@ -130,8 +133,9 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
     sums = {k: np.zeros((len(y.values), len(x.values))) for k in panel_keys}
     ns = {k: np.zeros((len(y.values), len(x.values))) for k in panel_keys}
     counts = np.zeros((len(y.values), len(x.values)), dtype=int)
+    first = np.full(counts.shape, len(pts))
     run_ids: dict[tuple[int, int], list[str]] = {}
-    for xv, yv, run in pts:
+    for rank, (xv, yv, run) in enumerate(pts):
         j, i = x.index(xv), y.index(yv)
         if i is None or j is None:
             continue
@@ -140,6 +144,7 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
         if best is None:
             continue
         counts[i, j] += 1
+        first[i, j] = min(first[i, j], rank)
         run_ids.setdefault((i, j), []).append(run["run_id"])
         sums[metric][i, j] += best
         ns[metric][i, j] += 1
@@ -151,12 +156,33 @@ def grid_from_runs(runs: list[dict], x: Axis, y: Axis, metric: str = "val/acc", 
             if v is not None and math.isfinite(v):
                 sums[k][i, j] += v
                 ns[k][i, j] += 1
+    if not counts.any():
+        raise LTSearchError(f"none of the {len(pts)} trials falls in a cell of {x.param}={','.join(x.labels())} "
+                            f"x {y.param}={','.join(y.labels())} (trials: {_span(x, pts, 0)}, {_span(y, pts, 1)}); "
+                            f"give values in that range, or PARAM alone to bin the trials' own values")
     with np.errstate(invalid="ignore", divide="ignore"):
         # a shot group with no classes (CIFAR-10-LT has no few-shot class) gets no panel
         panels = {k: np.where(ns[k] > 0, sums[k] / np.maximum(ns[k], 1), np.nan) for k in panel_keys
                   if k == metric or ns[k].any()}
     return Grid(x=x, y=y, metric=metric, panels=panels, counts=counts, run_ids=run_ids,
-                maximize=higher_is_better(metric))
+                maximize=higher_is_better(metric), first=first)
+
+
+def _trial_order(run: dict) -> tuple[bool, int]:
+    """t000, t001-r1, ... first (the search's order), runs without a trial number after."""
+    n = trial_number({"trial": run.get("run_name")})
+    return n < 0, n
+
+
+def _span(axis: Axis, pts: list, k: int) -> str:
+    vals = [fmt_value(v) for v in _sorted_values([p[k] for p in pts])]
+    return f"{axis.param} {vals[0]}" + (f"..{vals[-1]}" if len(vals) > 1 else "")
+
+
+def searched_log(experiment: str, search: str, key: str, tracking_uri: str | None = None) -> bool:
+    """Whether the search sampled ``key`` on a log scale (its parent run's ``space.<knob>`` param)."""
+    parent = reader.parent_run(experiment, search, tracking_uri)
+    return (parent or {}).get("params", {}).get(f"space.{short_key(key)}", "").split("  when")[0].endswith(" log")
 
 
 # ---- CSV -----------------------------------------------------------------------------
@@ -244,7 +270,7 @@ def draw_png(grid: Grid, path: str | Path, title: str | None = None, caption: st
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="black" if (np.isnan(v) or v > mid) else "white")
         best = grid.best_cell(key)
-        if best is not None and not (finite.size > 1 and finite.min() == finite.max()):  # a flat panel: no best
+        if best is not None:
             i, j = best
             ax.add_patch(Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, edgecolor="red", linewidth=2.5))
         if not shared_scale or n == len(panels) - 1:
@@ -295,7 +321,7 @@ def rich_heatmap(grid: Grid, panel: str | None = None):
     arr = grid.panels[key]
     finite = arr[np.isfinite(arr)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    best = grid.best_cell(key) if not (finite.size > 1 and finite.min() == finite.max()) else None
+    best = grid.best_cell(key)
     table = Table(title=f"{key}: {grid.y.param} (rows) x {grid.x.param} (columns)", show_lines=False)
     table.add_column(f"{grid.y.param} \\ {grid.x.param}", justify="right", style="bold")
     for lab in grid.x.labels():

@@ -4,7 +4,8 @@ the figure format. ``ltsearch heatmap`` parses these before :mod:`ltsearch.repor
 
 An axis is ``PARAM=SPEC``: ``PARAM`` a method knob (``m_max``, ``stage2_lr``) or a dotted
 config key (``optim.lr``); ``SPEC`` either ``low:high:points[:log]`` or explicit values
-``a,b,c`` (``PARAM`` alone with ``--from-search``: the values come from the runs).
+``a,b,c`` (``PARAM`` alone with ``--from-search``: the values come from the runs; numeric values
+with ``--from-search``: the centres of bins that pool the search's trials, :meth:`Axis.bin_around`).
 """
 
 from __future__ import annotations
@@ -31,19 +32,34 @@ class Axis:
     values: list  # grid values, in order (may be None: taken from the runs)
     log: bool = False
     edges: list | None = None  # a binned continuous axis (a non-grid search): bin i is [edges[i], edges[i+1]]
+    centred: bool = False  # binned around the given values (labelled by them)
 
     def labels(self) -> list[str]:
-        if self.edges is not None:
+        if self.edges is not None and not self.centred:
             return [f"{fmt_value(a)}-{fmt_value(b)}" for a, b in zip(self.edges[:-1], self.edges[1:])]
         return [fmt_value(v) for v in self.values]
 
     def index(self, v: Any) -> int | None:
         if self.edges is not None:
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not self.edges[0] <= v <= self.edges[-1]:
                 return None
             i = bisect.bisect_right(self.edges, v) - 1
-            return min(max(i, 0), len(self.edges) - 2)
+            return min(i, len(self.edges) - 2)
         return index_of(self.values, v)
+
+    def bin_around(self, log: bool = False) -> None:
+        """Bins centred on the given numeric values (2 or more): edges halfway between neighbours (in
+        log space where ``log`` and all values are > 0), the outer bins as wide as their inner half."""
+        vals = self.values or []
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals) or len(set(vals)) < 2:
+            return
+        self.values = sorted(set(vals))
+        log = log and self.values[0] > 0
+        t = [math.log(v) if log else float(v) for v in self.values]
+        mids = [(a + b) / 2 for a, b in zip(t, t[1:])]
+        edges = [2 * t[0] - mids[0], *mids, 2 * t[-1] - mids[-1]]
+        self.edges = [math.exp(e) for e in edges] if log else edges
+        self.centred = True
 
 
 def index_of(values: list, v: Any) -> int | None:

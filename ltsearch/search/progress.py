@@ -50,7 +50,7 @@ class Progress:
         self.title, self.key, self.mode, self.dims = title, key, mode, dims
         self.planned = max(1, int(planned_epochs))
         self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
+        self.live = (live is None or bool(live)) and self.stream.isatty()  # a file or pipe: line logs, never the table
         self.t0 = time.monotonic()
         self._live = None
         self._last = 0.0
