@@ -7,17 +7,18 @@ recipe (its preset ``presets/<method>/<dataset>.yaml``, else the preset the file
 ``recipe:``, less its dataset section), the matching overlays' ``base``. The paper point (first
 trial) is therefore the preset, typed only there.
 
-File format (every section optional except ``method``)::
+File format (every section optional except ``method`` and one of ``params`` / ``optim``; an empty
+file is refused)::
 
     method: kps
     metric: val/acc                 # any metric the trial reports; mode max
     recipe: kps/cifar10-lt          # the run recipe of datasets without a preset of their own
     base: {epochs: 200}             # TrialConfig overrides applied to every trial (under the recipe)
-    datasets:                       # overlays, keys are dataset names or globs ("cifar*")
+    datasets:                       # overlays, keys are registered dataset names or globs ("cifar*")
       places-lt:
         recipe: kps/imagenet-lt     # this dataset's recipe, when it has no preset
         base: {model: {name: resnet50}}
-        params: {m_max: {low: 0.2, high: 0.5}}     # merged into the entry below
+        params: {m_max: {low: 0.2, high: 0.5}}     # narrows the entry below (with type: replaces it)
     params:                         # method knobs (names from METHODS.get(method).params)
       m_max: {type: float, low: 0.1, high: 0.8}
       s_base: {type: float, low: 8, high: 32, log: true}
@@ -30,8 +31,9 @@ File format (every section optional except ``method``)::
       weight_decay: {type: float, low: 1e-5, high: 1e-3, log: true}   # schedule, gamma
 
 A dimension is sampled only when its condition holds: ``when:`` in the file, else the
-registry's ``Param.active_when``. A condition on a fixed or unsearched knob is decided once
-(kept or dropped); on a categorical knob it is decided per trial (define-by-run).
+registry's ``Param.active_when``. A condition on a fixed knob is decided once (kept or dropped),
+on a knob the space does not list by its base value (kept, or refused: never dropped silently);
+on a categorical knob it is decided per trial (define-by-run).
 
 Command-line overrides (replace the whole entry): ``m_max=0.1:0.8``, ``s_base=8:32:log``,
 ``ga=column,row``, ``optim.lr=0.01:0.1:log``, ``stage2_epochs=1:5:int``; ``--fix n_base=50``.
@@ -40,6 +42,7 @@ Command-line overrides (replace the whole entry): ``m_max=0.1:0.8``, ``s_base=8:
 from __future__ import annotations
 
 import copy
+import difflib
 import fnmatch
 import graphlib
 import math
@@ -153,6 +156,10 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
                 metric: str | None = None) -> SearchSpace:
     if not isinstance(raw, dict):
         raise LTSearchError(f"{where}: top level must be a mapping with method, params, optim")
+    if not raw:
+        m = method or "kps"
+        raise LTSearchError(f"{where}: empty search space; give at least 'method: {m}' and 'params:' "
+                            f"(ltsearch spaces new {m} writes a starting file)")
     unknown = sorted(set(raw) - set(TOP_KEYS), key=str)
     if unknown:
         raise LTSearchError(f"{where}: unknown key '{shown_key(unknown[0])}'; allowed: {', '.join(TOP_KEYS)}")
@@ -169,12 +176,15 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
     registry = get_method(method)
 
     # sections, with the dataset overlays merged in (in file order)
-    params_raw = _section(raw, "params", where)
-    optim_raw = _section(raw, "optim", where)
+    cur = {sec: _section(raw, sec, where) for sec in ("params", "optim")}
+    top = copy.deepcopy(cur)  # what the dataset sections may only narrow
     base = _section(raw, "base", where)
     recipe, recipe_where = raw.get("recipe"), f"{where}: recipe"
     overlay_base: dict = {}
     datasets = _section(raw, "datasets", where)
+    _check_dataset_keys(datasets, where)
+    knobs_given = "params" in raw or "optim" in raw
+    narrowing: list[tuple[str, str, str, Any]] = []  # (where, section, knob, spec) to check against top
     for pattern, overlay in datasets.items():
         if not fnmatch.fnmatch(dataset, str(pattern)):
             continue
@@ -187,16 +197,23 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
         if overlay.get("recipe") is not None:
             recipe, recipe_where = overlay["recipe"], f"{w}: recipe"
         overlay_base = deep_merge(overlay_base, _section(overlay, "base", w))
-        params_raw = _overlay_dims(params_raw, _section(overlay, "params", w))
-        optim_raw = _overlay_dims(optim_raw, _section(overlay, "optim", w))
+        knobs_given = knobs_given or "params" in overlay or "optim" in overlay
+        for sec in cur:
+            entries = _section(overlay, sec, w)
+            cur[sec] = _overlay_dims(cur[sec], entries)
+            narrowing += [(w, sec, n, cur[sec][n]) for n, spec in entries.items() if n in top[sec]
+                          and not (isinstance(spec, dict) and ("type" in spec or "paper" in spec))]
         if overlay.get("metric"):
             raw = {**raw, "metric": overlay["metric"]}
     base = deep_merge(deep_merge(base, recipe_base(method, dataset, recipe, recipe_where)), overlay_base)
+    params_raw, optim_raw = cur["params"], cur["optim"]
 
     # command-line overrides replace the entry
+    overridden = set()
     for flag, items in (("--param", params or []), ("--fix", fixed or [])):
         for item in items:
             name, spec = _parse_override(item, flag, registry)
+            overridden.add(name)
             if name.startswith("optim."):
                 optim_raw[name[len("optim."):]] = spec
             else:
@@ -210,21 +227,26 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
     probe["method"] = {"name": method, "params": dict((probe.get("method") or {}).get("params") or {})}
     config_from_dict(probe, where=f"{where}: base")
 
-    params_raw = {n: _paper_value(s, probe, "method.params." + n, registry.defaults(dataset).get(n))
-                  for n, s in params_raw.items()}
-    optim_raw = {n: _paper_value(s, probe, SHARED[n][0] if n in SHARED else "", None) for n, s in optim_raw.items()}
+    def dim_of(sec: str, name: str, spec: Any, w: str) -> Dim:
+        """The Dim of one ``params`` / ``optim`` entry (``paper: true`` resolved against the base)."""
+        if sec == "params":
+            if name not in registry.params:
+                raise LTSearchError(f"{w}: params.{shown_key(name)}: unknown parameter for method '{method}'; "
+                                    f"allowed: {', '.join(registry.params) or 'none'}")
+            path, param, dim_name = f"method.params.{name}", registry.params[name], name
+            default = registry.defaults(dataset).get(name)
+        else:
+            if name not in SHARED:
+                raise LTSearchError(f"{w}: optim.{shown_key(name)}: unknown shared knob; allowed: {', '.join(SHARED)}")
+            (path, param), dim_name, default = SHARED[name], f"optim.{name}", None
+        return _parse_dim(dim_name, path, _paper_value(spec, probe, path, default), param, f"{w}: {sec}.{name}")
 
-    dims: list[Dim] = []
-    for name, spec in params_raw.items():
-        if name not in registry.params:
-            raise LTSearchError(f"{where}: params.{shown_key(name)}: unknown parameter for method '{method}'; "
-                                f"allowed: {', '.join(registry.params) or 'none'}")
-        dims.append(_parse_dim(name, f"method.params.{name}", spec, registry.params[name], f"{where}: params.{name}"))
-    for name, spec in optim_raw.items():
-        if name not in SHARED:
-            raise LTSearchError(f"{where}: optim.{shown_key(name)}: unknown shared knob; allowed: {', '.join(SHARED)}")
-        path, param = SHARED[name]
-        dims.append(_parse_dim(f"optim.{name}", path, spec, param, f"{where}: optim.{name}"))
+    dims = [dim_of("params", n, s, where) for n, s in params_raw.items()] + \
+        [dim_of("optim", n, s, where) for n, s in optim_raw.items()]
+    for w, sec, name, spec in narrowing:
+        if (name if sec == "params" else f"optim.{name}") not in overridden:
+            _check_narrows(dim_of(sec, name, spec, w), dim_of(sec, name, top[sec][name], where), f"{w}: {sec}.{name}",
+                           f"{sec}.{name}")
 
     # conditions: explicit `when:` wins, else the registry's active_when
     for d in dims:
@@ -247,6 +269,9 @@ def parse_space(raw: dict, where: str, method: str | None = None, dataset: str =
     if mode not in ("max", "min"):
         raise LTSearchError(f"{where}: mode: {shown(mode)} is invalid; use max or min")
     check_metric(metric_name, where)
+    if not (knobs_given or params):  # --fix (and --epochs) search nothing
+        raise LTSearchError(f"{where}: no knobs to search: neither 'params' nor 'optim' is given; add 'params:' "
+                            f"(ltsearch spaces show {method} lists them)")
     space = SearchSpace(method=method, dataset=dataset, metric=metric_name, mode=mode, base=base, dims=dims,
                         source=where, description=str(raw.get("description") or registry.description))
     # the paper point must build a valid config
@@ -310,12 +335,39 @@ def _section(raw: dict, key: str, where: str) -> dict:
     return copy.deepcopy(value)
 
 
+def _check_dataset_keys(datasets: dict, where: str) -> None:
+    """Every ``datasets:`` key is a registered dataset, or a glob matching one."""
+    from ltsearch.data import DATASETS  # here, as in config.py (ltsearch.data imports the config)
+
+    names = DATASETS.names()
+    for key in datasets:
+        if not isinstance(key, str) or not fnmatch.filter(names, key):
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise LTSearchError(f"{where}: datasets.{shown_key(key)}: unknown dataset; {hint}use one of: "
+                                f"{', '.join(names)} (or a glob such as cifar*)")
+
+
+def _check_narrows(inner: Dim, outer: Dim, where: str, top_key: str) -> None:
+    """A dataset section's entry without ``type:`` only narrows the top-level entry: its values lie inside."""
+    if inner.kind in ("float", "int"):
+        ok = outer.kind in ("float", "int") and outer.low <= inner.low and inner.high <= outer.high
+    else:
+        ok = all(outer.contains(v) for v in ([inner.value] if inner.kind == "fixed" else inner.choices or []))
+    if not ok:
+        inner.when = outer.when = None
+        raise LTSearchError(f"{where}: {inner.describe()} reaches outside the top-level {top_key} "
+                            f"({outer.describe()}); a dataset section only narrows: stay inside it, widen the "
+                            f"top-level entry, or give type: to replace it")
+
+
 def _overlay_dims(base: dict, overlay: dict) -> dict:
+    """A dataset section's entries over the current ones: bounds alone merge in, others replace."""
     out = copy.deepcopy(base)
     for name, spec in overlay.items():
         old = out.get(name)
         if isinstance(spec, dict) and isinstance(old, dict) and "type" not in spec and "fixed" not in spec \
-                and "choices" not in spec and "fixed" not in old:
+                and "choices" not in spec and "fixed" not in old and "paper" not in old:
             out[name] = {**old, **spec}
         else:
             out[name] = spec
@@ -481,9 +533,13 @@ def _statically_active(d: Dim, by_name: dict[str, Dim], method_defaults: dict, b
             if cp is not None and cp.choices and not any(_same(a, ch) for a in allowed for ch in cp.choices):
                 raise LTSearchError(f"{where}: {d.name}: when {ctrl} in {shown(list(allowed))} never holds; "
                                     f"{ctrl} is one of {', '.join(map(str, cp.choices))}")
-        active = any(_same(value, a) for a in allowed)
+        if not any(_same(value, a) for a in allowed):  # never drop a knob silently
+            knob, key = (n if n.startswith("optim.") else f"params.{n}" for n in (d.name, ctrl))
+            raise LTSearchError(f"{where}: {knob}: when {ctrl} in {shown(list(allowed))} never holds: the space "
+                                f"does not search {ctrl}, which is {shown(value)} here; add {key} to the space "
+                                f"(searched, or fixed at one of those values) or drop {knob}")
         d.when = None
-        return active
+        return True
     if not _statically_active(c, by_name, method_defaults, base_cfg, where, seen + (d.name,), registry_name):
         return False
     if c.kind == "fixed":

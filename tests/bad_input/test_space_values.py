@@ -51,6 +51,30 @@ CASES = [
      ["--grace-period 5", "2 epochs"]),
 ]
 
+# the user's reports: each of these ran a search (exit 0) before
+_RUN = ["--trials", "1", "--epochs", "2"]
+_KPS = "method: kps\nparams:\n  m_max: {type: float, low: 0.1, high: 0.8}\n"
+CASES += [
+    ("space-empty", lambda t: ["run", "kps", "--space", text(t, "space.yaml", b""), *_RUN],
+     ["space.yaml", "empty search space", "'method: kps'", "'params:'"]),
+    ("space-only-comments", lambda t: ["run", "kps", "--space", text(t, "space.yaml", "# nothing yet\n"), *_RUN],
+     ["space.yaml", "empty search space"]),
+    ("space-no-knobs", lambda t: ["run", "kps", "--space", text(t, "space.yaml", "method: kps\n"), *_RUN],
+     ["space.yaml", "no knobs", "'params'"]),
+    ("when-on-unsearched-knob", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", "method: kps\nparams:\n  ga_start: {type: float, low: 0.4, high: 0.8, when: {ga: [row]}}\n"),
+        *_RUN], ["space.yaml", "params.ga_start", "when ga", "does not search ga", "add params.ga"]),
+    ("unknown-dataset-section", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", _KPS + "datasets: {digit-lt: {params: {m_max: {low: 0.2, high: 0.3}}}}\n"), *_RUN],
+     ["space.yaml", "datasets.digit-lt", "unknown dataset", "did you mean digits-lt?", "cifar10-lt"]),
+    ("dataset-section-wider", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", _KPS + "datasets: {digits-lt: {params: {m_max: {low: 0.05, high: 0.9}}}}\n"), *_RUN],
+     ["space.yaml", "datasets.digits-lt", "params.m_max", "[0.05, 0.9]", "[0.1, 0.8]", "only narrows"]),
+    ("dataset-section-choices-not-subset", lambda t: ["run", "kps", "--space", text(
+        t, "space.yaml", "method: kps\nparams: {ga: [column, row]}\ndatasets: {digits-lt: {params: {ga: [row, 'off']}}}\n"),
+        *_RUN], ["space.yaml", "datasets.digits-lt", "params.ga", "one of row, off", "one of column, row"]),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_space_value_one_line_exit_2_writes_nothing(case, tmp_path):

@@ -255,3 +255,94 @@ def test_a_best_value_at_the_edge_of_its_range_is_noted(text, value, end):
                                   "optim.lr": "--param optim.lr=0.00632:0.2:log"}[name]), notes
     if end == "high" and not dim.log:
         assert notes[0].endswith("--param m_max=0.1:HIGH"), notes
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_empty_space_file_is_refused(tmp_path, text):
+    p = write(tmp_path, text)
+    with pytest.raises(LTSearchError, match="empty search space; give at least 'method: kps' and 'params:'") as err:
+        load_space("kps", path=p)
+    assert str(p) in str(err.value)
+    p = write(tmp_path, "method: kps\n")  # no knobs at all
+    with pytest.raises(LTSearchError, match="no knobs to search: neither 'params' nor 'optim'"):
+        load_space("kps", path=p)
+    with pytest.raises(LTSearchError, match="no knobs to search"):
+        load_space("kps", path=p, fixed=["optim.epochs=2"])  # what --epochs adds
+    assert load_space("kps", path=p, params=["m_max=0.1:0.8"]).dim("m_max").low == 0.1  # knobs from --param
+
+
+@pytest.mark.parametrize("body, needle", [
+    # the user's case: ga is not searched, the recipe's ga is column, so ga_start was dropped silently
+    ("params: {ga_start: {type: float, low: 0.4, high: 0.8, when: {ga: [row]}}}",
+     "params.ga_start: when ga in ['row'] never holds: the space does not search ga, which is 'column' here; "
+     "add params.ga"),
+    ("params: {m_max: {type: float, low: 0.2, high: 0.8, when: {schedule: cosine}}}",
+     "params.m_max: when optim.schedule in ['cosine'] never holds"),
+])
+def test_condition_on_an_unsearched_knob_that_never_holds_is_refused(tmp_path, body, needle):
+    p = write(tmp_path, "method: kps\n" + body + "\n")
+    with pytest.raises(LTSearchError) as err:
+        load_space("kps", path=p)
+    assert str(p) in str(err.value) and needle in str(err.value), err.value
+
+
+def test_condition_on_an_unsearched_knob_is_decided_by_its_base_value(tmp_path):
+    p = write(tmp_path, "method: kps\nparams: {ga_start: {type: float, low: 0.4, high: 0.8, when: {ga: [column]}}}\n")
+    assert load_space("kps", path=p).dim("ga_start").when is None  # the recipe's ga is column: always active
+    with pytest.raises(LTSearchError, match="params.gamma: when loss in \\['focal'\\] never holds"):
+        load_space("cb", path=write(tmp_path, "method: cb\nparams: {gamma: {low: 0.5, high: 2}}\n"))  # registry's
+    assert "gamma" not in [d.name for d in load_space("cb", fixed=["loss=softmax"]).dims]  # a fixed one decides
+
+
+@pytest.mark.parametrize("key, hint", [("digit-lt", "did you mean digits-lt? "), ("mnist", ""), ("svhn*", "")])
+def test_unknown_dataset_section_is_refused(tmp_path, key, hint):
+    p = write(tmp_path, f"method: kps\nparams: {{m_max: {{type: float, low: 0.1, high: 0.8}}}}\n"
+                        f"datasets: {{'{key}': {{params: {{m_max: {{low: 0.2, high: 0.3}}}}}}}}\n")
+    with pytest.raises(LTSearchError) as err:
+        load_space("kps", path=p)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}: datasets.{key}: unknown dataset; {hint}use one of: cifar10-lt, cifar100-lt, digits-lt")
+    p = write(tmp_path, "method: kps\nparams: {m_max: {type: float, low: 0.1, high: 0.8}}\n"
+                        "datasets: {'cifar*': {params: {m_max: {low: 0.2, high: 0.3}}}}\n")
+    assert load_space("kps", path=p, dataset="cifar100-lt").dim("m_max").high == 0.3  # a glob matching one
+
+
+@pytest.mark.parametrize("top, section, needle", [
+    ("m_max: {type: float, low: 0.1, high: 0.8}", "m_max: {low: 0.05, high: 0.9}",
+     "params.m_max: float [0.05, 0.9] reaches outside the top-level params.m_max (float [0.1, 0.8])"),
+    ("m_max: {type: float, low: 0.1, high: 0.8}", "m_max: 0.9", "params.m_max: fixed 0.9 reaches outside"),
+    ("ga: [column, row]", "ga: [row, 'off']", "params.ga: one of row, off reaches outside the top-level params.ga"),
+    ("ga: {type: categorical, choices: [column, row]}", "ga: {choices: [column, 'off']}", "one of column, off"),
+    ("n_base: {paper: true}", "n_base: {low: 20, high: 80}", "(fixed 50.0)"),
+])
+def test_dataset_section_only_narrows(tmp_path, top, section, needle):
+    p = write(tmp_path, f"method: kps\nparams: {{{top}}}\ndatasets: {{digits-lt: {{params: {{{section}}}}}}}\n")
+    with pytest.raises(LTSearchError) as err:
+        load_space("kps", path=p)
+    assert str(err.value).startswith(f"{p}: datasets.digits-lt: params.") and needle in str(err.value), err.value
+    assert "\n" not in str(err.value)
+    assert load_space("kps", path=p, dataset="cifar10-lt").dims  # the section of another dataset is not applied
+
+
+def test_dataset_section_narrowing_replacing_and_flags(tmp_path):
+    p = write(tmp_path, "method: kps\nparams: {m_max: {type: float, low: 0.1, high: 0.8, log: true}, ga: [column, row]}\n"
+                        "optim: {lr: {type: float, low: 0.02, high: 0.2}}\n"
+                        "datasets:\n  digits-lt: {params: {m_max: {low: 0.2, high: 0.5}, ga: [row]},"
+                        " optim: {lr: {low: 0.05, high: 0.1}}}\n"
+                        "  imagenet-lt: {optim: {lr: {type: float, low: 0.005, high: 0.05}}}\n")
+    sp = load_space("kps", path=p)
+    m = sp.dim("m_max")
+    assert (m.low, m.high, m.log) == (0.2, 0.5, True) and sp.dim("ga").choices == ["row"]
+    assert (sp.dim("optim.lr").low, sp.dim("optim.lr").high) == (0.05, 0.1)
+    assert load_space("kps", path=p, dataset="imagenet-lt").dim("optim.lr").low == 0.005  # type: replaces
+    p.write_text(p.read_text().replace("{low: 0.2, high: 0.5}", "{low: 0.05, high: 0.9}"))
+    assert load_space("kps", path=p, params=["m_max=0.05:0.9"]).dim("m_max").low == 0.05  # a flag replaces
+
+
+@pytest.mark.parametrize("method", METHODS.names())
+def test_every_builtin_space_loads_for_every_registered_dataset(method):
+    from ltsearch.data import DATASETS
+
+    for dataset in DATASETS.names():
+        sp = load_space(method, dataset=dataset)
+        assert sp.dataset == dataset and sp.dims
