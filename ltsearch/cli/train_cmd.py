@@ -22,6 +22,7 @@ from ltsearch.cli.common import (
     check_dataset,
     check_metric,
     console,
+    err_console,
     parse_seeds,
     user_errors,
 )
@@ -88,11 +89,17 @@ def train(
 
         load_checkpoint(params["backbone"])
     base = out or Path("trials") / "train" / f"{cfg.method.name}-{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if seeds:
-        results = train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where)
-        _print_seeds(results, seed_list)
-    else:
-        _train_one(cfg, base, resume, data)
+    try:
+        if seeds:
+            results = train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where)
+            _print_seeds(results, seed_list)
+        else:
+            _train_one(cfg, base, resume, data)
+    except KeyboardInterrupt:  # the epochs done are in the folder's checkpoint: say how to go on
+        again = "rerun the same command" if out is not None else f"rerun the command with --output {base}"
+        err_console.print(f"stopped: {again} to resume from the last epoch saved there", markup=False,
+                          highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
 
 
 def train_seeds(cfg, seed_list: list[int], base: Path, resume: bool, data, config_path: Path | None,

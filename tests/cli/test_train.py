@@ -103,3 +103,26 @@ def test_data_root_is_a_path_never_yaml(tmp_path):
                               "--epochs", "1", "--output", str(tmp_path / "out")])
     assert res.exit_code == 2 and "set #2 does not exist" in res.output, res.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("given_output", [True, False])
+def test_train_interrupted_says_how_to_resume(tmp_path, monkeypatch, given_output):
+    """Ctrl-C in a train run: exit 130 and the command that resumes it (a default output folder is
+    timestamped, so a plain rerun would start over elsewhere: the message names the folder)."""
+    import ltsearch.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ltsearch.train, "run_trial", interrupted)
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "ce.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config("ce", epochs=2)))
+    res = runner.invoke(app, ["train", "--config", str(cfg)] + (["--output", "run"] if given_output else []))
+    said = " ".join(res.output.split())
+    assert res.exit_code == 130, res.output
+    if given_output:
+        assert "stopped: rerun the same command to resume" in said
+    else:
+        folder = re.search(r"--output (\S+) to resume", said).group(1)
+        assert folder.startswith("trials/train/ce-digits-lt-"), said
