@@ -420,6 +420,17 @@ def searches(
     console.print(table)
 
 
+def _run_label(run: dict | None) -> str:
+    """A run's short id, and for a final run its seed: the leaderboard's final row is the mean over seeds."""
+    from ltsearch.tracking import TAG_KIND
+
+    if not run:
+        return ""
+    if run["tags"].get(TAG_KIND) == "final":
+        return f"{run['run_id'][:8]} (final run, seed {run['params'].get('seed', '?')}; the leaderboard shows the seeds' mean)"
+    return run["run_id"][:8]
+
+
 @user_errors
 def compare(
     a: Annotated[str, typer.Argument(help="a search name or a run id", show_default=False)],
@@ -456,7 +467,7 @@ def compare(
                           str(sb[key] if sb[key] is not None else ""))
     table.add_row(f"best/{metric}", fmt_float(objective(ra, metric)[0]) if ra else "",
                   fmt_float(objective(rb, metric)[0]) if rb else "")
-    table.add_row("run", (ra or {}).get("run_id", "")[:8], (rb or {}).get("run_id", "")[:8])
+    table.add_row("run", _run_label(ra), _run_label(rb))
     table.add_section()
     for k, x, y in diff:
         table.add_row(short_key(k), fmt_value(x, 4), fmt_value(y, 4))

@@ -103,3 +103,21 @@ def test_importance_of_a_flat_search_says_there_is_nothing_to_attribute(tmp_path
     out = json.loads(res.stdout)
     assert out["importances"] == {"optim.lr": 0.0}
     assert "scored the same val/acc" in out["warning"] and "nothing to attribute" in out["warning"]
+
+
+def test_compare_says_a_final_run_is_one_seed(tmp_path):
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    from ltsearch.tracking import TAG_KIND, TAG_METHOD
+
+    uri = _store(tmp_path)
+    c = MlflowClient(tracking_uri=uri)
+    exp = c.get_experiment_by_name("digits-lt-ir10").experiment_id
+    rid = c.create_run(exp, tags={TAG_KIND: "final", TAG_METHOD: "ce"}).info.run_id
+    c.log_batch(rid, params=[Param("optim.lr", "0.05"), Param("seed", "1")],
+                metrics=[Metric("best/val/acc", 41.0, int(time.time() * 1000), 0)])
+    res = runner.invoke(app, ["compare", "sa", rid[:8], "--tracking-uri", uri])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert f"{rid[:8]} (final run, seed 1; the leaderboard shows the seeds' mean)" in said
