@@ -60,6 +60,18 @@ def fail(message: str) -> None:
     raise typer.Exit(code=LTSearchError.exit_code)
 
 
+
+def output_format(output: Path | None, fmt: str | None, by_suffix: dict[str, str]) -> str | None:
+    """The format a file is written in: ``--format``, else the one ``output``'s suffix names (``by_suffix``,
+    e.g. ``{".csv": "csv"}``); None where neither says. A ``--format`` its suffix contradicts is refused."""
+    implied = by_suffix.get(output.suffix.lower()) if output is not None else None
+    if fmt is not None and implied is not None and implied != fmt:
+        other = next(k for k, v in by_suffix.items() if v == fmt)
+        raise LTSearchError(f"--format {fmt} and --output {output} disagree: {output} is {implied} by its suffix but "
+                            f"--format is {fmt}; drop --format or name the file {output.with_suffix(other)}")
+    return fmt or implied
+
+
 def user_errors(fn: Callable) -> Callable:
     """Turn :class:`LTSearchError` raised by a command into one line and exit code 2."""
 

@@ -28,6 +28,7 @@ from ltsearch.cli.common import (
     check_metric,
     console,
     err_console,
+    output_format,
     print_json,
     user_errors,
 )
@@ -78,7 +79,7 @@ def leaderboard(
     if export:
         _check_export_flags(output=output, fmt=fmt, method=method, top=top, search=search, budget=budget)
     if output is not None:
-        fmt = _output_format(output, fmt)
+        fmt = output_format(output, None if fmt == "table" else fmt, LEADERBOARD_SUFFIXES) or "markdown"
         check_target(output, mkdir=True)
     uri = _store(tracking_uri)
     board = lb.build(dataset, imbalance_ratio, method=method, metric=metric, top=top,
@@ -108,24 +109,8 @@ def leaderboard(
     typer.echo(lbf.render(board, fmt), nl=False)
 
 
-_FORMAT_OF_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".html": "html", ".htm": "html",
-                     ".json": "json"}
-
-
-def _output_format(output: Path, fmt: str) -> str:
-    """The format of ``leaderboard -o FILE``: ``--format`` if given, else the file's suffix (Markdown for
-    others); refused when both are given and disagree (a .csv file holding Markdown)."""
-    implied = _FORMAT_OF_SUFFIX.get(output.suffix.lower())
-    if fmt == "table":
-        return implied or "markdown"
-    if implied is not None and implied != fmt:
-        raise LTSearchError(f"--output {output} is {implied} by its suffix but --format is {fmt}; drop --format "
-                            f"or name the file {output.with_suffix(_suffix_of(fmt))}")
-    return fmt
-
-
-def _suffix_of(fmt: str) -> str:
-    return next(k for k, v in _FORMAT_OF_SUFFIX.items() if v == fmt)
+LEADERBOARD_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".html": "html", ".htm": "html",
+                        ".json": "json"}
 
 
 def _check_export_flags(*, output, fmt: str, **filters) -> None:
@@ -302,15 +287,11 @@ def heatmap(
     check_dataset(dataset)
     if fig_format is not None and fig_format not in FIGURE_FORMATS:
         raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(FIGURE_FORMATS)}")
-    suffix = output.suffix.lstrip(".").lower() if output is not None else ""
-    if suffix in FIGURE_FORMATS and fig_format not in (None, suffix):
-        raise LTSearchError(f"--format {fig_format} and --output {output} disagree; end the file name with "
-                            f".{fig_format} or drop --format (the extension chooses)")
-    fig_format = suffix if suffix in FIGURE_FORMATS else (fig_format or "png")
+    fig_format = output_format(output, fig_format, {f".{f}": f for f in FIGURE_FORMATS}) or "png"
     uri = _store(tracking_uri)
     if output is not None:
         check_target(output, mkdir=True)
-        if suffix not in FIGURE_FORMATS:
+        if output.suffix.lstrip(".").lower() not in FIGURE_FORMATS:
             output = output.with_name(output.name + f".{fig_format}")
     xa, ya = parse_axis(method, x, "--x"), parse_axis(method, y, "--y")
     if xa.key == ya.key:

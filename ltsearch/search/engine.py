@@ -122,6 +122,8 @@ def run_search(req: SearchRequest) -> SearchResult:
     name, state = _find(req, storage, experiment)
     folder = storage / name
     max_t = longest_run(space, base)
+    if req.warm_start and state is None:  # refused before the search writes or starts anything
+        check_warm_sources(_optuna_storage(req, resolve_tracking_uri(req.tracking_uri)), req.warm_start, space)
     quiet_libraries()
     with signals_as_interrupts(name) as signals:  # from the first second: Ctrl-C is never ignored
         ray_start = RayStart(req)  # Ray's processes start while the data, MLflow and Optuna load (bench P1)
@@ -131,8 +133,6 @@ def run_search(req: SearchRequest) -> SearchResult:
             data = _load_data(base)
             _metric_group_check(space.metric, data)
             grid = _grid(req, space, base)
-            if req.warm_start and state is None:  # refused before the search writes anything
-                check_warm_sources(_optuna_storage(req, resolve_tracking_uri(req.tracking_uri)), req.warm_start, space)
             state = opened = _open_state(req, space, folder, name, experiment, state, max_t, grid)
             req = replace(req, reduction_factor=state.reduction_factor)  # a resume keeps the search's factor
             plan = TrialPlan(space=space, base_config=base, trials_dir=str(folder / "trials"),
