@@ -58,6 +58,8 @@ BS_PAPER = {  # `ltsearch train --preset bs/cifar10-lt --epochs 20 --set model.n
 
 # --------------------------------------------------------------------------------------- plan
 def plan(args) -> None:
+    if args.stage == "quarter":
+        return quarter_plan(args)
     ns = argparse.Namespace(dataset="cifar10-lt", root=args.root, epochs=20, seed=0, trials=args.trials)
     values, configs, _ = p2.sample_configs(p2.make_request(ns))
     c12 = p2.load_table(RESULTS / "p2_cifar10-lt.json")
@@ -103,6 +105,27 @@ def ladder_jobs(n20: int) -> list[list]:
     return jobs + [["cifar10-lt-e20", i, b, s] for s in (1, 2) for b in (20, *lower) for i in range(n20)]
 
 
+def quarter_jobs(n20: int, seeds=(0, 1, 2, 3), keep: int = 16) -> list[list]:
+    """Session 14's run: every 20-epoch config on ``seeds`` as a complete 5-epoch schedule (a rung at 1/4),
+    and the ``keep`` best of each seed's 5-epoch rung at 10 epochs (1/2): the sh settings with rungs at
+    1/4 and 1/2 (keep 1 in 2, 3 or 4), simulated at 20 epochs as at 12. A seed's 10-epoch jobs follow
+    the next seed's 5-epoch jobs, so no worker waits long for a rung to finish."""
+    five = [[["cifar10-lt-e20", i, 5, s] for i in range(n20)] for s in seeds]
+    ten = [[["cifar10-lt-e20", f"rank{r}@5", 10, s] for r in range(keep)] for s in seeds]
+    jobs = five[0]
+    for k in range(1, len(seeds)):
+        jobs += five[k] + ten[k - 1]
+    return jobs + ten[-1]
+
+
+def quarter_plan(args) -> None:
+    tables = json.loads((RESULTS / "gpu_plan.json").read_text())["tables"]  # the 32 configs of session 9
+    have = {(r["table"], r["config"], r["budget"], r["seed"]) for r in read_runs(args.have)}
+    jobs = [j for j in quarter_jobs(len(tables["cifar10-lt-e20"]["configs"])) if tuple(j) not in have]
+    Path(args.out).write_text(json.dumps({"tables": tables, "jobs": jobs}, indent=1))
+    print(f"{args.out}: {len(jobs)} jobs, {sum(j[2] for j in jobs)} training epochs")
+
+
 # --------------------------------------------------------------------------------------- work
 def read_runs(paths) -> list[dict]:
     runs = []
@@ -116,14 +139,18 @@ def job_key(table: str, config, budget: int, seed: int) -> str:
     return f"{table}.{config}.{budget}.{seed}"
 
 
-def resolve_rank(runs: list[dict], table: str, rank: str) -> int | None:
-    """``rankR``: the config with the R-th best (0 = best) seed-0 full-budget val of ``table``."""
-    full = {r["config"]: r["best"] for r in runs if r["table"] == table and r["seed"] == 0 and r["budget"] == r["epochs_full"]}
-    if len(full) < len(TABLE_SIZES.get(table, full)):
+def resolve_rank(runs: list[dict], table: str, rank: str, seed: int = 0) -> int | None:
+    """``rankR``: the config with the R-th best (0 = best) seed-0 full-budget val of ``table``;
+    ``rankR@B``: the R-th best val at budget B on the job's own ``seed`` (a rung's survivors)."""
+    r, _, at = rank[4:].partition("@")
+    if at:
+        seen = {x["config"]: x["best"] for x in runs if x["table"] == table and x["seed"] == seed and x["budget"] == int(at)}
+    else:
+        seen = {x["config"]: x["best"] for x in runs if x["table"] == table and x["seed"] == 0 and x["budget"] == x["epochs_full"]}
+    if len(seen) < len(TABLE_SIZES.get(table, seen)):
         return None  # wait for every config's run: the rank is over all of them
-    order = sorted(full, key=lambda i: (-full[i], i))
-    r = int(rank[4:])
-    return order[r] if r < len(order) else None
+    order = sorted(seen, key=lambda i: (-seen[i], i))
+    return order[int(r)] if int(r) < len(order) else None
 
 
 def run_config(cfg: dict, root: str | None, device: str, seed: int) -> dict:
@@ -161,7 +188,7 @@ def work(args) -> None:
             continue
         i = config
         if isinstance(config, str):
-            while (i := resolve_rank(done, table, config)) is None and time.time() < deadline:
+            while (i := resolve_rank(done, table, config, seed)) is None and time.time() < deadline:
                 time.sleep(5)  # the 20-epoch runs of step 1 are still training elsewhere
                 done = read_runs([args.runs])
             if i is None:
@@ -408,8 +435,9 @@ def main() -> None:
     a.add_argument("--trials", type=int, default=32)
     a.add_argument("--root", default=str(Path.home() / ".cache" / "ltsearch" / "cifar10-jpg"))
     a.add_argument("--out", default=str(RESULTS / "gpu_plan.json"))
-    a.add_argument("--stage", choices=["first", "ladder"], default="first",
-                   help="first: session 9's run; ladder: the default sh ladder at 20 epochs and seed 1")
+    a.add_argument("--stage", choices=["first", "ladder", "quarter"], default="first",
+                   help="first: session 9's run; ladder: the default sh ladder at 20 epochs and seed 1; "
+                   "quarter: rungs at 5 and 10 of the 20 epochs, seeds 0-3")
     a.add_argument("--have", nargs="*", default=[], help="runs files whose (config, budget, seed) are not planned again")
     a = sub.add_parser("work")
     a.add_argument("plan")

@@ -85,3 +85,22 @@ def test_a_rung_measured_for_survivors_only_is_simulated():
     assert not two.get("incomplete") and two["winner"] == 1 and two["consumed"] == 4 * 2 + 1 * 4 + 1 * 12
     assert rows[("sh", "--rungs 2,4 --reduction-factor 2")].get("incomplete")  # needs config 0 at 4 epochs
     assert rows[("sh", "--rungs 4 --reduction-factor 2")].get("incomplete")  # needs every config at 4
+
+
+def test_a_rung_survivor_job_resolves_on_its_own_seed():
+    """``rankR@B`` names the R-th best config at budget B on the job's seed (ties by index), and waits
+    (None) until every config of the table has that budget on that seed; ``quarter_jobs`` puts a seed's
+    survivor jobs after the next seed's rung, so their rung is complete before they are claimed."""
+    runs = [{"table": "t", "seed": s, "budget": 5, "config": i, "best": v, "epochs_full": 20}
+            for s, vals in ((0, [40, 55, 55]), (1, [60, 50, 45])) for i, v in enumerate(vals)]
+    gpu_frontier.TABLE_SIZES["t"] = [{}] * 3
+    try:
+        assert [gpu_frontier.resolve_rank(runs, "t", f"rank{r}@5", 0) for r in range(4)] == [1, 2, 0, None]
+        assert gpu_frontier.resolve_rank(runs, "t", "rank0@5", 1) == 0
+        assert gpu_frontier.resolve_rank(runs[:-1], "t", "rank0@5", 1) is None  # seed 1's rung not complete
+        assert gpu_frontier.resolve_rank(runs, "t", "rank0", 0) is None  # no full-budget run yet
+    finally:
+        del gpu_frontier.TABLE_SIZES["t"]
+    jobs = gpu_frontier.quarter_jobs(3, seeds=(0, 1), keep=2)
+    assert jobs == ([["cifar10-lt-e20", i, 5, 0] for i in range(3)] + [["cifar10-lt-e20", i, 5, 1] for i in range(3)]
+                    + [["cifar10-lt-e20", f"rank{r}@5", 10, s] for s in (0, 1) for r in range(2)])
