@@ -279,7 +279,8 @@ def report(args) -> None:
             cells = " | ".join(f"{sims[s][k]['gap']:.2f}" if k in sims[s] else "—" for s in sims)
             lines.append(f"| {k[0]} | {k[1]} | {ratio:.3f} | {cells} | {mean:.2f} | {len(have)} |")
         lines += regret_lines(name, {s: p2.Table(by_seed[(name, s)]) for s in sims}, sims, summary, verdicts)
-        lines += winner_rank_lines(name, {s: p2.Table(by_seed[(name, s)]) for s in sims})
+        lines += winner_rank_lines(name, {s: p2.Table(by_seed[(name, s)]) for s in sims},
+                                   budgets=(3, 5, 7, 10) if name.endswith("-e20") else (2, 3, 4, 6))
         full_seeds = [x for x in summary if x[3] == len(sims) and x[0][0] != "none"]
         lines.append("")
         for what, col in (("mean gap", 2), ("gap on every seed", 4)):
@@ -289,6 +290,8 @@ def report(args) -> None:
                          f"No setting keeps the {what} <= 0.5 pt over all {len(sims)} seeds.")
         lines.append("")
     lines += both_lines(verdicts)
+    lines += three_lines(verdicts)
+    lines += returned_lines(runs, by_seed)
     lines += p5_lines(spec, runs, by_seed)
     md = "\n".join(lines) + "\n"
     (outdir / "gpu_frontier.md").write_text(md)
@@ -377,6 +380,36 @@ def both_lines(verdicts: dict, names=("digits-lt", "cifar10-lt")) -> list[str]:
               + ", ".join(f"{n} {verdicts[n][k][1]:+.2f}" for n in names) for r, k in ok[:6]), ""]
 
 
+def at_budget(setting: str, E: int, to: int) -> str:
+    """An sh ``--rungs`` label of an ``E``-epoch table as the same fractions of ``to`` epochs
+    (``--rungs 2,4`` of 12 is ``--rungs 3,7`` of 20, as ``dispatch.rung_budgets`` rounds 1/6 and 1/3)."""
+    from ltsearch.search.dispatch import rung_budgets
+
+    head, _, tail = setting.removeprefix("--rungs ").partition(" ")
+    lower = rung_budgets(to, [int(b) / E for b in head.split(",")])[:-1]
+    return f"--rungs {','.join(map(str, lower))} {tail}".replace(" (the default)", "")
+
+
+def three_lines(verdicts: dict, names=("digits-lt", "cifar10-lt"), e20="cifar10-lt-e20") -> list[str]:
+    """The sh settings (as fractions of the budget) within 0.5 pt of ``none``'s held-out regret on both
+    12-epoch tables and on CIFAR-10-LT at 20 epochs (P5's budget), cheapest first; the default always."""
+    if not all(n in verdicts for n in (*names, e20)):
+        return []
+    e20v = {k[1].replace(" (the default)", ""): v for k, v in verdicts[e20].items() if k[0] == "sh"}
+    rows = []
+    for k in set.intersection(*(set(verdicts[n]) for n in names)):
+        if k[0] != "sh" or not k[1].startswith("--rungs") or (k20 := at_budget(k[1], 12, 20)) not in e20v:
+            continue
+        vals = [verdicts[n][k] for n in names] + [e20v[k20]]
+        if all(v[1] <= 0.5 for v in vals) or "(the default)" in k[1]:
+            rows.append((max(v[0] for v in vals), k[1], k20, vals))
+    return [f"## Within 0.5 pt of training every config fully, held out, on {', '.join(names)} and {e20}", "",
+            f"| setting at 12 epochs | at 20 | epochs / full (most) | {' | '.join(names)} | {e20} |",
+            "|---|---|---|" + "---|" * (len(names) + 1),
+            *(f"| {a} | {b} | {r:.3f} | " + " | ".join(f"{v[1]:+.2f}" for v in vals) + " |"
+              for r, a, b, vals in sorted(rows)), ""]
+
+
 def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
     if ("cifar10-lt-e20", 0) not in by_seed:
         return []
@@ -401,9 +434,9 @@ def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
     if all(v is not None for v in full):
         picks.append(("none (all configs at 20 epochs)", max(range(T.n), key=lambda i: (full[i], -i))))
         from ltsearch.search.dispatch import rung_budgets
-        from ltsearch.search.request import REDUCTION_FACTOR
+        from ltsearch.search.request import REDUCTION_FACTORS
 
-        for lower, eta in (((5,), 3), ((5,), 4), (tuple(rung_budgets(T.E)[:-1]), REDUCTION_FACTOR)):
+        for lower, eta in (((5,), 3), ((5,), 4), (tuple(rung_budgets(T.E)[:-1]), REDUCTION_FACTORS["sh"])):
             out = p2.sim_sh_rungs(T, lower, eta, missing)
             if out is not None:
                 picks.append((f"sh --rungs {','.join(map(str, lower))} keep 1 in {eta:g} "
@@ -426,6 +459,61 @@ def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
               *(f"- {i}: " + ", ".join(f"s{s} {r['best']:.2f} / {r['test_acc']:.2f}" for s, r in sorted(retrain.get(i, {}).items()))
                 for i in order), ""]
     return lines
+
+
+def returned(tests: dict[int, list[float]], picks: dict[int, int], bs: dict[int, float]) -> dict:
+    """What a search hands its user, as held-out test accuracy: ``tests[s][i]`` = config i's full-budget
+    test accuracy on training seed s, ``picks[s]`` = the config the search run with seed s returned,
+    ``bs[s]`` = the paper-default Balanced Softmax on seed s. ``run``: the returned run's test, mean over
+    seeds; ``vs_bs``: its mean difference to BS paired by seed; ``retrained``: the picks retrained on the
+    other seeds (mean over seeds of the mean over the others), which removes the luck of the chosen run."""
+    seeds = sorted(picks)
+    run = [tests[s][picks[s]] for s in seeds]
+    other = [statistics.mean(tests[t][picks[s]] for t in seeds if t != s) for s in seeds if len(seeds) > 1]
+    return {"per_seed": run, "run": statistics.mean(run), "vs_bs": statistics.mean(r - bs[s] for r, s in zip(run, seeds)),
+            "retrained": statistics.mean(other) if other else None}
+
+
+def returned_lines(runs: list[dict], by_seed: dict, name: str = "cifar10-lt-e20") -> list[str]:
+    """Item 7 per training seed: the run each search returns (``none``, the default sh, session 10's
+    default) against the paper-default BS and KPS of the same seed."""
+    from ltsearch.search.dispatch import rung_budgets
+    from ltsearch.search.request import REDUCTION_FACTORS
+
+    bs = {r["seed"]: r["test_acc"] for r in runs if r["table"] == "bs-paper-e20" and r["budget"] == 20}
+    tables = {s: p2.Table(by_seed[(t, s)]) for (t, s) in by_seed if t == name and s in bs}
+    tables = {s: T for s, T in tables.items() if all(v is not None for v in T.full())}
+    if len(tables) < 2:
+        return []
+    tests = {s: [by_seed[(name, s)]["runs"][f"{i}:{T.E}"]["test_acc"] for i in range(T.n)] for s, T in tables.items()}
+    E = next(iter(tables.values())).E
+    settings = [("none (every config fully)", None, None), ("the default sh", tuple(rung_budgets(E)[:-1]), REDUCTION_FACTORS["sh"]),
+                ("session 10's default", (3, 7), 3), ("session 10's rungs, keep 1 in 2", (3, 7), 2)]
+    lines = [f"## What each search returns on {name}, held-out test (seeds {sorted(tables)})", "",
+             f"BS = the paper-default Balanced Softmax on the same seed (mean {statistics.mean(bs[s] for s in tables):.2f}); "
+             f"the paper-default KPS (config 0): mean {statistics.mean(t[0] for t in tests.values()):.2f}.", "",
+             "| search | epochs / full | picks | test of the returned run | mean | − BS (paired) | picks retrained on the other seeds |",
+             "|---|---|---|---|---|---|---|"]
+    for label, lower, eta in settings:
+        picks, ratio = {}, []
+        for s, T in tables.items():
+            if lower is None:
+                picks[s] = max(range(T.n), key=lambda i: (T.full()[i], -i))
+                ratio.append(1.0)
+                continue
+            out = p2.sim_sh_rungs(T, lower, eta, set())
+            if out is None:
+                break
+            picks[s] = out["winner"]
+            ratio.append(out["consumed"] / (T.n * T.E))
+        if len(picks) < len(tables):
+            lines.append(f"| {label} | (needs runs not measured) | | | | | |")
+            continue
+        r = returned(tests, picks, bs)
+        setting = "" if lower is None else f" (`--rungs {','.join(map(str, lower))} --reduction-factor {eta:g}`)"
+        lines.append(f"| {label}{setting} | {statistics.mean(ratio):.3f} | {', '.join(str(picks[s]) for s in sorted(picks))} | "
+                     f"{', '.join(f'{v:.2f}' for v in r['per_seed'])} | {r['run']:.2f} | {r['vs_bs']:+.2f} | {r['retrained']:.2f} |")
+    return lines + [""]
 
 
 def main() -> None:

@@ -323,12 +323,12 @@ def simulate(T: Table) -> tuple[list[dict], set]:
             if g < T.E:
                 row("sh", f"grace {g}, eta {e}", sim_sh(T, g, e, missing))
     from ltsearch.search.dispatch import rung_budgets
-    from ltsearch.search.request import REDUCTION_FACTOR
+    from ltsearch.search.request import REDUCTION_FACTORS
 
     for fr in rung_families(T):
         for e in (2, 3, 4):
             label = f"--rungs {','.join(map(str, fr))} --reduction-factor {e}"
-            if fr == tuple(rung_budgets(T.E)[:-1]) and e == REDUCTION_FACTOR:
+            if fr == tuple(rung_budgets(T.E)[:-1]) and e == REDUCTION_FACTORS["sh"]:
                 label += " (the default)"
             row("sh", label, sim_sh_rungs(T, fr, e, missing))
     for g in GRACES:

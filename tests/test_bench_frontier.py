@@ -104,3 +104,14 @@ def test_a_rung_survivor_job_resolves_on_its_own_seed():
     jobs = gpu_frontier.quarter_jobs(3, seeds=(0, 1), keep=2)
     assert jobs == ([["cifar10-lt-e20", i, 5, 0] for i in range(3)] + [["cifar10-lt-e20", i, 5, 1] for i in range(3)]
                     + [["cifar10-lt-e20", f"rank{r}@5", 10, s] for s in (0, 1) for r in range(2)])
+
+
+def test_what_a_search_returns_by_hand():
+    """Seeds 0 and 1 pick configs 1 and 0: returned runs 60 and 58 (mean 59), BS 59 and 59.5 (paired −0.25);
+    retrained: config 1 on seed 1 = 56, config 0 on seed 0 = 50 -> 53."""
+    tests = {0: [50.0, 60.0], 1: [58.0, 56.0]}
+    out = gpu_frontier.returned(tests, {0: 1, 1: 0}, {0: 59.0, 1: 59.5})
+    assert out["per_seed"] == [60.0, 58.0]
+    assert out["run"] == pytest.approx(59.0) and out["vs_bs"] == pytest.approx(-0.25)
+    assert out["retrained"] == pytest.approx(53.0)
+    assert gpu_frontier.returned({0: [1.0, 2.0]}, {0: 1}, {0: 0.0})["retrained"] is None

@@ -50,10 +50,10 @@ def run(
     grace_period: Annotated[int, typer.Option("--grace-period", help="asha: epochs before a trial may be "
                                               "stopped")] = 1,
     reduction_factor: Annotated[Optional[float], typer.Option("--reduction-factor", help="asha / sh: keep 1 in "
-                                                              "this many trials at each rung (default 3)")] = None,
+                                                              "this many trials at each rung (default: sh 4, "
+                                                              "asha 3)")] = None,
     rungs: Annotated[Optional[str], typer.Option("--rungs", help="sh: the lower rungs' budgets, in epochs or as "
-                                                 "fractions of the run (default 0.1667,0.3333: 1/6 and "
-                                                 "1/3)")] = None,
+                                                 "fractions of the run (default 0.25: one rung at 1/4)")] = None,
     brackets: Annotated[int, typer.Option("--brackets", help="sh: run the configs in this many consecutive "
                                           "groups; TPE learns from each group before the next")] = 1,
     metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="the search metric (default: the "
@@ -94,7 +94,7 @@ def run(
     no_figures: Annotated[bool, typer.Option("--no-figures", hidden=True, help="= --figures none")] = False,
 ) -> None:
     """Search METHOD's hyperparameters with Ray Tune + Optuna, log every trial to MLflow."""
-    from ltsearch.search.request import REDUCTION_FACTOR, SearchRequest, check_request
+    from ltsearch.search.request import SearchRequest, check_request
 
     if search == "grid" and trials is not None:
         raise LTSearchError(f"--search grid runs every grid point, so --trials {trials} has no effect; drop "
@@ -104,7 +104,7 @@ def run(
         data_root=str(data_root) if data_root else None, val=val, space=space,
         trials=8 if trials is None else trials, epochs=epochs, search=search, grid_points=grid_points,
         scheduler=scheduler, grace_period=grace_period,
-        reduction_factor=REDUCTION_FACTOR if reduction_factor is None else reduction_factor,
+        reduction_factor=reduction_factor,
         brackets=brackets, rungs=_floats(rungs, "--rungs"), metric=metric, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, max_concurrent=max_concurrent, ray_address=ray_address,
         tracking_uri=tracking_uri, optuna_storage=optuna_storage, name=name, study=study,

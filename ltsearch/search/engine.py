@@ -49,7 +49,7 @@ from ltsearch.search.faults import fault_point
 from ltsearch.search.prepare import prepare
 from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder, live_figures
-from ltsearch.search.request import OPTUNA_DB, SearchRequest, longest_run
+from ltsearch.search.request import OPTUNA_DB, REDUCTION_FACTORS, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.space import SearchSpace, edge_notes
 from ltsearch.search.state import LEGACY_REDUCTION_FACTOR, SearchState
@@ -243,7 +243,7 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
         budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" and configs > req.brackets else [max_t]
         state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
                             configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1,
-                            reduction_factor=req.reduction_factor)
+                            reduction_factor=req.reduction_factor or REDUCTION_FACTORS.get(req.scheduler))
         write_atomic(folder / "space.yaml", space_text)
     else:
         saved = folder / "space.yaml"

@@ -17,10 +17,10 @@ SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
 FIGURES = ("auto", "all", "best", "none")  # which trials get their PNG figures (search/recorder.py)
 OPTUNA_DB = "optuna.db"
-# --reduction-factor's default, sh and ASHA: keep 1 in 3 at each rung. For sh over its two lower rungs
-# (dispatch.DEFAULT_RUNGS) the cheapest setting whose picks, judged on the training seeds that did not
-# choose them, are as good as training every config fully (bench/RESULTS.md, session 10)
-REDUCTION_FACTOR = 3.0
+# --reduction-factor's default per scheduler: keep 1 in this many at each rung. sh: 4 over its one lower
+# rung at 1/4 (dispatch.DEFAULT_RUNGS), the cheapest setting whose picks are within 0.5 pt of training every
+# config fully on held-out training seeds, on every measured table (bench/RESULTS.md, session 14); ASHA: 3
+REDUCTION_FACTORS = {"sh": 4.0, "asha": 3.0}
 
 
 @dataclass
@@ -42,8 +42,8 @@ class SearchRequest:
     grid_values: dict[str, list] | None = None  # explicit grid values per dim
     scheduler: str = "sh"  # sh | asha | none (default from P2, bench/RESULTS.md)
     grace_period: int = 1  # ASHA: epochs before a trial can be stopped
-    reduction_factor: float = REDUCTION_FACTOR  # keep 1 / reduction_factor at each rung (a resume keeps its own)
-    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/6, 1/3
+    reduction_factor: float | None = None  # keep 1 in this many at each rung; None: REDUCTION_FACTORS[scheduler]
+    rungs: list[float] | None = None  # sh: lower rung budgets, epochs (>= 1) or fractions (< 1); None: 1/4
     brackets: int = 1  # sh: consecutive groups of configs (later groups sample after TPE saw earlier ones)
     metric: str | None = None  # None: the space's metric (val/acc)
     mode: str | None = None  # None: the space's mode (max)
@@ -84,8 +84,9 @@ def check_request(req: SearchRequest) -> None:
         num("--epochs", req.epochs, low=1, high=checks.MAX_EPOCHS, integer=True)
     num("--grace-period", req.grace_period, low=1, high=checks.MAX_EPOCHS, integer=True,
         fix="use at least 1 epoch, at most the run's length")
-    num("--reduction-factor", req.reduction_factor, low=1, low_open=True, high=checks.MAX_REDUCTION_FACTOR,
-        fix="use a factor > 1, e.g. 2 or 3")
+    if req.reduction_factor is not None:
+        num("--reduction-factor", req.reduction_factor, low=1, low_open=True, high=checks.MAX_REDUCTION_FACTOR,
+            fix="use a factor > 1, e.g. 2 or 3")
     num("--cpus-per-trial", req.cpus_per_trial, low=0, low_open=True, high=1e6, fix="use > 0, e.g. 1")
     if req.gpus_per_trial is not None:
         num("--gpus-per-trial", req.gpus_per_trial, low=0, high=1e4, fix="use >= 0 (fractions below 1 allowed)")
@@ -146,7 +147,7 @@ def _check_conflicts(req: SearchRequest) -> None:
         raise LTSearchError(f"--grace-period applies to --scheduler asha, not {req.scheduler}"
                             + ("; sh sets its rungs with --rungs" if req.scheduler == "sh" else "")
                             + "; drop --grace-period or use --scheduler asha")
-    if req.reduction_factor != REDUCTION_FACTOR and req.scheduler == "none":
+    if req.reduction_factor is not None and req.scheduler == "none":
         raise LTSearchError("--reduction-factor applies to --scheduler sh or asha; --scheduler none stops no "
                             "trial, so drop --reduction-factor or choose a scheduler")
     seen: dict[str, str] = {}

@@ -180,4 +180,4 @@ def test_fuzz_numeric_flags_only_user_errors(values, tmp_path_factory):
     for name, v in values.items():  # accepted: finite, in range
         assert math.isfinite(v), (name, v)
     assert 1 <= req.trials <= 10**6 and 0 <= req.seed < 2**32 and req.cpus_per_trial <= (req.num_cpus or os.cpu_count())
-    assert req.reduction_factor > 1 and not req.gpus_per_trial and list(work.iterdir()) == []
+    assert (req.reduction_factor is None or req.reduction_factor > 1) and not req.gpus_per_trial and list(work.iterdir()) == []

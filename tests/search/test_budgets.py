@@ -9,9 +9,11 @@ from ltsearch.train.budget import scale_to_budget
 
 
 def test_rung_budgets_fractions_and_epochs():
-    assert rung_budgets(12) == [2, 4, 12]  # default: rungs at 1/6 and 1/3
-    assert rung_budgets(20) == [3, 7, 20]
-    assert rung_budgets(8) == [2, 3, 8]  # a default rung trains at least 2 epochs (1 ranks at chance)
+    assert rung_budgets(12) == [3, 12]  # default: one rung at 1/4
+    assert rung_budgets(20) == [5, 20]
+    assert rung_budgets(8) == [2, 8]
+    assert rung_budgets(4) == [2, 4]  # a default rung trains at least 2 epochs (1 ranks at chance)
+    assert rung_budgets(12, [1 / 6, 1 / 3]) == [2, 4, 12]  # session 10's default, as --rungs
     assert rung_budgets(3) == [2, 3] and rung_budgets(2) == [2]  # rungs on the same epoch are one rung
     assert rung_budgets(8, [0.1]) == [1, 8]  # explicit rungs are taken as given
     assert rung_budgets(20, [0.25, 0.5]) == [5, 10, 20]
@@ -38,16 +40,25 @@ def test_scale_to_budget_keeps_fractions_and_scales_epoch_counts():
     assert planned_epochs(small) == 5 and scale_to_budget(cfg, 12) == cfg
 
 
-def test_default_reduction_factor_is_3_for_both_schedulers():
-    from ltsearch.search.request import SearchRequest
+def test_default_reduction_factor_is_4_for_sh_and_3_for_asha(tmp_path):
+    """A new search's state takes its scheduler's factor unless --reduction-factor gives one; and the
+    default sh search costs half the epochs of training every config fully."""
+    from ltsearch.search.engine import _open_state
+    from ltsearch.search.prepare import prepare
+    from ltsearch.search.request import REDUCTION_FACTORS, SearchRequest
 
-    assert SearchRequest(method="kps").reduction_factor == 3.0  # sh: keep 1 in 3 over its two lower rungs
-    assert SearchRequest(method="kps", scheduler="asha").reduction_factor == 3.0
-    assert SearchRequest(method="kps", reduction_factor=4).reduction_factor == 4
-    # the default sh search of 16 configs at 12 epochs: 16 x 2 + ceil(16/3)=6 x 4 + ceil(6/3)=2 x 12 = 80 epochs,
-    # 0.417 of 16 x 12; at 20 epochs 32 configs: 32 x 3 + 11 x 7 + 4 x 20 = 253, 0.395 of 32 x 20
-    assert planned_sh_epochs(16, 1, rung_budgets(12), 3.0) == 80
-    assert planned_sh_epochs(32, 1, rung_budgets(20), 3.0) == 253
+    assert REDUCTION_FACTORS == {"sh": 4.0, "asha": 3.0}
+    for i, (scheduler, given, want) in enumerate([("sh", None, 4.0), ("asha", None, 3.0), ("sh", 2.0, 2.0)]):
+        req = SearchRequest(method="kps", dataset="digits-lt", epochs=12, scheduler=scheduler,
+                            reduction_factor=given, storage_path=str(tmp_path))
+        space, _ = prepare(req)
+        state = _open_state(req, space, tmp_path / f"s{i}", f"s{i}", "digits-lt", None, 12)
+        assert state.reduction_factor == want, (scheduler, given)
+    # the default sh search of 16 configs at 12 epochs: 16 x 3 + ceil(16/4)=4 x 12 = 96 epochs, 0.5 of 16 x 12;
+    # at 20 epochs 32 configs: 32 x 5 + 8 x 20 = 320, 0.5 of 32 x 20; the embedded 8 x 8: 8 x 2 + 2 x 8 = 32
+    assert planned_sh_epochs(16, 1, rung_budgets(12), 4.0) == 96
+    assert planned_sh_epochs(32, 1, rung_budgets(20), 4.0) == 320
+    assert planned_sh_epochs(8, 1, rung_budgets(8), 4.0) == 32
 
 
 def test_resume_keeps_the_saved_reduction_factor(tmp_path):
@@ -60,14 +71,14 @@ def test_resume_keeps_the_saved_reduction_factor(tmp_path):
     from ltsearch.search.request import SearchRequest
     from ltsearch.search.state import STATE_FILE, SearchState
 
-    req = SearchRequest(method="kps", dataset="digits-lt", epochs=12, reduction_factor=4, storage_path=str(tmp_path))
+    req = SearchRequest(method="kps", dataset="digits-lt", epochs=12, reduction_factor=5, storage_path=str(tmp_path))
     space, _ = prepare(req)
     folder = tmp_path / "s"
     state = _open_state(req, space, folder, "s", "digits-lt", None, 12)
-    assert (state.budgets, state.reduction_factor) == ([2, 4, 12], 4)
+    assert (state.budgets, state.reduction_factor) == ([3, 12], 5)
     again = _open_state(SearchRequest(method="kps", dataset="digits-lt", epochs=12), space, folder, "s", "digits-lt",
                         SearchState.load(folder), 12)
-    assert again.reduction_factor == 4
+    assert again.reduction_factor == 5
     data = json.loads((folder / STATE_FILE).read_text())
     del data["reduction_factor"]
     (folder / STATE_FILE).write_text(json.dumps(data))
@@ -99,12 +110,12 @@ def test_with_budget_of_undoes_scale_to_budget(method):
 
 def test_a_bracket_of_one_config_trains_the_full_budget_at_once(tmp_path):
     """`--trials 1` (or no more configs than brackets) has nothing to rank at a lower rung: budgets [12],
-    12 epochs a config, not 2 + 4 + 12."""
+    12 epochs a config, not 3 + 12."""
     from ltsearch.search.engine import _open_state
     from ltsearch.search.prepare import prepare
     from ltsearch.search.request import SearchRequest
 
-    cases = [(1, 1, [12]), (3, 3, [12]), (4, 3, [2, 4, 12]), (2, 1, [2, 4, 12])]  # trials, brackets, budgets
+    cases = [(1, 1, [12]), (3, 3, [12]), (4, 3, [3, 12]), (2, 1, [3, 12])]  # trials, brackets, budgets
     for i, (trials, brackets, budgets) in enumerate(cases):
         req = SearchRequest(method="kps", dataset="digits-lt", epochs=12, trials=trials, brackets=brackets,
                             storage_path=str(tmp_path))
