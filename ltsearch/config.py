@@ -241,6 +241,8 @@ def validate(cfg: TrialConfig, where: str = "config") -> None:
 def load_yaml(path: str | Path) -> dict:
     """Safe-load a YAML mapping; errors name the file and the line."""
     path = Path(path)
+    if path.is_dir():
+        raise LTSearchError(f"{path}: is a folder; give a YAML file")
     if not path.is_file():
         raise LTSearchError(f"{path}: no such file; check the path")
     try:

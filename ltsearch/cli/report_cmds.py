@@ -314,6 +314,12 @@ def heatmap(
         names = ", ".join(reader.search_names(experiment, uri)) or "none"
         raise LTSearchError(f"--from-search {from_search}: no finished trials in {experiment} ({uri}); "
                             f"searches there: {names}")
+    from ltsearch.tracking import TAG_METHOD
+
+    searched = sorted({r["tags"].get(TAG_METHOD) for r in runs} - {None, method})
+    if searched:  # the figure and its title would name METHOD for another method's trials
+        raise LTSearchError(f"--from-search {from_search} is a search of {', '.join(searched)}, not {method}: "
+                            f"draw it with ltsearch heatmap {searched[0]} ...")
     grid = hm.grid_from_runs(runs, xa, ya, metric, groups=groups, tracking_uri=uri)
     png = output or Path("heatmaps") / f"{experiment}-{from_search}-{xa.param}-{ya.param}.{fig_format}"
     from ltsearch.reports.leaderboard import budget_label, budget_of
@@ -366,7 +372,6 @@ def searches(
 
     Example: ltsearch searches -d digits-lt
     """
-    from ltsearch.reports.fmt import fmt_float
     from ltsearch.reports.searches import list_searches
     from ltsearch.tracking.reader import resolve_experiment
 
@@ -387,18 +392,37 @@ def searches(
                f"no searches in the store {uri}; read another with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)")
         err_console.print(msg, style="yellow", markup=False, highlight=False, soft_wrap=True)
         return
+    print_searches(console.real(), rows, uri, metric)
+
+
+def print_searches(out, rows: list[dict], uri: str, metric: str) -> None:
+    """The searches as a table where it fits ``out``'s width; else one block of lines per search (a
+    narrow terminal): a value is never cut to ``24…`` nor a name folded."""
     from rich.table import Table
 
+    from ltsearch.reports.fmt import fmt_float
+
+    cols = ("name", "method", "dataset", "status", "completed", "stopped", "failed", f"best {metric}",
+            "epochs consumed", "date")
     table = Table(title=f"searches in {uri}", title_justify="left")
-    for col in ("name", "method", "dataset", "status", "completed", "stopped", "failed", f"best {metric}",
-                "epochs consumed", "date"):
+    for col in cols:
         table.add_column(col, justify="right" if col in ("completed", "stopped", "failed", "epochs consumed")
-                         or col.startswith("best") else "left", no_wrap=col in ("name", "dataset"))  # names to copy
-    for r in rows:
-        table.add_row(r["name"], r["method"], r["experiment"], r["status"], str(r["completed"]), str(r["stopped"]),
-                      str(r["failed"]), fmt_float(r["best"]), "" if r["epochs_consumed"] is None
-                      else str(r["epochs_consumed"]), r["date"])
-    console.print(table)
+                         or col.startswith("best") else "left", no_wrap=True)
+    cells = [(r["name"], r["method"], r["experiment"], r["status"], str(r["completed"]), str(r["stopped"]),
+              str(r["failed"]), fmt_float(r["best"]), "" if r["epochs_consumed"] is None
+              else str(r["epochs_consumed"]), r["date"]) for r in rows]
+    for c in cells:
+        table.add_row(*c)
+    if out.measure(table, options=out.options.update_width(10_000)).maximum <= out.width:
+        out.print(table)
+        return
+    say = {"markup": False, "highlight": False, "soft_wrap": True}
+    out.print(f"searches in {uri}", **say)
+    for c in cells:
+        name, method, experiment, status, done, stopped, failed, best, consumed, date = c
+        out.print(f"{name}: {method} on {experiment}, {status}, {date}", **say)
+        out.print(f"  {done} completed, {stopped} stopped, {failed} failed; best {metric} {best}; epochs consumed "
+                  f"{consumed or '-'}", **say)
 
 
 def _run_label(run: dict | None) -> str:

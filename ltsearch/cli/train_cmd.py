@@ -59,6 +59,9 @@ def train(
     if config is not None:
         raw, where = load_yaml(config), str(config)
         raw.pop("ltsearch", None)  # provenance block written by `ltsearch export`
+        if not raw:  # not "every default": that is ce with resnet32 for 200 epochs
+            raise LTSearchError(f"{shown_key(where, 200)}: an empty config; give a trial config (ltsearch export "
+                                f"writes one) or --preset METHOD/DATASET")
     else:
         raw, where = load_preset(preset)["config"], f"preset {preset}"
     sets = list(overrides or [])
@@ -89,12 +92,17 @@ def train(
 
         load_checkpoint(params["backbone"])
     base = out or Path("trials") / "train" / f"{cfg.method.name}-{cfg.dataset.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    # every output folder checked before anything is printed or trained: a folder holding a run of another
+    # config is refused here, not after a progress bar (or after the seeds before it trained)
+    resumed = check_folders([(cfg, base)] if not seeds else
+                            [(_with_seed(cfg, s, where), base / f"seed{s}") for s in seed_list], resume)
     try:
         if seeds:
-            results = train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where)
+            results = train_seeds(cfg, seed_list, base, resume, data, config, tracking_uri, where=where,
+                                  resumed=resumed)
             _print_seeds(results, seed_list)
         else:
-            _train_one(cfg, base, resume, data)
+            _train_one(cfg, base, resume, data, resumed.get(str(base), 0))
     except KeyboardInterrupt:  # the epochs done are in the folder's checkpoint: say how to go on
         again = "rerun the same command" if out is not None else f"rerun the command with --output {base}"
         err_console.print(f"stopped: {again} to resume from the last epoch saved there", markup=False,
@@ -102,20 +110,33 @@ def train(
         raise typer.Exit(130) from None
 
 
+def _with_seed(cfg, seed: int, where: str):
+    return config_from_dict({**cfg.to_dict(), "seed": seed}, where=where)
+
+
+def check_folders(runs: list[tuple], resume: bool) -> dict[str, int]:
+    """``{folder: epochs its run resumes after}`` for each ``(config, folder)``; a folder holding a run of
+    another config is refused (one line, exit 2) before any of them trains."""
+    from ltsearch.train import resumed_epochs
+
+    return {str(folder): resumed_epochs(cfg, folder, resume) for cfg, folder in runs}
+
+
 def train_seeds(cfg, seed_list: list[int], base: Path, resume: bool, data, config_path: Path | None,
-                tracking_uri: str | None, where: str = "config") -> list[dict]:
+                tracking_uri: str | None, where: str = "config", resumed: dict[str, int] | None = None) -> list[dict]:
     """Final runs: ``cfg`` trained once per seed into ``base/seed<k>``, then logged to MLflow as the
-    leaderboard's ``final`` rows (linked to the trial that ``config_path``'s provenance block names)."""
+    leaderboard's ``final`` rows (linked to the trial that ``config_path``'s provenance block names).
+    ``resumed``: :func:`check_folders` of those folders, when the caller checked them."""
     results, run_dirs = [], []
     for seed in seed_list:
-        run_cfg = config_from_dict({**cfg.to_dict(), "seed": seed}, where=where)
+        run_cfg = _with_seed(cfg, seed, where)
         run_dirs.append(base / f"seed{seed}")
-        results.append(_train_one(run_cfg, run_dirs[-1], resume, data))
+        results.append(_train_one(run_cfg, run_dirs[-1], resume, data, (resumed or {}).get(str(run_dirs[-1]), 0)))
     _log_final_runs(cfg, results, seed_list, config_path, tracking_uri, run_dirs, data)
     return results
 
 
-def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
+def _train_one(cfg, run_dir: Path, resume: bool, data=None, done: int = 0) -> dict:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -128,10 +149,11 @@ def _train_one(cfg, run_dir: Path, resume: bool, data=None) -> dict:
 
     total = planned_epochs(cfg)
     console.print(f"[bold]{cfg.method.name}[/] on {cfg.dataset.name} with {cfg.model.name}, "
-                  f"{total} epochs, seed {cfg.seed} -> {run_dir}")
+                  f"{total} epochs, seed {cfg.seed} -> {run_dir}"
+                  + (f" (resuming after epoch {done}, from its checkpoint)" if done else ""))
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeRemainingColumn(), console=console.real()) as bar:
-        task = bar.add_task("epochs", total=total, status="")
+        task = bar.add_task("epochs", total=total, completed=min(done, total), status="")
 
         def report(epoch: int, m: dict) -> None:
             val = f"val {m['val/acc']:.2f}" if "val/acc" in m else ""
@@ -202,7 +224,7 @@ def confirm(
 ) -> None:
     """Train a search's top configs over seeds and rank them by the mean: a search trains each config
     with one seed, which at short budgets moves its accuracy by points. Where fewer than --top configs
-    reached the full budget (sh keeps 1 in 3 at each rung), the best of the lower rungs follow, trained
+    reached the full budget (sh keeps 1 in 4 at each rung by default), the best of the lower rungs follow, trained
     at the full budget. The runs are the leaderboard's final rows (mean ± std), linked to their trial; a
     rerun resumes them.
 
@@ -236,10 +258,13 @@ def confirm(
         if repr(spec) not in loaded:  # the configs of one search share their data
             loaded[repr(spec)] = load_dataset(spec)
         plans.append((row, config, notes, cfg, path, loaded[repr(spec)]))
+    resumed = check_folders([(_with_seed(cfg, s, str(path)), base / path.stem / f"seed{s}")
+                             for _, _, _, cfg, path, _ in plans for s in seed_list], True)
     entries = []
     for row, config, notes, cfg, path, data in plans:
         write_config(path, experiment, row, config, metric, notes)
-        results = train_seeds(cfg, seed_list, base / path.stem, True, data, path, uri, where=str(path))
+        results = train_seeds(cfg, seed_list, base / path.stem, True, data, path, uri, where=str(path),
+                              resumed=resumed)
         entries.append({"row": row, "order": len(entries) + 1, "seeds": seed_list, "results": results,
                         "config_path": path, "stopped_at": row["budget_epochs"] if notes else None})
     _print_confirmed(summarize(entries, metric), metric, search)

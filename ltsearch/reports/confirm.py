@@ -27,7 +27,7 @@ from ltsearch.train.plan import planned_epochs
 def top_rows(dataset: str, search: str, *, imbalance_ratio: float | None, top: int, metric: str,
              tracking_uri: str) -> tuple[str, list[dict]]:
     """(experiment, the search's ``top`` best configs as trial rows), best first: those of its largest
-    budget, then, where fewer reached it (sh keeps 1 in 3 at each rung), the best of each lower rung
+    budget, then, where fewer reached it (sh keeps 1 in 4 at each rung by default), the best of each lower rung
     that went no higher, in the search's own order (a config once, at its highest rung)."""
     board = leaderboard.build(dataset, imbalance_ratio, metric=metric, tracking_uri=tracking_uri, reference=False,
                               search=search)

@@ -180,9 +180,14 @@ def _span(axis: Axis, pts: list, k: int) -> str:
 
 
 def searched_log(experiment: str, search: str, key: str, tracking_uri: str | None = None) -> bool:
-    """Whether the search sampled ``key`` on a log scale (its parent run's ``space.<knob>`` param)."""
+    """Whether the search sampled ``key`` on a log scale: its parent run's ``space.<knob>`` param, the
+    knob's ``Dim.describe()``, read back by ``Dim.from_description``."""
+    from ltsearch.search.space import Dim
+
     parent = reader.parent_run(experiment, search, tracking_uri)
-    return (parent or {}).get("params", {}).get(f"space.{short_key(key)}", "").split("  when")[0].endswith(" log")
+    text = (parent or {}).get("params", {}).get(f"space.{short_key(key)}")
+    dim = Dim.from_description(short_key(key), text) if text is not None else None
+    return dim is not None and dim.log
 
 
 # ---- CSV -----------------------------------------------------------------------------

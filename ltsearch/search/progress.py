@@ -10,6 +10,7 @@ file) each event is one plain line on stderr, flushed at once::
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from typing import Any
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from ltsearch.console import width_for
 from ltsearch.search.state import RunRecord, SearchState
+from ltsearch.tracking import resolve_tracking_uri
 from ltsearch.tracking.names import ui_url
 
 STATE_STYLE = {"pending": "dim", "running": "cyan", "completed": "green", "stopped": "yellow",
@@ -169,22 +171,26 @@ def print_summary(result, console=None) -> None:
             console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(f"elapsed {clock(result.elapsed_s)}, {result.epochs_consumed} training epochs "
                   f"({result.epochs_consumed / max(1, result.full_epochs):.2f} of training every config fully)")
-    console.print(f"MLflow: {result.tracking_uri} (experiment {result.experiment}, run {result.parent_run_id})")
+    line = {"markup": False, "highlight": False, "soft_wrap": True}  # commands to copy: never broken at the width
+    console.print(f"MLflow: {result.tracking_uri} (experiment {result.experiment}, run {result.parent_run_id})",
+                  **line)
     if result.optuna_storage:
-        console.print(f"Optuna: {result.optuna_storage} (study {result.study_name})")
-    store = f" --tracking-uri {result.tracking_uri}" if not result.tracking_uri.startswith("sqlite") else ""
-    console.print("next:", markup=False)
+        console.print(f"Optuna: {result.optuna_storage} (study {result.study_name})", **line)
+    # the next commands read the store this search wrote: named unless it is the one they would read anyway
+    # (./mlflow.db of this folder, or MLFLOW_TRACKING_URI)
+    store = ("" if result.tracking_uri == resolve_tracking_uri(None)
+             else f" --tracking-uri {shlex.quote(result.tracking_uri)}")
+    console.print("next:", **line)
     ir = result.experiment.rsplit("-ir", 1)[1] if "-ir" in result.experiment else None
     data = f"-d {result.dataset}" + (f" -r {ir}" if ir else "")
-    console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", markup=False, highlight=False)
+    console.print(f"  ltsearch leaderboard {data} --name {result.name}{store}", **line)
     console.print(f"  ltsearch confirm {data} --name {result.name}{store}   # the top 3 over seeds 0,1,2: "
-                  f"one seed ranked them", markup=False, highlight=False)
+                  f"one seed ranked them", **line)
     console.print(f"  ltsearch export {data} --name {result.name}{store} -o best.yaml && "
-                  f"ltsearch train --config best.yaml --seeds 0,1,2", markup=False, highlight=False)
+                  f"ltsearch train --config best.yaml --seeds 0,1,2{store}", **line)
 
     if result.tracking_uri.startswith("sqlite"):
-        console.print(f"  mlflow ui --backend-store-uri {result.tracking_uri}   # then open "
-                      f"{ui_url('http://127.0.0.1:5000', result.experiment_id or '0')}", markup=False, highlight=False)
+        console.print(f"  mlflow ui --backend-store-uri {shlex.quote(result.tracking_uri)}   # then open "
+                      f"{ui_url('http://127.0.0.1:5000', result.experiment_id or '0')}", **line)
     elif result.tracking_uri.startswith("http"):
-        console.print(f"  open {ui_url(result.tracking_uri, result.experiment_id or '0')}", markup=False,
-                      highlight=False)
+        console.print(f"  open {ui_url(result.tracking_uri, result.experiment_id or '0')}", **line)

@@ -66,6 +66,45 @@ class Dim:
             text += f"  when {self.when[0]} in {list(self.when[1])}"
         return text
 
+    @classmethod
+    def from_description(cls, name: str, text: str, path: str | None = None) -> "Dim | None":
+        """The knob that :meth:`describe` wrote ``text`` for (the ``space.<knob>`` param of a search's
+        MLflow parent run), read back; None for text it never writes (another tool's, a cut value).
+        Kind, ``log`` and ``when`` come back exactly, a fixed value too (its ``repr``); bounds and
+        choices as ``describe`` printed them (floats at 6 significant digits)."""
+        import ast
+        import re
+
+        if not isinstance(text, str):
+            return None
+        when = None
+        m = re.fullmatch(r"(?P<body>.*?)(?:  when (?P<ctrl>\S+) in (?P<vals>\[.*\]))?", text, re.S)
+        body = m.group("body")
+        if m.group("ctrl") is not None:
+            try:
+                vals = ast.literal_eval(m.group("vals"))
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                return None
+            if not isinstance(vals, list):
+                return None
+            when = (m.group("ctrl"), tuple(vals))
+        if body.startswith("fixed "):
+            return cls(name, path or name, "fixed", value=_read_repr(body[len("fixed "):]), when=when)
+        if body.startswith("one of "):
+            choices = [_read_fmt(c) for c in body[len("one of "):].split(", ")]
+            return cls(name, path or name, "categorical", choices=choices, when=when)
+        r = re.fullmatch(r"(?P<kind>float|int) \[(?P<low>[^,\]]+), (?P<high>[^,\]]+)\](?P<log> log)?", body)
+        if r is None:
+            return None
+        try:
+            low, high = float(r.group("low")), float(r.group("high"))
+        except ValueError:
+            return None
+        if r.group("kind") == "int" and low.is_integer() and high.is_integer():
+            low, high = int(low), int(high)
+        return cls(name, path or name, r.group("kind"), low=low, high=high, log=r.group("log") is not None,
+                   when=when)
+
     def to_yaml(self) -> Any:
         if self.kind == "fixed":
             out: dict[str, Any] = {"fixed": self.value}
@@ -163,6 +202,32 @@ def spread(low: float, high: float, points: int, log: bool = False) -> list[floa
 
 def _fmt(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _read_fmt(text: str) -> Any:
+    """A value as :func:`_fmt` printed it: an int, a float, a bool / None, else the text."""
+    special = {"True": True, "False": False, "None": None}
+    if text in special:
+        return special[text]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _read_repr(text: str) -> Any:
+    """A value as ``repr`` printed it (a YAML scalar or list); ``inf`` / ``nan`` too; else the text."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
 
 def _same(a: Any, b: Any) -> bool:

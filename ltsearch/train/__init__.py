@@ -9,11 +9,11 @@ from importlib import import_module
 
 from ltsearch.train.schedules import LR_SCHEDULES, lr_at
 
-_HOME = {"run_trial": "trial",  # torch
+_HOME = {"run_trial": "trial", "resumed_epochs": "trial",  # torch
          # light, but it imports ltsearch.config, which imports ltsearch.train.schedules (this package)
          "planned_epochs": "plan", "resolve_config": "plan"}
 
-__all__ = ["run_trial", "planned_epochs", "resolve_config", "lr_at", "LR_SCHEDULES"]
+__all__ = ["run_trial", "resumed_epochs", "planned_epochs", "resolve_config", "lr_at", "LR_SCHEDULES"]
 
 
 def __getattr__(name: str):

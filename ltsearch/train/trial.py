@@ -93,11 +93,7 @@ def run_trial(config: dict | TrialConfig, report: Report | None = None, out_dir:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         _refuse_links(out)
-        saved = _resume_point(out / "checkpoint.pt", device) if resume else None
-        if saved is not None and saved.get("config_key", key) != key:
-            raise LTSearchError(f"{out} holds a run of another config ({_config_change(out / 'config.yaml', cfg)}): "
-                                f"resume it with that config, or give another output folder (or --no-resume to "
-                                f"start over there)")
+        saved = _checked_resume_point(out, cfg, key, device) if resume else None
         write_atomic(out / "config.yaml", dump_yaml(cfg.to_dict()))
 
     model = build_model(cfg.model.name, data.num_classes, head=method.head, init=cfg.model.init)
@@ -138,6 +134,29 @@ OUTPUTS = ("config.yaml", "checkpoint.pt", "best.pt", "stage1.pt", "metrics.json
            "confusion.csv")
 
 
+def resumed_epochs(config: dict | TrialConfig, out_dir: str | Path, resume: bool = True) -> int:
+    """The epochs a :func:`run_trial` of ``config`` into ``out_dir`` resumes after (0: it starts over),
+    checked as ``run_trial`` checks them (a folder holding a run of another config, or a link, is
+    refused) but writing nothing: a caller checks every folder before it prints or trains anything."""
+    out = Path(out_dir)
+    if not resume or not out.is_dir():
+        return 0
+    cfg, _ = resolve_config(config)
+    _refuse_links(out)
+    saved = _checked_resume_point(out, cfg, config_key(cfg), "cpu", quiet=True)
+    return 0 if saved is None else int(saved["progress"].get("global_epoch", 0))
+
+
+def _checked_resume_point(out: Path, cfg, key: str, device, quiet: bool = False) -> dict | None:
+    """``out``'s checkpoint to resume (None: start over); refused when it holds a run of another config."""
+    saved = _resume_point(out / "checkpoint.pt", device, quiet)
+    if saved is not None and saved.get("config_key", key) != key:
+        raise LTSearchError(f"{out} holds a run of another config ({_config_change(out / 'config.yaml', cfg)}): "
+                            f"resume it with that config, or give another output folder (or --no-resume to "
+                            f"start over there)")
+    return saved
+
+
 def _config_change(saved_yaml: Path, cfg) -> str:
     """The first keys where ``cfg`` differs from the run's saved config, as ``optim.lr 0.1 there, 0.01 now``."""
     from ltsearch.checks import shown
@@ -172,14 +191,16 @@ def _write_history(out: Path, history: list[dict]) -> None:
     write_atomic(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
 
 
-def _resume_point(path: Path | None, device) -> dict | None:
-    """The checkpoint to resume from; ``None`` (start over) when there is none or it is unreadable."""
+def _resume_point(path: Path | None, device, quiet: bool = False) -> dict | None:
+    """The checkpoint to resume from; ``None`` (start over, with a warning unless ``quiet``) when there is
+    none or it is unreadable."""
     if path is None or not path.is_file() or path.is_symlink():
         return None
     try:
         return load_checkpoint(path, map_location=device)
     except LTSearchError as err:  # truncated by a kill mid-write of an older ltsearch, or corrupt
-        logging.getLogger(__name__).warning("%s; the trial starts over", err)
+        if not quiet:
+            logging.getLogger(__name__).warning("%s; the trial starts over", err)
         return None
 
 

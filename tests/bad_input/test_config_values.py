@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import cfg, check_case
+from .harness import cfg, check_case, text
 
 CASES = [
     ("unknown-method-config", lambda t: ["train", "--config", cfg(t, **{"method.name": "nope"})], ["nope"]),
@@ -30,6 +30,10 @@ CASES = [
      ["optim.learning_rate"]),
     ("unknown-set-key", lambda t: ["train", "--config", cfg(t), "--set", "optim.lrr=0.1"], ["optim.lrr"]),
     ("unknown-preset", lambda t: ["train", "--preset", "kps/mnist"], ["kps/mnist"]),
+    # an empty file is no config (its defaults train ce with resnet32 for 200 epochs); a folder is no file
+    ("empty-config", lambda t: ["train", "--config", text(t, "empty.yaml", "")], ["empty.yaml: an empty config"]),
+    ("comments-only-config", lambda t: ["train", "--config", text(t, "c.yaml", "# nothing\n")], ["an empty config"]),
+    ("config-is-a-folder", lambda t: ["train", "--config", "."], [".: is a folder; give a YAML file"]),
     ("train-unknown-param-names-the-file", lambda t: ["train", "--config", cfg(
         t, **{"method.name": "kps", "method.params": {"m_maxx": 0.5}})], ["c.yaml: ", "unknown parameter 'm_maxx'"]),
     ("train-set-value-names-the-flag", lambda t: ["train", "--config", cfg(t), "--set", "epochs=0"],

@@ -121,3 +121,20 @@ def test_compare_says_a_final_run_is_one_seed(tmp_path):
     said = " ".join(res.output.split())
     assert res.exit_code == 0, res.output
     assert f"{rid[:8]} (final run, seed 1; the leaderboard shows the seeds' mean)" in said
+
+
+def test_searches_in_a_narrow_terminal_cut_no_value(tmp_path):
+    """At 80 columns the table no longer fits (names are long): one block per search, every value
+    whole (never `40…`, `com…` or `20…`), no row wider than the terminal; a wide one keeps the table."""
+    from ..helpers import cli_process
+
+    uri = _store(tmp_path)
+    for columns in (80, 200):
+        proc = cli_process(["searches", "--tracking-uri", uri], cwd=tmp_path, env={"COLUMNS": str(columns)})
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out
+        assert "…" not in out, out
+        assert all(len(line) <= columns for line in out.splitlines()[1:]), out  # [0]: the store's path, whole
+        for value in ("sa", "sb", "completed", "40.00", "35.00", "digits-lt-ir10", time.strftime("%Y-%m-%d")):
+            assert value in out, (value, out)
+        assert ("┃ name" in out) == (columns == 200), out

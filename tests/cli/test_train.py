@@ -126,3 +126,42 @@ def test_train_interrupted_says_how_to_resume(tmp_path, monkeypatch, given_outpu
     else:
         folder = re.search(r"--output (\S+) to resume", said).group(1)
         assert folder.startswith("trials/train/ce-digits-lt-"), said
+
+
+def test_train_into_a_folder_of_another_config_refuses_before_any_progress(tmp_path):
+    """The refusal comes first: no header, no empty `0/N` progress bar, the folder unchanged; the same
+    config resumes there and says from where."""
+    cfg = tmp_path / "ce.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config("ce", epochs=2)))
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out), "--set", "optim.lr=0.05"])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith("error:") and "holds a run of another config" in res.output, res.output
+    assert "0/2" not in res.output and "epochs" not in res.output.split("error:")[0], res.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    again = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out)])
+    assert again.exit_code == 0 and "resuming after epoch 2" in " ".join(again.output.split()), again.output
+
+
+def test_train_seeds_checks_every_seed_folder_before_training_any(tmp_path):
+    """`--seeds 0,1` into a folder whose seed1 holds another config's run: refused before seed 0 trains."""
+    cfg = tmp_path / "ce.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_config("ce", epochs=2)))
+    out = tmp_path / "final"
+    other = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out / "seed1"), "--epochs", "1"])
+    assert other.exit_code == 0, other.output
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--output", str(out), "--seeds", "0,1",
+                              "--tracking-uri", str(tmp_path / "mlflow.db")])
+    assert res.exit_code == 2 and "seed1 holds a run of another config" in res.output, res.output
+    assert not (out / "seed0").exists() and not (tmp_path / "mlflow.db").exists()
+
+
+def test_confirm_help_gives_sh_default_reduction_factor():
+    """`confirm --help` explains why lower-rung configs follow with sh's default (keep 1 in 4), not an old one."""
+    from ltsearch.search.request import REDUCTION_FACTORS
+
+    res = runner.invoke(app, ["confirm", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0 and f"sh keeps 1 in {REDUCTION_FACTORS['sh']:g} at each rung" in text, text

@@ -118,3 +118,36 @@ def test_from_search_with_no_trial_in_a_cell_writes_nothing(search_store, tmp_pa
     res = _heatmap(search_store, "--x", "m_max=1.2:1.8:3", "--y", "s_base=10,20", "-o", str(out))
     assert res.exit_code == 2 and "none of the 3 trials falls in a cell" in res.output
     assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / "sub").exists()
+
+
+@pytest.mark.parametrize("text, log", [
+    ("float [8, 32] log", True),
+    ("int [16, 512] log  when ga in ['column', 'row']", True),
+    ("float [0.1, 0.8]", False),
+    ("one of lin, log", False),  # a categorical whose last choice is `log` samples no scale
+    ("one of 8, 16  when mode in ['log']", False),
+    ("fixed 'log'", False),
+])
+def test_searched_log_reads_the_scale_the_search_described(search_store, text, log):
+    """`--from-search` bins around given values in log space only for a knob the search sampled on a log
+    scale, read from its parent run's `space.<knob>` param (`Dim.describe()`, unchanged in old stores)."""
+    from mlflow import MlflowClient
+
+    from ltsearch.reports import heatmap as hm
+    from ltsearch.tracking import reader
+
+    knob = f"knob{abs(hash(text)) % 10**8}"
+    parent = reader.parent_run(EXPERIMENT, "kps-b", search_store["uri"])
+    MlflowClient(tracking_uri=search_store["uri"]).log_param(parent["run_id"], f"space.{knob}", text)
+    assert hm.searched_log(EXPERIMENT, "kps-b", f"method.params.{knob}", search_store["uri"]) is log
+    assert hm.searched_log(EXPERIMENT, "kps-b", "method.params.not_searched", search_store["uri"]) is False
+
+
+def test_from_search_of_another_method_is_refused_and_writes_nothing(search_store, tmp_path):
+    """`heatmap lort --from-search kps-b` drew kps's trials under the title `lort on ...`: one line, exit 2."""
+    out = tmp_path / "sub" / "h.png"
+    res = runner.invoke(report_app(), ["heatmap", "lort", "-d", "digits-lt", "--from-search", "kps-b",
+                                       "--tracking-uri", search_store["uri"], "--x", "optim.lr", "--y",
+                                       "optim.weight_decay", "-o", str(out)])
+    assert res.exit_code == 2 and "kps-b is a search of kps, not lort" in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / "sub").exists()

@@ -14,6 +14,7 @@ from ltsearch.errors import LTSearchError
 from ltsearch.methods import METHODS
 from ltsearch.search.sampler import SpaceSampler, make_optuna_sampler
 from ltsearch.search.space import (
+    Dim,
     builtin_space_path,
     load_space,
     parse_space,
@@ -346,3 +347,40 @@ def test_every_builtin_space_loads_for_every_registered_dataset(method):
     for dataset in DATASETS.names():
         sp = load_space(method, dataset=dataset)
         assert sp.dataset == dataset and sp.dims
+
+
+DIMS = [
+    Dim("m_max", "method.params.m_max", "float", low=0.1, high=0.8),
+    Dim("s_base", "method.params.s_base", "float", low=8.0, high=32.0, log=True),
+    Dim("optim.weight_decay", "optim.weight_decay", "float", low=1e-5, high=1e-3, log=True),
+    Dim("stage2_epochs", "method.params.stage2_epochs", "int", low=1, high=30),
+    Dim("optim.batch_size", "optim.batch_size", "int", low=16, high=512, log=True),
+    Dim("ga", "method.params.ga", "categorical", choices=["column", "row", "off"]),
+    Dim("mixed", "method.params.mixed", "categorical", choices=[0.1, 2, True, "lin", "log"]),
+    Dim("n_base", "method.params.n_base", "fixed", value=50.0),
+    Dim("fixed_text", "method.params.fixed_text", "fixed", value="x  when y"),
+    Dim("fixed_list", "schedule.milestones", "fixed", value=[0.8, 0.9]),
+    Dim("fixed_none", "method.params.backbone", "fixed", value=None),
+    Dim("fixed_bool", "tta_flip", "fixed", value=True),
+]
+
+
+@pytest.mark.parametrize("when", [None, ("ga", ("column", "row")), ("flag", (True,)), ("k", (2, 0.5))])
+@pytest.mark.parametrize("dim", DIMS, ids=lambda d: d.name)
+def test_describe_is_read_back_for_every_kind_of_knob(dim, when):
+    """`Dim.from_description` reads what `Dim.describe` writes (the `space.<knob>` params of a search's MLflow
+    parent run, which the heatmap reads the scale of): kind, log, when, bounds, choices and values."""
+    import dataclasses
+
+    dim = dataclasses.replace(dim, when=when)
+    back = Dim.from_description(dim.name, dim.describe(), dim.path)
+    assert back is not None
+    assert (back.kind, back.log, back.when, back.low, back.high, back.choices, back.value) == \
+        (dim.kind, dim.log, dim.when, dim.low, dim.high, dim.choices, dim.value)
+    assert back.describe() == dim.describe() and back.path == dim.path
+
+
+@pytest.mark.parametrize("text", ["", "float [0.1", "float [a, b]", "log", "one", "when x in [1]",
+                                  "float [1, 2]  when x in [1", "float [1, 2] linear"])
+def test_text_describe_never_writes_reads_back_as_none(text):
+    assert Dim.from_description("k", text) is None
