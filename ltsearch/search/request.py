@@ -179,6 +179,14 @@ def check_plan(req: SearchRequest, space: SearchSpace, base: dict) -> None:
         if req.grace_period > longest:
             raise LTSearchError(f"--grace-period {req.grace_period} is longer than the run ({longest} epochs), so no "
                                 f"trial could be stopped early; use --grace-period < {longest} or --scheduler none")
+    if req.scheduler == "sh" and req.rungs:
+        longest = longest_run(space, base)
+        for r in req.rungs:  # as dispatch.rung_budgets rounds them
+            if (max(1, round(r * longest)) if r < 1 else int(r)) >= longest:
+                shown = f"{r:g}" + (f" (of {longest} epochs: {max(1, round(r * longest))})" if r < 1 else "")
+                raise LTSearchError(f"--rungs {shown} is not below the run's {longest} epochs, so that rung would "
+                                    f"train nothing less than the full budget; give lower rungs below {longest} "
+                                    f"epochs, e.g. --rungs {max(1, longest // 4)}")
     checks.check_reachable("--tracking-uri" if req.tracking_uri else "MLFLOW_TRACKING_URI",
                            req.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"))
     checks.check_reachable("--optuna-storage", req.optuna_storage)

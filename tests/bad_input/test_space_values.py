@@ -47,6 +47,10 @@ CASES = [
         t, "space.yaml", "method: kps\nbase: {model: {name: resnet9000}}\n")], ["space.yaml", "resnet9000"]),
     ("grid-too-large", lambda t: ["run", "kps", "--search", "grid", "--grid-points", "100"],
      ["--search grid", "points", "10,000"]),
+    ("rung-not-below-the-run", lambda t: ["run", "kps", "--epochs", "4", "--rungs", "5"],
+     ["--rungs 5", "not below the run's 4 epochs"]),
+    ("rung-fraction-rounds-to-the-run", lambda t: ["run", "kps", "--epochs", "4", "--rungs", "1,0.9"],
+     ["--rungs 0.9 (of 4 epochs: 4)", "not below"]),
     ("grace-period-longer-than-run", lambda t: ["run", "kps", "--epochs", "2", "--scheduler", "asha", "--grace-period", "5"],
      ["--grace-period 5", "2 epochs"]),
 ]
