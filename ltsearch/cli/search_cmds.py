@@ -34,6 +34,7 @@ from ltsearch.errors import LTSearchError
 @user_errors
 @holds_signals  # a signal while the checks run stops the search before it writes anything
 def run(
+    ctx: typer.Context,
     method: MethodArg,
     dataset: DatasetOpt = DEFAULT_DATASET,
     imbalance_ratio: RatioOpt = None,
@@ -111,6 +112,7 @@ def run(
         warm_start=list(warm_start or []), resume=resume, seed=seed, retries=retries,
         params=list(param or []), fixed=list(fix or []), sets=list(set_ or []), storage_path=storage_path,
         display=not no_live and sys.stderr.isatty(), figures="none" if no_figures else figures)
+    req = resumed(req, _typed(ctx))  # a search resumed takes the flags it started with
     check_request(req)  # every flag before torch / ray / mlflow are imported: the error comes at once
     check_before_work(req)
     from ltsearch.search.engine import run_search
@@ -120,8 +122,8 @@ def run(
         result = run_search(req)
     except KeyboardInterrupt as err:
         started = err.args[0] if err.args and isinstance(err.args[0], str) else req.name or "<name>"
-        err_console.print(f"interrupted; finished trials are saved; continue with the same flags plus: "
-                          f"--name {started} --resume" if getattr(err, "saved", True) else
+        err_console.print(f"interrupted; finished trials are saved; {_how_to_resume(req, started)}"
+                          if getattr(err, "saved", True) else
                           "interrupted before the search started: nothing was written; rerun the command",
                           markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=getattr(err, "exit_code", 130))
@@ -135,6 +137,66 @@ def run(
                              "check the ranges (e.g. a lower --param optim.lr) or run one config with ltsearch train"),
                           markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2 if user else 1)
+
+
+# run()'s parameters that shape a search -> their SearchRequest fields (ltsearch.search.resume.SHAPING)
+SHAPING_PARAMS = {"dataset": "dataset", "imbalance_ratio": "imbalance_ratio", "data_root": "data_root", "val": "val",
+                  "space": "space", "trials": "trials", "epochs": "epochs", "search": "search",
+                  "grid_points": "grid_points", "scheduler": "scheduler", "grace_period": "grace_period",
+                  "reduction_factor": "reduction_factor", "rungs": "rungs", "brackets": "brackets",
+                  "metric": "metric", "seed": "seed", "param": "params", "fix": "fixed", "set_": "sets",
+                  "study": "study", "warm_start": "warm_start"}
+
+
+def _typed(ctx: typer.Context) -> set[str]:
+    """The SearchRequest fields whose flags the command line gives (a flag typed with its default
+    value counts: it is the user's word), as Click records where each parameter's value came from."""
+    given = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")  # by name: typer may carry its own copy of Click's enum
+    return {field for param, field in SHAPING_PARAMS.items()
+            if getattr(ctx.get_parameter_source(param), "name", None) in given}
+
+
+def resumed(req, given: set[str]):
+    """``req`` with the saved flags of the search it resumes (``--resume``, or a rerun of an unfinished
+    search under its ``--name``) where the command line does not give them; a flag given with another
+    value than the saved one is refused (:func:`ltsearch.search.resume.adopt`). Without ``--name``,
+    ``--resume`` takes the latest search of METHOD on the dataset, as the engine does."""
+    from ltsearch.search.resume import adopt, saved_state
+
+    if req.resume and req.name is None:
+        req = replace(req, name=_latest(req))
+    return adopt(req, saved_state(req), given)
+
+
+def _latest(req) -> str | None:
+    """The search ``--resume`` without ``--name`` continues (None: none; the engine says so)."""
+    from ltsearch.search.prepare import prepare
+    from ltsearch.search.resume import latest_search
+    from ltsearch.tracking import experiment_name
+
+    check_dataset(req.dataset)
+    try:
+        space, base = prepare(req)
+    except LTSearchError as err:
+        raise _blame_param(req, err) from None
+    experiment = experiment_name(space.dataset, base["dataset"].get("imbalance_ratio"))
+    return latest_search(Path(req.storage_path).expanduser().resolve(), f"{req.method}-{experiment}")
+
+
+def _how_to_resume(req, name: str) -> str:
+    """The command that continues the stopped search ``name``: its name alone (it keeps the flags it started
+    with), plus where it is stored; a search whose state predates the saved flags needs them all again."""
+    from ltsearch.search.state import SearchState
+
+    try:
+        state = SearchState.load(Path(req.storage_path).expanduser() / name)
+    except LTSearchError:
+        state = None
+    if state is not None and state.request is None:
+        return f"continue with the same flags plus: --name {name} --resume"
+    where = " (with the same --storage-path / --tracking-uri / --optuna-storage)" if (
+        Path(req.storage_path) != Path("trials") or req.tracking_uri or req.optuna_storage) else ""
+    return f"continue with: ltsearch run {req.method} --name {name} --resume{where}"
 
 
 def _floats(text: str | None, flag: str) -> list[float] | None:

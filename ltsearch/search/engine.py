@@ -51,6 +51,7 @@ from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder, live_figures
 from ltsearch.search.request import OPTUNA_DB, REDUCTION_FACTORS, SearchRequest, longest_run
 from ltsearch.search.resources import default_gpus_per_trial
+from ltsearch.search.resume import adopt, latest_search, saved_flags
 from ltsearch.search.space import SearchSpace, edge_notes
 from ltsearch.search.state import LEGACY_REDUCTION_FACTOR, SearchState
 from ltsearch.search.study import Study, check_warm_sources
@@ -120,6 +121,12 @@ def run_search(req: SearchRequest) -> SearchResult:
     experiment = experiment_name(space.dataset, base["dataset"].get("imbalance_ratio"))
     storage = Path(req.storage_path).expanduser().resolve()
     name, state = _find(req, storage, experiment)
+    adopted = adopt(req, state)  # the flags it started with, where the request leaves them at their defaults
+    if adopted is not req:
+        req = adopted
+        space, base = prepare(req)
+        experiment = experiment_name(space.dataset, base["dataset"].get("imbalance_ratio"))
+    _check_same_search(req, name, state, experiment)
     folder = storage / name
     max_t = longest_run(space, base)
     if req.warm_start and state is None:  # refused before the search writes or starts anything
@@ -201,7 +208,7 @@ def _find(req: SearchRequest, storage: Path, experiment: str) -> tuple[str, Sear
     unfinished search under the same name)."""
     name = req.name
     if req.resume and name is None:
-        name = _latest_search(storage, f"{req.method}-{experiment}")
+        name = latest_search(storage, f"{req.method}-{experiment}")
         if name is None:
             raise LTSearchError(f"--resume: no search of {req.method} on {experiment} under {storage}; "
                                 f"give --name of the search to resume")
@@ -214,14 +221,21 @@ def _find(req: SearchRequest, storage: Path, experiment: str) -> tuple[str, Sear
         raise LTSearchError(f"{folder} exists but holds no ltsearch search; use another --name or --storage-path")
     if state is not None and state.status == "completed" and not req.resume:
         raise LTSearchError(f"search '{name}' already exists under {storage} and is complete; use another --name")
-    if state is not None:
-        if state.method != req.method or state.experiment != experiment:
-            raise LTSearchError(f"--name {name}: that search is {state.method} on {state.experiment}; resume it "
-                                f"with the same method and dataset, or use another --name")
-        if state.scheduler != req.scheduler:
-            raise LTSearchError(f"--resume: search '{name}' runs --scheduler {state.scheduler}; resume it with "
-                                f"the same scheduler")
+    if state is not None and state.method != req.method:
+        _check_same_search(req, name, state, experiment)
     return name, state
+
+
+def _check_same_search(req: SearchRequest, name: str, state: SearchState | None, experiment: str) -> None:
+    """The search under ``name`` is this method on this experiment, with this scheduler."""
+    if state is None:
+        return
+    if state.method != req.method or state.experiment != experiment:
+        raise LTSearchError(f"--name {name}: that search is {state.method} on {state.experiment}; resume it "
+                            f"with the same method and dataset, or use another --name")
+    if state.scheduler != req.scheduler:
+        raise LTSearchError(f"--resume: search '{name}' runs --scheduler {state.scheduler}; resume it with "
+                            f"the same scheduler")
 
 
 def _grid(req: SearchRequest, space: SearchSpace, base: dict) -> list[dict] | None:
@@ -241,16 +255,19 @@ def _open_state(req, space, folder: Path, name: str, experiment: str, state: Sea
         configs = len(grid) if grid is not None else req.trials
         # brackets of one config each have nothing to rank at a lower rung: they train the full budget at once
         budgets = rung_budgets(max_t, req.rungs) if req.scheduler == "sh" and configs > req.brackets else [max_t]
+        factor = req.reduction_factor or REDUCTION_FACTORS.get(req.scheduler)
         state = SearchState(name=name, method=space.method, experiment=experiment, scheduler=req.scheduler,
                             configs=configs, budgets=budgets, brackets=req.brackets if req.scheduler == "sh" else 1,
-                            reduction_factor=req.reduction_factor or REDUCTION_FACTORS.get(req.scheduler))
+                            reduction_factor=factor, request=saved_flags(req, factor))
         write_atomic(folder / "space.yaml", space_text)
     else:
         saved = folder / "space.yaml"
         if saved.is_file() and not saved.is_symlink() and (before := saved.read_text()) != space_text:
+            fix = ("resume with the same --space/--param/--fix/--set/--epochs flags" if state.request is None else
+                   "its flags are the same, so its space file or the method's built-in space changed since: "
+                   "restore it")
             raise LTSearchError(f"--resume: search '{name}' started with another space ({_first_change(before, space_text)}; "
-                                f"see {saved}); resume with the same --space/--param/--fix/--set/--epochs flags, or "
-                                f"start a new search with another --name")
+                                f"see {saved}); {fix}, or start a new search with another --name")
     if state.reduction_factor is None:
         state.reduction_factor = LEGACY_REDUCTION_FACTOR
     state.status = "running"
@@ -277,16 +294,17 @@ def _open_parent(recorder: Recorder, req, space, base, state, max_t) -> None:
         raise LTSearchError(f"search '{state.name}' already has an MLflow run in experiment {state.experiment}; "
                             f"use another --name")
     if existing is not None:
-        _check_same_base(recorder, existing, state.name, base)
+        _check_same_base(recorder, existing, state.name, base, state.request is None)
     recorder.open_parent(_space_params(space, req, max_t, state), space.to_yaml(), dump_yaml(base))
 
 
-def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict) -> None:
+def _check_same_base(recorder: Recorder, parent_id: str, name: str, base: dict, legacy: bool = True) -> None:
     before = read_artifact_text(parent_id, "base_config.yaml", recorder.writer.uri)
     if before is not None and before != dump_yaml(base):
+        fix = ("resume with the same --set/--epochs flags" if legacy else
+               "its flags are the same, so the method's preset or its space file changed since: restore it")
         raise LTSearchError(f"--resume: search '{name}' started with another base config (see its base_config.yaml "
-                            f"in MLflow); resume with the same --set/--epochs flags, or start a new search with "
-                            f"another --name")
+                            f"in MLflow); {fix}, or start a new search with another --name")
 
 
 def _open_study(req, space, base, state: SearchState, tracking_uri: str, name: str) -> Study:
@@ -434,11 +452,6 @@ def _planned_epochs(state: SearchState, req, max_t: int) -> int:
 # ---- helpers ------------------------------------------------------------------------------
 def _default_name(req: SearchRequest, experiment: str) -> str:
     return f"{req.method}-{experiment}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _latest_search(storage: Path, prefix: str) -> str | None:
-    cands = sorted((p for p in storage.glob(f"{prefix}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    return cands[-1].name if cands else None
 
 
 def _metric_group_check(metric: str, data) -> None:

@@ -61,6 +61,9 @@ class SearchState:
     # it was recorded, when every scheduler's default was 3
     reduction_factor: float | None = None
     decided: list = field(default_factory=list)  # sh: "bracket:rung" whose promotions are made
+    # the search-shaping flags it started with (ltsearch.search.resume.SHAPING -> value), which a resume
+    # takes where its command line does not give them; None: a state saved before they were recorded
+    request: dict | None = None
     study: str | None = None
     parent_run_id: str | None = None
     status: str = "running"  # running | stopped | completed
