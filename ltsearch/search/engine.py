@@ -176,7 +176,7 @@ def run_search(req: SearchRequest) -> SearchResult:
                              + (" (the search's own count: a resume does not change --trials)" if kept else "")
                              + f", scheduler {req.scheduler}, "
                              f"budgets {state.budgets}"
-                             + (f", keep 1 in {req.reduction_factor:g}" if req.scheduler != "none" else "")
+                             + _keep_note(req, state)
                              + f"; MLflow {tracking_uri}")
             try:
                 _dispatch(req, space, grid, state, study, plan, recorder, progress, data, folder, save)
@@ -236,6 +236,15 @@ def _check_same_search(req: SearchRequest, name: str, state: SearchState | None,
     if state.scheduler != req.scheduler:
         raise LTSearchError(f"--resume: search '{name}' runs --scheduler {state.scheduler}; resume it with "
                             f"the same scheduler")
+
+
+def _keep_note(req: SearchRequest, state: SearchState) -> str:
+    """The header's ``, keep 1 in N``: only where a rung halves (sh with a lower rung, or ASHA)."""
+    if req.scheduler == "asha" or (req.scheduler == "sh" and len(state.budgets) > 1):
+        return f", keep 1 in {req.reduction_factor:g}"
+    if req.scheduler == "sh":
+        return " (no lower rung: every config trains the full budget)"
+    return ""
 
 
 def _grid(req: SearchRequest, space: SearchSpace, base: dict) -> list[dict] | None:

@@ -203,3 +203,19 @@ def test_a_refused_resume_names_the_first_changed_line_of_the_space():
     before = "method: kps\nfixed:\n  epochs: 4\n  n_base: 50\n"
     assert _first_change(before, before.replace("epochs: 4", "epochs: 6")) == "was 'epochs: 4', now 'epochs: 6'"
     assert _first_change(before, before + "  ga: off\n") == "was 'nothing', now 'ga: off'"
+
+
+def test_the_header_says_keep_1_in_n_only_where_a_rung_halves():
+    """sh with budgets [2] (``--epochs 2``: no lower rung) halves nothing; sh with a lower rung and ASHA do."""
+    from ltsearch.search.engine import _keep_note
+    from ltsearch.search.request import SearchRequest
+    from ltsearch.search.state import SearchState
+
+    def note(scheduler, budgets, factor):
+        state = SearchState(name="s", method="kps", experiment="e", scheduler=scheduler, configs=4, budgets=budgets)
+        return _keep_note(SearchRequest(method="kps", scheduler=scheduler, reduction_factor=factor), state)
+
+    assert note("sh", [2, 8], 4.0) == ", keep 1 in 4"
+    assert note("sh", [2], 4.0) == " (no lower rung: every config trains the full budget)"
+    assert note("asha", [8], 3.0) == ", keep 1 in 3"
+    assert note("none", [8], None) == ""
