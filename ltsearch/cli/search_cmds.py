@@ -305,7 +305,7 @@ def spaces_show(
     console.print(t)
     if sp.base:
         console.print("[bold]base config overrides[/]:")
-        console.print(dump_yaml(sp.base), markup=False, highlight=False)
+        console.print(dump_yaml(sp.base), markup=False, highlight=False, soft_wrap=True)  # YAML to copy: never broken
 
 
 @spaces_app.command("new")

@@ -125,3 +125,20 @@ def test_run_kps_with_no_flags_prints_best_config(tmp_path):
     assert proc.returncode == 0, out
     assert "best config" in out and "m_max" in out
     assert (tmp_path / "mlflow.db").is_file() and (tmp_path / "optuna.db").is_file()
+
+
+def test_spaces_show_prints_the_base_overrides_unbroken_in_a_narrow_terminal():
+    """The base-config overrides are YAML to copy: a narrow terminal must not break their lines."""
+    import yaml
+
+    from ..helpers import cli_process
+
+    proc = cli_process(["spaces", "show", "kps"], cwd=Path.cwd(), env={"COLUMNS": "60"})
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    from ltsearch.config import dump_yaml
+    from ltsearch.search.space import load_space
+
+    base = load_space("kps").base
+    assert dump_yaml(base) in out, out  # a hard wrap left "column, ga_start: 0.6, margins: paper}" at column 0
+    assert yaml.safe_load(out.split("base config overrides:", 1)[1]) == base
