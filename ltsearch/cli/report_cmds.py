@@ -34,14 +34,20 @@ from ltsearch.cli.common import (
 )
 from ltsearch.errors import LTSearchError
 from ltsearch.reports.output import check_target, write_text
-from ltsearch.tracking import resolve_tracking_uri
+from ltsearch.tracking import resolve_tracking_uri, sqlite_path
 
 
 def _store(uri: str | None) -> str:
     """The MLflow store a report reads: its scheme, a real database, reachable; then resolved."""
     check_tracking_uri("--tracking-uri", uri, write=False)
     check_reachable("--tracking-uri", uri or os.environ.get("MLFLOW_TRACKING_URI"))
-    return resolve_tracking_uri(uri)
+    resolved = resolve_tracking_uri(uri)
+    path = sqlite_path(resolved)
+    if uri is not None and path is not None and str(path) != ":memory:" and not path.exists():
+        # a store named on the command line that is not there is a typo more often than an empty store
+        raise LTSearchError(f"--tracking-uri {uri}: no such store ({path} does not exist); check the path (a "
+                            f"search writes ./mlflow.db of the folder it ran in by default)")
+    return resolved
 
 @user_errors
 def leaderboard(

@@ -78,6 +78,10 @@ CASES = [
                                            f"http://127.0.0.1:{_closed_port()}"], ["--tracking-uri", "does not answer"]),
     ("leaderboard-truncated-db", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", _truncated_db(t)],
      ["mlflow.db", "truncated"]),
+    ("leaderboard-missing-db", lambda t: ["leaderboard", "-d", "digits-lt", "--tracking-uri", f"{t}/typo.db"],
+     ["--tracking-uri", "typo.db", "no such store"]),
+    ("searches-missing-db", lambda t: ["searches", "--tracking-uri", f"sqlite:///{t}/typo.db"],
+     ["--tracking-uri", "typo.db", "no such store"]),
     # ---- --optuna-storage ---------------------------------------------------------------------------
     ("optuna-redis", lambda t: ["run", "kps", "--optuna-storage", "redis://localhost:6379"], ["--optuna-storage", "redis"]),
     ("optuna-not-a-url", lambda t: ["run", "kps", "--optuna-storage", "optuna.db"], ["--optuna-storage", "optuna.db"]),
