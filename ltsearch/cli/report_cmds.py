@@ -37,13 +37,14 @@ from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri, sqlite_path
 
 
-def _store(uri: str | None) -> str:
-    """The MLflow store a report reads: its scheme, a real database, reachable; then resolved."""
+def _store(uri: str | None, read: bool = True) -> str:
+    """The MLflow store a report reads (``read``; a grid run of ``heatmap`` writes it): its scheme, a real
+    database, reachable, and a sqlite file named on the command line there when it is only read."""
     check_tracking_uri("--tracking-uri", uri, write=False)
     check_reachable("--tracking-uri", uri or os.environ.get("MLFLOW_TRACKING_URI"))
     resolved = resolve_tracking_uri(uri)
     path = sqlite_path(resolved)
-    if uri is not None and path is not None and str(path) != ":memory:" and not path.exists():
+    if read and uri is not None and path is not None and str(path) != ":memory:" and not path.exists():
         # a store named on the command line that is not there is a typo more often than an empty store
         raise LTSearchError(f"--tracking-uri {uri}: no such store ({path} does not exist); check the path (a "
                             f"search writes ./mlflow.db of the folder it ran in by default)")
@@ -294,7 +295,7 @@ def heatmap(
     if fig_format is not None and fig_format not in FIGURE_FORMATS:
         raise LTSearchError(f"--format {fig_format!r}: choose one of {', '.join(FIGURE_FORMATS)}")
     fig_format = output_format(output, fig_format, {f".{f}": f for f in FIGURE_FORMATS}) or "png"
-    uri = _store(tracking_uri)
+    uri = _store(tracking_uri, read=from_search is not None)
     if output is not None:
         check_target(output, mkdir=True)
         if output.suffix.lstrip(".").lower() not in FIGURE_FORMATS:
