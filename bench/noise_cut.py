@@ -1,6 +1,6 @@
 """Would a cut that respects the val split's noise keep the winner more cheaply? (issue 12 item 4)
 
-Simulated on the measured runs (no training): successive halving at the default rungs, keeping the best
+Simulated on the measured runs (no training): successive halving at session 10's and session 14's rungs, keeping the best
 ``1 / eta`` of each rung *plus* every config within ``z`` standard errors of the cut, where the standard
 error is that of the difference of two accuracies near the cut on a val split of ``N`` images,
 ``sqrt(2 p (1 - p) / N)``. z = 0 is plain sh. Every rung's runs count, also when the rung cuts nobody (a search learns that only

@@ -6,8 +6,8 @@
 #   bench/p5_cifar.sh /path/to/cifar10-jpg [baselines|kps|lort|board|all]
 #
 # The searches use `--scheduler sh` (successive halving over complete schedules scaled to each rung's
-# budget) with the default settings chosen from P2 on digits-lt and CIFAR-10-LT (bench/RESULTS.md, "P2 frontier"):
-# one rung at 1/4 of the budget, keep 1 in 3 (RUNGS and ETA below).
+# budget) at the rung the committed P5 searches ran: one rung at 1/4 of the budget, keep 1 in 3 (RUNGS and ETA
+# below; the default since session 14 is the same rung keeping 1 in 4: ETA=4).
 # Every step resumes: `train --resume` continues a baseline from its checkpoint (a finished one is
 # only evaluated and logged again), a search resumes with the same --name.
 # Results: trials/ (per-trial folders), mlflow.db + optuna.db, trials/train/p5-*-e<EPOCHS> (baselines).
@@ -16,8 +16,8 @@ set -euo pipefail
 R=${1:?give the CIFAR-10 image-folder root (e.g. ~/.cache/ltsearch/cifar10-jpg)}
 WHAT=${2:-all}
 EPOCHS=${EPOCHS:-20}
-RUNGS=${RUNGS:-0.25}  # sh lower rungs as fractions of the budget: 5 of 20 epochs (the default of sessions 5-8,
-# which the committed P5 searches ran; today's default is --rungs 0.1667,0.3333 --reduction-factor 3)
+RUNGS=${RUNGS:-0.25}  # sh lower rungs as fractions of the budget: 5 of 20 epochs (the default's rung; the committed
+# P5 searches ran it with ETA 3, the default of sessions 5-8)
 ETA=${ETA:-3}             # sh: keep 1 in 3 at each rung (as the committed P5 searches)
 TRIALS=${TRIALS:-24}
 LT=(--dataset cifar10-lt --imbalance-ratio 100 --data-root "$R")
