@@ -14,3 +14,8 @@ def width_for(stream: TextIO) -> int | None:
     if os.environ.get("COLUMNS") or stream.isatty():
         return None
     return PIPE_WIDTH
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the number ``n`` asks for: ``1 row``, ``3 rows``, ``0 runs``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -28,3 +28,10 @@ def test_cli_console_is_wide_when_piped(monkeypatch, capsys):
     monkeypatch.delenv("COLUMNS", raising=False)
     assert _Console().real().width == PIPE_WIDTH  # pytest's capture is a pipe, not a terminal
     assert _Console(width=70).real().width == 70  # an explicit width wins
+
+
+def test_count_puts_the_noun_in_the_number_asked():
+    from ltsearch.console import count
+
+    assert [count(n, "row") for n in (0, 1, 2)] == ["0 rows", "1 row", "2 rows"]
+    assert count(1, "search", "searches") == "1 search" and count(3, "search", "searches") == "3 searches"

@@ -32,6 +32,7 @@ from ltsearch.cli.common import (
     print_json,
     user_errors,
 )
+from ltsearch.console import count
 from ltsearch.errors import LTSearchError
 from ltsearch.reports.output import check_target, write_text
 from ltsearch.tracking import resolve_tracking_uri, sqlite_path
@@ -97,7 +98,7 @@ def leaderboard(
         unfiltered = board.filters and lb.build(dataset, imbalance_ratio, metric=metric, tracking_uri=uri).ranked
         there = ", ".join(list_experiments(uri)) or "none"
         msg = (f"no finished runs of {board.experiment} match {board.filters} in the store {uri} (it has "
-               f"{len(unfiltered)} rows without them)" if unfiltered else
+               f"{count(len(unfiltered), 'row')} without them)" if unfiltered else
                f"no finished runs of {board.experiment} in the store {uri} (experiments there: {there}); "
                f"read another store with --tracking-uri FILE.db or URI (or MLFLOW_TRACKING_URI)")
         err_console.print(msg + ("; showing the papers' numbers only" if board.reference else ""),
@@ -237,7 +238,7 @@ def figures(
     new = [(rid, names) for rid, names in drawn if names]
     for rid, names in new:
         console.print(f"{rid}: {', '.join(names)}")
-    console.print(f"{search}: drew the figures of {len(new)} run(s); {len(drawn) - len(new)} other(s) "
+    console.print(f"{search}: drew the figures of {count(len(new), 'run')}; {count(len(drawn) - len(new), 'other')} "
                   f"already had them or have nothing to draw")
 
 
@@ -347,7 +348,7 @@ def heatmap(
     if best is not None:
         i, j = best
         console.print(f"best {metric} {grid.values[i, j]:.2f} at {xa.param}={grid.x.labels()[j]}, "
-                      f"{ya.param}={grid.y.labels()[i]} ({grid.counts[i, j]} run(s))")
+                      f"{ya.param}={grid.y.labels()[i]} ({count(int(grid.counts[i, j]), 'run')})")
     from ltsearch.tracking.artifacts import log_to_search
 
     parent = log_to_search(experiment, from_search, [png, *csvs.values()], "heatmaps", uri)

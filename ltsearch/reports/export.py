@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ltsearch.config import config_from_dict, unflatten
+from ltsearch.console import count
 from ltsearch.errors import LTSearchError
 from ltsearch.presets import list_presets, load_preset
 from ltsearch.reports import leaderboard
@@ -128,7 +129,7 @@ def export_config(dataset: str, output: str | Path, *, imbalance_ratio: float | 
         raise LTSearchError(f"no finished runs for {what} in {uri}; run `ltsearch run ...` first")
     if rank > len(ranked):
         raise LTSearchError(f"--rank {rank}: the leaderboard of {board.experiment} ({ranked[0]['budget']}) has "
-                            f"{len(ranked)} rows; use --rank 1..{len(ranked)}")
+                            f"{count(len(ranked), 'row')}; use --rank 1..{len(ranked)}")
     row = ranked[rank - 1]
     config = row_config(board.experiment, row, uri)
     if row["kind"] == "final":

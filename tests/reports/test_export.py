@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -93,6 +95,8 @@ def test_export_paper_budget_and_errors(store, tmp_path):
     res = runner.invoke(app, ["export", "--dataset", "digits-lt", "--rank", "99", "--tracking-uri", store["uri"],
                               "-o", str(out)])
     assert res.exit_code == 2 and "--rank 99" in res.output and not out.exists()
+    n, noun = re.search(r"has (\d+) (rows?);", res.output).groups()
+    assert noun == ("row" if n == "1" else "rows"), res.output  # never "1 rows"
     res = runner.invoke(app, ["export", "--dataset", "digits-lt", "--paper-budget", "--method", "focal",
                               "--tracking-uri", store["uri"], "-o", str(out)])
     assert res.exit_code == 2 and "no paper preset focal/digits-lt" in res.output and not out.exists()

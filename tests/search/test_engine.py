@@ -119,12 +119,12 @@ def test_figures_command_draws_what_the_search_skipped(store):
     args = ["figures", "--name", "e2e-lort", "--storage-path", str(store["trials"]), "--tracking-uri", store["uri"]]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
-    assert "drew the figures of 1 run(s)" in first.output
+    assert "drew the figures of 1 run;" in first.output
     client, _, children = runs_of(store, "e2e-lort")
     for child in children:
         assert PNGS <= {a.path for a in client.list_artifacts(child.info.run_id)}, child.data.tags[TAG_TRIAL_ID]
     again = CliRunner().invoke(app, args)
-    assert again.exit_code == 0 and "drew the figures of 0 run(s)" in again.output, again.output
+    assert again.exit_code == 0 and "drew the figures of 0 runs;" in again.output, again.output
     bad = CliRunner().invoke(app, args + ["--trial", "t099"])
     assert bad.exit_code == 2 and "--trial t099: search 'e2e-lort' has no such run" in bad.output, bad.output
 
