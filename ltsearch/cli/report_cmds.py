@@ -457,15 +457,19 @@ def compare(
     Example: ltsearch compare kps-c10 kps-c10-sh
     """
     from ltsearch.reports.fmt import fmt_float, fmt_value, objective, short_key
+    from ltsearch.reports.leaderboard import budget_label, budget_of
     from ltsearch.reports.searches import config_diff, find
 
     check_metric(metric)
     uri = _store(tracking_uri)
     (ka, sa, ra), (kb, sb, rb) = find(uri, a, metric), find(uri, b, metric)
     diff = config_diff((ra or {}).get("params", {}), (rb or {}).get("params", {}))
+    budgets = [budget_of(r) if r else None for r in (ra, rb)]
     if as_json:
-        print_json({"a": {"kind": ka, "summary": sa if ka == "search" else None, "run": (ra or {}).get("run_id")},
-                    "b": {"kind": kb, "summary": sb if kb == "search" else None, "run": (rb or {}).get("run_id")},
+        print_json({"a": {"kind": ka, "summary": sa if ka == "search" else None, "run": (ra or {}).get("run_id"),
+                          "budget": budgets[0]},
+                    "b": {"kind": kb, "summary": sb if kb == "search" else None, "run": (rb or {}).get("run_id"),
+                          "budget": budgets[1]},
                     "config_diff": [{"key": k, "a": x, "b": y} for k, x, y in diff]})
         return
     from rich.table import Table
@@ -481,9 +485,14 @@ def compare(
     table.add_row(f"best/{metric}", fmt_float(objective(ra, metric)[0]) if ra else "",
                   fmt_float(objective(rb, metric)[0]) if rb else "")
     table.add_row("run", _run_label(ra), _run_label(rb))
+    table.add_row("budget", *(budget_label(x) if x else "" for x in budgets))
     table.add_section()
     for k, x, y in diff:
         table.add_row(short_key(k), fmt_value(x, 4), fmt_value(y, 4))
     if not diff:
         table.add_row("config", "the same", "the same")
     console.print(table)
+    if all(budgets) and budgets[0] != budgets[1]:  # as the leaderboard, which never ranks them together
+        err_console.print(f"note: the two runs have different budgets ({budget_label(budgets[0])}; "
+                          f"{budget_label(budgets[1])}), so their best/{metric} are not comparable; compare runs "
+                          f"of one budget", style="yellow", markup=False, highlight=False, soft_wrap=True)

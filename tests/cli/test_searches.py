@@ -13,7 +13,7 @@ from ltsearch.cli.main import app
 runner = CliRunner()
 
 
-def _store(tmp_path) -> str:
+def _store(tmp_path, epochs: dict | None = None) -> str:
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
 
@@ -32,7 +32,7 @@ def _store(tmp_path) -> str:
                                 (1.0, 0.0, "failed")):
             rid = client.create_run(exp, tags={TAG_KIND: "trial", TAG_SEARCH: search, TAG_METHOD: "ce",
                                                TAG_STATUS: status, "mlflow.parentRunId": parent}).info.run_id
-            client.log_batch(rid, params=[Param("optim.lr", str(lr)), Param("epochs", "3"),
+            client.log_batch(rid, params=[Param("optim.lr", str(lr)), Param("epochs", str((epochs or {}).get(search, 3))),
                                           Param("model.name", "resnet8")],
                              metrics=[Metric("best/val/acc", val, now, 0)])
             client.set_terminated(rid, "FAILED" if status == "failed" else "FINISHED")
@@ -57,6 +57,21 @@ def test_searches_and_compare(tmp_path):
     assert diff == [{"key": "optim.lr", "a": 0.05, "b": 0.2}]
     res = runner.invoke(app, ["compare", "sa", "ghost", "--tracking-uri", uri])
     assert res.exit_code == 2 and "ghost" in res.output and "sa" in res.output
+
+
+def test_compare_shows_each_runs_budget_and_warns_when_they_differ(tmp_path):
+    """A 3-epoch search's best beside a 4-epoch one's: the budget row says so and a note warns that the
+    two values are not comparable (the leaderboard never ranks them together); one budget, no note."""
+    for epochs, differ in (({"sa": 3, "sb": 4}, True), ({"sa": 3, "sb": 3}, False)):
+        uri = _store(tmp_path / str(differ), epochs)
+        res = runner.invoke(app, ["compare", "sa", "sb", "--tracking-uri", uri])
+        assert res.exit_code == 0, res.output
+        assert "resnet8, 3 epochs, val split" in res.output
+        assert ("resnet8, 4 epochs, val split" in res.output) == differ
+        assert ("not comparable" in res.output) == differ, res.output
+        res = runner.invoke(app, ["compare", "sa", "sb", "--tracking-uri", uri, "--json"])
+        out = json.loads(res.stdout)
+        assert (out["a"]["budget"]["epochs"], out["b"]["budget"]["epochs"]) == (3, epochs["sb"])
 
 
 def test_compare_takes_the_short_run_ids_the_tables_print(tmp_path):
