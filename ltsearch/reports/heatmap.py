@@ -321,8 +321,10 @@ def _rgb(value: float, lo: float, hi: float) -> tuple[int, int, int]:
 
 
 def rich_heatmap(grid: Grid, panel: str | None = None):
-    """A rich table whose cells carry the colour of their value (viridis); best cell starred."""
+    """A rich table whose cells carry the colour of their value (viridis); best cell starred; a binned
+    grid's cells also give their number of trials (``n=``), as the PNG does."""
     key = panel or grid.metric
+    binned = bool(grid.x.edges or grid.y.edges) and grid.counts is not None
     arr = grid.panels[key]
     finite = arr[np.isfinite(arr)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -341,7 +343,8 @@ def rich_heatmap(grid: Grid, panel: str | None = None):
             r, g, b = _rgb(v, lo, hi)
             fg = "black" if (0.299 * r + 0.587 * g + 0.114 * b) > 140 else "white"
             star = "★" if best == (i, j) else " "
-            cells.append(Text(f"{star}{v:6.2f} ", style=f"{fg} on rgb({r},{g},{b})" + (" bold" if star == "★" else "")))
+            n = f" n={grid.counts[i, j]}" if binned else ""
+            cells.append(Text(f"{star}{v:6.2f}{n} ", style=f"{fg} on rgb({r},{g},{b})" + (" bold" if star == "★" else "")))
         table.add_row(grid.y.labels()[i], *cells)
     return table
 

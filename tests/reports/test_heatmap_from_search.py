@@ -66,7 +66,8 @@ def test_ties_go_to_the_earliest_trial_and_are_starred():
     assert grid.best_cell() == (1, 2)
     console = Console(width=160, record=True)
     console.print(hm.rich_heatmap(grid))
-    assert "★" in console.export_text()
+    text = console.export_text()
+    assert "★" in text and "n=1" in text  # binned: each cell's trial count, as the PNG's n=
     # two cells tie at the top: the one of the earlier trial
     runs = [_run("t000", 0.2, 10.0, 5.0), _run("t001", 0.8, 20.0, 16.8), _run("t002", 0.5, 10.0, 16.8)]
     assert hm.grid_from_runs(runs, *_axes(), histories={"val/acc": {}}).best_cell() == (1, 2)
