@@ -1,7 +1,7 @@
 """P1 and P2: the search engine's overhead and ASHA's savings, on the embedded digits-lt data.
 
     python bench/search_bench.py p1 [--trials 4] [--epochs 40] [--model resnet20] [--ray-address HOST:PORT]
-    python bench/search_bench.py p2 [--trials 16] [--epochs 12] [--scheduler asha|sh] [--grace 2] [--reduction 3]
+    python bench/search_bench.py p2 [--trials 16] [--epochs 12] [--scheduler asha|sh] [--grace 2 (asha)] [--reduction N]
 
 P1: wall time of ``run_search`` (Ray Tune + Optuna + MLflow, one trial at a time) / the sum of
     the same trial configs (read back from each trial's ``config.yaml``) run bare with
@@ -77,13 +77,15 @@ def p2(args) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         common = dict(trials=args.trials, epochs=args.epochs, search="random", num_cpus=2)
-        early = run_search(request(tmp, args.scheduler, scheduler=args.scheduler, grace_period=args.grace,
-                                   reduction_factor=args.reduction, **common))
+        asha = {"grace_period": args.grace} if args.scheduler == "asha" else {}  # sh sets its rungs itself
+        early = run_search(request(tmp, args.scheduler, scheduler=args.scheduler, reduction_factor=args.reduction,
+                                   **asha, **common))
         full = run_search(request(tmp, "full", scheduler="none", **common))
     same = {t.trial_id: t.params for t in early.trials} == {t.trial_id: t.params for t in full.trials}
     at_full = {t.trial_id: t.metric for t in full.trials}
     picked = at_full.get(early.best_trial_id)
-    print(f"P2: {args.trials} configs x {args.epochs} epochs ({args.scheduler} grace {args.grace}, rf {args.reduction}); "
+    setting = (f"grace {args.grace}, " if args.scheduler == "asha" else "") + f"rf {args.reduction or 'default'}"
+    print(f"P2: {args.trials} configs x {args.epochs} epochs ({args.scheduler} {setting}); "
           f"same configs both sides: {same}")
     print(f"epochs consumed {args.scheduler} {early.epochs_consumed} / full {full.epochs_consumed} = "
           f"{early.epochs_consumed / full.epochs_consumed:.3f}")
@@ -101,7 +103,8 @@ def main() -> None:
     ap.add_argument("--figures", choices=["auto", "all", "best", "none"], default="auto",
                     help="p1: whose figures the search draws (ltsearch run --figures)")
     ap.add_argument("--grace", type=int, default=2)
-    ap.add_argument("--reduction", type=float, default=3.0)
+    ap.add_argument("--reduction", type=float, default=None, help="p2: keep 1 in this many (default: the "
+                    "scheduler's, sh 4, asha 3)")
     ap.add_argument("--scheduler", default="sh", choices=["asha", "sh"])
     args = ap.parse_args()
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
