@@ -66,7 +66,7 @@ def main() -> None:
         none = {s: max(range(T.n), key=lambda i: (T.full()[i], -i)) for s, T in tabs.items()}
         for fr in RUNGS:
             rungs = rung_budgets(E, list(fr))
-            for eta in (2, 3):
+            for eta in (2, 3, 4):  # 4: the sh default since session 14
                 for z in (0, 1, 2):
                     res = {s: r for s, T in tabs.items() if (r := noisy_sh(T, rungs, eta, z, n_val))}
                     if not res:
