@@ -98,7 +98,7 @@ def ladder_jobs(n20: int) -> list[list]:
     """The next GPU run: the default sh ladder at 20 epochs (rungs 3 and 7) on seed 0, then seeds 1 and 2 of
     every 20-epoch config at 20, 3 and 7 epochs: three complete 20-epoch searches, so the default's picks
     at 20 epochs can be judged on held-out seeds as at 12 (``held_out_regret``)."""
-    from ltsearch.search.dispatch import rung_budgets
+    from ltsearch.search.request import rung_budgets
 
     lower = rung_budgets(20)[:-1]  # [3, 7]
     jobs = [["cifar10-lt-e20", i, b, 0] for b in lower for i in range(n20)]
@@ -382,8 +382,8 @@ def both_lines(verdicts: dict, names=("digits-lt", "cifar10-lt")) -> list[str]:
 
 def at_budget(setting: str, E: int, to: int) -> str:
     """An sh ``--rungs`` label of an ``E``-epoch table as the same fractions of ``to`` epochs
-    (``--rungs 2,4`` of 12 is ``--rungs 3,7`` of 20, as ``dispatch.rung_budgets`` rounds 1/6 and 1/3)."""
-    from ltsearch.search.dispatch import rung_budgets
+    (``--rungs 2,4`` of 12 is ``--rungs 3,7`` of 20, as ``request.rung_budgets`` rounds 1/6 and 1/3)."""
+    from ltsearch.search.request import rung_budgets
 
     head, _, tail = setting.removeprefix("--rungs ").partition(" ")
     lower = rung_budgets(to, [int(b) / E for b in head.split(",")])[:-1]
@@ -433,7 +433,7 @@ def p5_lines(spec: dict, runs: list[dict], by_seed: dict) -> list[str]:
     missing: set = set()
     if all(v is not None for v in full):
         picks.append(("none (all configs at 20 epochs)", max(range(T.n), key=lambda i: (full[i], -i))))
-        from ltsearch.search.dispatch import rung_budgets
+        from ltsearch.search.request import rung_budgets
         from ltsearch.search.request import REDUCTION_FACTORS
 
         for lower, eta in (((5,), 3), ((5,), 4), (tuple(rung_budgets(T.E)[:-1]), REDUCTION_FACTORS["sh"])):
@@ -477,7 +477,7 @@ def returned(tests: dict[int, list[float]], picks: dict[int, int], bs: dict[int,
 def returned_lines(runs: list[dict], by_seed: dict, name: str = "cifar10-lt-e20") -> list[str]:
     """Item 7 per training seed: the run each search returns (``none``, the default sh, session 10's
     default) against the paper-default BS and KPS of the same seed."""
-    from ltsearch.search.dispatch import rung_budgets
+    from ltsearch.search.request import rung_budgets
     from ltsearch.search.request import REDUCTION_FACTORS
 
     bs = {r["seed"]: r["test_acc"] for r in runs if r["table"] == "bs-paper-e20" and r["budget"] == 20}

@@ -51,7 +51,7 @@ def noisy_sh(T: p2.Table, rungs: list[int], eta: float, z: float, n_val: int) ->
 
 
 def main() -> None:
-    from ltsearch.search.dispatch import rung_budgets
+    from ltsearch.search.request import rung_budgets
 
     spec = gf.json.loads(Path(sys.argv[1]).read_text())
     by_seed = gf.tables_by_seed(spec, gf.read_runs(sys.argv[2:]))

@@ -275,8 +275,8 @@ ETAS = [2, 3, 4]  # --etas
 
 
 def sim_sh_rungs(T: Table, lower: tuple[int, ...], eta: float, missing: set) -> dict | None:
-    """sh as ``ltsearch run --rungs F1,F2 --reduction-factor ETA`` runs it (dispatch.rung_budgets)."""
-    from ltsearch.search.dispatch import rung_budgets
+    """sh as ``ltsearch run --rungs F1,F2 --reduction-factor ETA`` runs it (request.rung_budgets)."""
+    from ltsearch.search.request import rung_budgets
 
     rungs = rung_budgets(T.E, list(lower))
     out = successive_halving(T, list(range(T.n)), rungs, eta, missing)
@@ -322,7 +322,7 @@ def simulate(T: Table) -> tuple[list[dict], set]:
         for e in ETAS:
             if g < T.E:
                 row("sh", f"grace {g}, eta {e}", sim_sh(T, g, e, missing))
-    from ltsearch.search.dispatch import rung_budgets
+    from ltsearch.search.request import rung_budgets
     from ltsearch.search.request import REDUCTION_FACTORS
 
     for fr in rung_families(T):

@@ -115,3 +115,12 @@ def test_what_a_search_returns_by_hand():
     assert out["run"] == pytest.approx(59.0) and out["vs_bs"] == pytest.approx(-0.25)
     assert out["retrained"] == pytest.approx(53.0)
     assert gpu_frontier.returned({0: [1.0, 2.0]}, {0: 1}, {0: 0.0})["retrained"] is None
+
+
+def test_a_12_epoch_setting_at_20_epochs_by_hand():
+    """``at_budget`` keeps the fractions: 2 and 4 of 12 (1/6, 1/3) round to 3 and 7 of 20 (3.33, 6.67); 3 of 12
+    (1/4) is 5 of 20; the factor and the default mark are kept / dropped."""
+    assert gpu_frontier.at_budget("--rungs 2,4 --reduction-factor 3 (the default)", 12, 20) == \
+        "--rungs 3,7 --reduction-factor 3"
+    assert gpu_frontier.at_budget("--rungs 3 --reduction-factor 4", 12, 20) == "--rungs 5 --reduction-factor 4"
+    assert gpu_frontier.at_budget("--rungs 3,6 --reduction-factor 2", 12, 20) == "--rungs 5,10 --reduction-factor 2"

@@ -139,21 +139,18 @@ def run(
         raise typer.Exit(code=2 if user else 1)
 
 
-# run()'s parameters that shape a search -> their SearchRequest fields (ltsearch.search.resume.SHAPING)
-SHAPING_PARAMS = {"dataset": "dataset", "imbalance_ratio": "imbalance_ratio", "data_root": "data_root", "val": "val",
-                  "space": "space", "trials": "trials", "epochs": "epochs", "search": "search",
-                  "grid_points": "grid_points", "scheduler": "scheduler", "grace_period": "grace_period",
-                  "reduction_factor": "reduction_factor", "rungs": "rungs", "brackets": "brackets",
-                  "metric": "metric", "seed": "seed", "param": "params", "fix": "fixed", "set_": "sets",
-                  "study": "study", "warm_start": "warm_start"}
+# run()'s parameter names where they differ from their SearchRequest field (ltsearch.search.resume.SHAPING)
+PARAM_OF = {"params": "param", "fixed": "fix", "sets": "set_"}
 
 
 def _typed(ctx: typer.Context) -> set[str]:
     """The SearchRequest fields whose flags the command line gives (a flag typed with its default
     value counts: it is the user's word), as Click records where each parameter's value came from."""
+    from ltsearch.search.resume import SHAPING
+
     given = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")  # by name: typer may carry its own copy of Click's enum
-    return {field for param, field in SHAPING_PARAMS.items()
-            if getattr(ctx.get_parameter_source(param), "name", None) in given}
+    return {field for field, flag in SHAPING.items() if flag.startswith("--")  # the others: the API's only
+            and getattr(ctx.get_parameter_source(PARAM_OF.get(field, field)), "name", None) in given}
 
 
 def resumed(req, given: set[str]):

@@ -6,7 +6,7 @@ their checkpoint), then new configs asked from the Optuna study as slots free up
 from every finished trial), then, with ``--scheduler sh``, the promotions of each rung.
 
 Successive halving over complete schedules (``sh``): rung ``k`` trains every surviving config's
-*complete* schedule scaled to ``budgets[k]`` epochs (:func:`rung_budgets`: by default one rung at 1/4
+*complete* schedule scaled to ``budgets[k]`` epochs (:func:`~ltsearch.search.request.rung_budgets`: by default one rung at 1/4
 of the full budget, at least 2 epochs, or ``--rungs``; the last rung the full budget); when a rung is
 done, the best ``ceil(n / eta)`` configs by the objective are
 retrained from scratch at the next budget and the others are PRUNED in the study. Every rung
@@ -42,24 +42,6 @@ from ltsearch.search.trainable import (
     objective_key,
 )
 
-# sh's default: one lower rung at 1/4 of the full budget, keep 1 in 4 (request.REDUCTION_FACTORS), half the
-# epochs of training every config fully. The cheapest setting whose picks, judged on the training seeds that
-# did not choose them, are within 0.5 pt of training every config fully on all three measured tables
-# (digits-lt and CIFAR-10-LT at 12 epochs, CIFAR-10-LT at 20; bench/RESULTS.md, session 14). Session 10's
-# rungs at 1/6 and 1/3 (keep 1 in 3, 0.417) hold at 12 epochs but lose 0.67 pt at 20.
-DEFAULT_RUNGS = (1 / 4,)
-# a default rung trains at least this many epochs: after 1 epoch every digits-lt config is at chance (P2), so a
-# 1-epoch rung would rank by sampling order; --rungs given explicitly are taken as they are
-MIN_DEFAULT_RUNG = 2
-
-
-def rung_budgets(full: int, rungs: list[float] | tuple | None = None) -> list[int]:
-    """The sh budgets: the lower rungs (epochs >= 1, or fractions of ``full`` < 1; default
-    :data:`DEFAULT_RUNGS`, at least :data:`MIN_DEFAULT_RUNG` epochs), each rounded, kept when below
-    ``full``, then ``full`` itself: ``[3, 12]`` for 12 epochs, ``[5, 20]`` for 20, ``[2, 8]`` for 8."""
-    floor = 1 if rungs else MIN_DEFAULT_RUNG
-    lower = [max(floor, round(r * full)) if r < 1 else int(r) for r in (rungs or DEFAULT_RUNGS)]
-    return sorted({b for b in lower if b < full}) + [int(full)]
 
 
 def survivors(n: int, eta: float) -> int:

@@ -36,7 +36,6 @@ from ltsearch.search.dispatch import (
     Dispatcher,
     Ledger,
     planned_sh_epochs,
-    rung_budgets,
     trial_dir_name,
 )
 from ltsearch.search.driver import (
@@ -49,7 +48,7 @@ from ltsearch.search.faults import fault_point
 from ltsearch.search.prepare import prepare
 from ltsearch.search.progress import Progress
 from ltsearch.search.recorder import Recorder, live_figures
-from ltsearch.search.request import OPTUNA_DB, REDUCTION_FACTORS, SearchRequest, longest_run
+from ltsearch.search.request import OPTUNA_DB, REDUCTION_FACTORS, SearchRequest, longest_run, rung_budgets
 from ltsearch.search.resources import default_gpus_per_trial
 from ltsearch.search.resume import adopt, latest_search, saved_flags
 from ltsearch.search.space import SearchSpace, edge_notes

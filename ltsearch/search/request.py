@@ -17,10 +17,27 @@ SEARCHES = ("tpe", "random", "grid")
 SCHEDULERS = ("asha", "sh", "none")
 FIGURES = ("auto", "all", "best", "none")  # which trials get their PNG figures (search/recorder.py)
 OPTUNA_DB = "optuna.db"
-# --reduction-factor's default per scheduler: keep 1 in this many at each rung. sh: 4 over its one lower
-# rung at 1/4 (dispatch.DEFAULT_RUNGS), the cheapest setting whose picks are within 0.5 pt of training every
-# config fully on held-out training seeds, on every measured table (bench/RESULTS.md, session 14); ASHA: 3
+# --reduction-factor's default per scheduler: keep 1 in this many at each rung (sh's with DEFAULT_RUNGS below)
 REDUCTION_FACTORS = {"sh": 4.0, "asha": 3.0}
+
+# sh's default: one lower rung at 1/4 of the full budget, keep 1 in 4 (REDUCTION_FACTORS), half the
+# epochs of training every config fully. The cheapest setting whose picks, judged on the training seeds that
+# did not choose them, are within 0.5 pt of training every config fully on all three measured tables
+# (digits-lt and CIFAR-10-LT at 12 epochs, CIFAR-10-LT at 20; bench/RESULTS.md, session 14). Session 10's
+# rungs at 1/6 and 1/3 (keep 1 in 3, 0.417) hold at 12 epochs but lose 0.67 pt at 20.
+DEFAULT_RUNGS = (1 / 4,)
+# a default rung trains at least this many epochs: after 1 epoch every digits-lt config is at chance (P2), so a
+# 1-epoch rung would rank by sampling order; --rungs given explicitly are taken as they are
+MIN_DEFAULT_RUNG = 2
+
+
+def rung_budgets(full: int, rungs: list[float] | tuple | None = None) -> list[int]:
+    """The sh budgets: the lower rungs (epochs >= 1, or fractions of ``full`` < 1; default
+    :data:`DEFAULT_RUNGS`, at least :data:`MIN_DEFAULT_RUNG` epochs), each rounded, kept when below
+    ``full``, then ``full`` itself: ``[3, 12]`` for 12 epochs, ``[5, 20]`` for 20, ``[2, 8]`` for 8."""
+    floor = 1 if rungs else MIN_DEFAULT_RUNG
+    lower = [max(floor, round(r * full)) if r < 1 else int(r) for r in (rungs or DEFAULT_RUNGS)]
+    return sorted({b for b in lower if b < full}) + [int(full)]
 
 
 @dataclass
@@ -181,8 +198,8 @@ def check_plan(req: SearchRequest, space: SearchSpace, base: dict) -> None:
                                 f"trial could be stopped early; use --grace-period < {longest} or --scheduler none")
     if req.scheduler == "sh" and req.rungs:
         longest = longest_run(space, base)
-        for r in req.rungs:  # as dispatch.rung_budgets rounds them
-            if (max(1, round(r * longest)) if r < 1 else int(r)) >= longest:
+        for r in req.rungs:
+            if len(rung_budgets(longest, [r])) == 1:  # rounded to the full budget or above: no lower rung
                 shown = f"{r:g}" + (f" (of {longest} epochs: {max(1, round(r * longest))})" if r < 1 else "")
                 raise LTSearchError(f"--rungs {shown} is not below the run's {longest} epochs, so that rung would "
                                     f"train nothing less than the full budget; give lower rungs below {longest} "

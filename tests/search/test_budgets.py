@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from ltsearch.search.dispatch import planned_sh_epochs, rung_budgets, survivors
+from ltsearch.search.dispatch import planned_sh_epochs, survivors
+from ltsearch.search.request import rung_budgets
 from ltsearch.train import planned_epochs
 from ltsearch.train.budget import scale_to_budget
 
